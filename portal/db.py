@@ -1,0 +1,74 @@
+"""Database set-up: the Tortoise configuration, and write transactions that never trip.
+
+Tortoise opens SQLite transactions with a deferred ``BEGIN``. A transaction that reads and
+then writes can then fail at once with "database is locked" when another process wrote in
+between, whatever the busy timeout says. Write transactions here start with
+``BEGIN IMMEDIATE`` instead, so they wait (up to ``busy_timeout``) for the write lock
+before reading anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.sqlite.client import (
+    SqliteClient,
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+)
+from tortoise.exceptions import TransactionManagementError
+from tortoise.transactions import in_transaction
+
+MODEL_MODULES = [
+    "portal.accounts.models",
+    "portal.ledger.models",
+    "portal.jobs.models",
+]
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("sqlite:"):
+        separator = "&" if "?" in database_url else "?"
+        # WAL is Tortoise's default; synchronous stays FULL so a committed point survives
+        # a power cut (see the README before changing it).
+        database_url += f"{separator}busy_timeout={SQLITE_BUSY_TIMEOUT_MS}&synchronous=FULL"
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "portal": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "portal.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+class _ImmediateTransaction(SqliteTransactionWrapper):
+    async def begin(self) -> None:
+        try:
+            await self._connection.commit()
+            await self._connection.execute("BEGIN IMMEDIATE")
+        except Exception as exc:  # sqlite3.OperationalError: locked past busy_timeout
+            raise TransactionManagementError(exc) from exc
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    """A transaction that intends to write: ``BEGIN IMMEDIATE`` on SQLite."""
+    client = connections.get("default")
+    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
+        await client.create_connection(with_db=True)
+        context = SqliteTransactionContext(_ImmediateTransaction(client), client._lock)
+        async with context as connection:
+            yield connection
+    else:
+        async with in_transaction("default") as connection:
+            yield connection

@@ -1,0 +1,135 @@
+"""The points ledger: accounts, append-only transfers, holds and per-season earnings.
+
+Rows of ``Transfer`` are never updated or deleted; a mistake is corrected by a new one.
+Only ``portal.ledger.service`` writes any of these tables.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from portal.accounts.models import Company, Person
+
+
+class AccountKind(StrEnum):
+    PERSON = "person"
+    COMPANY = "company"
+    SYSTEM = "system"  # issuance, burns, catalog, each auction, each charity cause
+
+
+class TransferKind(StrEnum):
+    EARN = "earn"
+    BURN = "burn"
+    SPEND = "spend"
+    CAPTURE = "capture"  # an auction hold that became a spend
+    DONATE = "donate"
+    ADJUST = "adjust"
+
+
+class HoldStatus(StrEnum):
+    OPEN = "open"
+    CAPTURED = "captured"
+    RELEASED = "released"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharEnumField(AccountKind, max_length=10)
+    # System accounts are found by code: "issuance", "burns", "auction:12", ...
+    code = fields.CharField(max_length=100, unique=True, null=True)
+    name = fields.CharField(max_length=200)
+    person: fields.OneToOneNullableRelation[Person] = fields.OneToOneField(
+        "portal.Person", related_name="account", null=True, on_delete=fields.RESTRICT
+    )
+    person_id: int | None
+    company: fields.OneToOneNullableRelation[Company] = fields.OneToOneField(
+        "portal.Company", related_name="account", null=True, on_delete=fields.RESTRICT
+    )
+    company_id: int | None
+    balance = fields.BigIntField(default=0)
+    held = fields.BigIntField(default=0)
+    # Points ever earned: ranks and tiers use this, so spending never demotes anyone.
+    earned_total = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class Transfer(Model):
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=200, unique=True)
+    kind = fields.CharEnumField(TransferKind, max_length=10)
+    source: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "portal.Account", related_name="debits", on_delete=fields.RESTRICT
+    )
+    source_id: int
+    target: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "portal.Account", related_name="credits", on_delete=fields.RESTRICT
+    )
+    target_id: int
+    amount = fields.BigIntField()
+    reason = fields.CharField(max_length=500)
+    reference = fields.CharField(max_length=200, default="")
+    season = fields.CharField(max_length=7)  # "2026-12"
+    created_at = fields.DatetimeField(db_index=True)
+    created_by: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
+        "portal.Person", related_name="transfers_made", null=True, on_delete=fields.RESTRICT
+    )
+    created_by_id: int | None
+
+    class Meta:
+        table = "transfer"
+        indexes = (("source", "id"), ("target", "id"), ("kind", "id"))
+
+
+class Hold(Model):
+    """Points reserved for a pending transfer (an auction bid); resolves exactly once."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=200, unique=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "portal.Account", related_name="holds", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    target: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "portal.Account", related_name="incoming_holds", on_delete=fields.RESTRICT
+    )
+    target_id: int
+    amount = fields.BigIntField()
+    reason = fields.CharField(max_length=500)
+    reference = fields.CharField(max_length=200, default="")
+    status = fields.CharEnumField(HoldStatus, max_length=10, default=HoldStatus.OPEN)
+    created_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+    capture: fields.ForeignKeyNullableRelation[Transfer] = fields.ForeignKeyField(
+        "portal.Transfer", related_name="captured_hold", null=True, on_delete=fields.RESTRICT
+    )
+
+    class Meta:
+        table = "hold"
+        indexes = (("account", "status"),)
+
+
+class SeasonScore(Model):
+    """Points an account earned in one season (a calendar month).
+
+    ``reached_at`` is when the score got its current value, so ties go to who got there first.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "portal.Account", related_name="season_scores", on_delete=fields.RESTRICT
+    )
+    account_id: int
+    season = fields.CharField(max_length=7)
+    earned = fields.BigIntField(default=0)
+    reached_at = fields.DatetimeField()
+
+    class Meta:
+        table = "season_score"
+        unique_together = (("account", "season"),)
+        indexes = (("season", "earned", "reached_at"),)

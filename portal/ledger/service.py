@@ -1,0 +1,587 @@
+"""The ledger's rules: the only code that moves points.
+
+Every movement is one transfer between two accounts, written in one transaction with the
+balance changes it causes. Balances change through guarded single statements
+(``UPDATE account SET balance = balance - x WHERE id = ? AND balance - held >= x``) and
+the caller checks that exactly one row changed, so concurrent spends never overdraw, on
+SQLite and PostgreSQL alike. Each operation carries an idempotency key: the same key
+again answers as the first time did; the same key with other values is an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+
+from portal.db import write_transaction
+from portal.ledger.models import (
+    Account,
+    AccountKind,
+    Hold,
+    HoldStatus,
+    SeasonScore,
+    Transfer,
+    TransferKind,
+)
+
+ISSUANCE = "issuance"
+BURNS = "burns"
+CATALOG = "catalog"
+MAX_AMOUNT = 1_000_000_000
+
+
+class LedgerError(Exception):
+    """A ledger operation was refused; the message says why, in plain words."""
+
+
+class NotEnoughPoints(LedgerError):
+    def __init__(self, available: int, amount: int) -> None:
+        super().__init__(f"Not enough points: {available} available, {amount} needed.")
+        self.available = available
+        self.amount = amount
+
+
+class InvalidAmount(LedgerError):
+    pass
+
+
+class KeyReused(LedgerError):
+    """The idempotency key was already used for a different operation."""
+
+
+class HoldResolved(LedgerError):
+    """The hold was already captured or released the other way."""
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    id: int
+    kind: TransferKind
+    amount: int
+    source_id: int
+    target_id: int
+    reason: str
+    reference: str
+    created_at: datetime
+    replayed: bool  # True when the key had been used before and nothing moved now
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    id: int
+    account_id: int
+    target_id: int
+    amount: int
+    status: HoldStatus
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of an account's history, signed from that account's side."""
+
+    id: int
+    kind: TransferKind
+    amount: int
+    reason: str
+    reference: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Problem:
+    account_id: int | None
+    account_name: str
+    message: str
+
+
+def season_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+# -- accounts ---------------------------------------------------------------------------
+
+
+async def system_account(code: str, *, name: str | None = None) -> Account:
+    """The system account with this code (issuance, burns, catalog, auction:N, ...)."""
+    account = await Account.get_or_none(code=code)
+    if account is not None:
+        return account
+    try:
+        async with write_transaction() as conn:
+            return await Account.create(
+                kind=AccountKind.SYSTEM, code=code, name=name or code, using_db=conn
+            )
+    except IntegrityError:  # created meanwhile by someone else
+        return await Account.get(code=code)
+
+
+async def open_person_account(
+    person_id: int, *, name: str, conn: BaseDBAsyncClient
+) -> Account:
+    """Called inside the transaction that creates the person."""
+    return await Account.create(
+        kind=AccountKind.PERSON, person_id=person_id, name=name, using_db=conn
+    )
+
+
+async def open_company_account(
+    company_id: int, *, name: str, conn: BaseDBAsyncClient
+) -> Account:
+    return await Account.create(
+        kind=AccountKind.COMPANY, company_id=company_id, name=name, using_db=conn
+    )
+
+
+async def account_of_person(person_id: int) -> Account:
+    return await Account.get(person_id=person_id)
+
+
+# -- moving points ----------------------------------------------------------------------
+
+
+async def earn(
+    account: Account,
+    *,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    now: datetime | None = None,
+) -> TransferResult:
+    """Award points; they also count towards this season's and all-time earnings."""
+    issuance = await system_account(ISSUANCE, name="Points issued")
+    return await _move(
+        TransferKind.EARN, issuance, account, amount, reason, reference, key, _now(now), None
+    )
+
+
+async def spend(
+    account: Account,
+    *,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    target: Account | None = None,
+    now: datetime | None = None,
+) -> TransferResult:
+    target = target or await system_account(CATALOG, name="Catalog")
+    return await _move(
+        TransferKind.SPEND, account, target, amount, reason, reference, key, _now(now), None
+    )
+
+
+async def donate(
+    account: Account,
+    *,
+    cause: Account,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    now: datetime | None = None,
+) -> TransferResult:
+    return await _move(
+        TransferKind.DONATE, account, cause, amount, reason, reference, key, _now(now), None
+    )
+
+
+async def burn(
+    account: Account,
+    *,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    now: datetime | None = None,
+) -> TransferResult:
+    burns = await system_account(BURNS, name="Points burned")
+    return await _move(
+        TransferKind.BURN, account, burns, amount, reason, reference, key, _now(now), None
+    )
+
+
+async def adjust(
+    account: Account,
+    *,
+    amount: int,
+    reason: str,
+    by_person_id: int,
+    key: str,
+    now: datetime | None = None,
+) -> TransferResult:
+    """A manual correction by admin or marketing: positive adds, negative takes away."""
+    if not reason.strip():
+        raise LedgerError("An adjustment needs a reason.")
+    if amount == 0:
+        raise InvalidAmount("An adjustment must add or take away at least 1 point.")
+    issuance = await system_account(ISSUANCE, name="Points issued")
+    source, target = (issuance, account) if amount > 0 else (account, issuance)
+    return await _move(
+        TransferKind.ADJUST,
+        source,
+        target,
+        abs(amount),
+        reason.strip(),
+        f"adjust:{by_person_id}",
+        key,
+        _now(now),
+        by_person_id,
+    )
+
+
+def _check_amount(amount: int) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidAmount("Points are whole numbers.")
+    if not 0 < amount <= MAX_AMOUNT:
+        raise InvalidAmount(f"The amount must be between 1 and {MAX_AMOUNT:,} points.")
+
+
+def _replay(existing: Transfer, kind: TransferKind, source: Account, target: Account,
+            amount: int, reference: str) -> TransferResult:
+    if (existing.kind, existing.source_id, existing.target_id, existing.amount,
+            existing.reference) != (kind, source.id, target.id, amount, reference):
+        raise KeyReused(f"The key {existing.key!r} was already used for another operation.")
+    return _result(existing, replayed=True)
+
+
+def _result(transfer: Transfer, *, replayed: bool) -> TransferResult:
+    return TransferResult(
+        id=transfer.id,
+        kind=TransferKind(transfer.kind),
+        amount=transfer.amount,
+        source_id=transfer.source_id,
+        target_id=transfer.target_id,
+        reason=transfer.reason,
+        reference=transfer.reference,
+        created_at=transfer.created_at,
+        replayed=replayed,
+    )
+
+
+async def _move(
+    kind: TransferKind,
+    source: Account,
+    target: Account,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    now: datetime,
+    by_person_id: int | None,
+) -> TransferResult:
+    _check_amount(amount)
+    if source.id == target.id:
+        raise LedgerError("A transfer needs two different accounts.")
+    if not key or len(key) > 200:
+        raise LedgerError("Every ledger operation needs a key of 1 to 200 characters.")
+    existing = await Transfer.get_or_none(key=key)
+    if existing is not None:
+        return _replay(existing, kind, source, target, amount, reference)
+    try:
+        async with write_transaction() as conn:
+            transfer = await Transfer.create(
+                key=key,
+                kind=kind,
+                source_id=source.id,
+                target_id=target.id,
+                amount=amount,
+                reason=reason[:500],
+                reference=reference[:200],
+                season=season_of(now),
+                created_at=now,
+                created_by_id=by_person_id,
+                using_db=conn,
+            )
+            await _debit(conn, source, amount)
+            await _credit(conn, target, amount, earned=kind is TransferKind.EARN)
+            if kind is TransferKind.EARN:
+                await _count_season_earning(conn, target.id, amount, season_of(now), now)
+    except IntegrityError:
+        # Another request with the same key committed first: answer as it did.
+        existing = await Transfer.get_or_none(key=key)
+        if existing is None:
+            raise
+        return _replay(existing, kind, source, target, amount, reference)
+    return _result(transfer, replayed=False)
+
+
+async def _debit(conn: BaseDBAsyncClient, account: Account, amount: int) -> None:
+    query = Account.filter(id=account.id).using_db(conn)
+    if account.kind != AccountKind.SYSTEM:
+        # The guard: only what is available (balance - held) can leave a person's account.
+        query = query.filter(balance__gte=F("held") + amount)
+    changed = await query.update(balance=F("balance") - amount)
+    if changed != 1:
+        current = await Account.get(id=account.id).using_db(conn)
+        raise NotEnoughPoints(current.balance - current.held, amount)
+
+
+async def _credit(conn: BaseDBAsyncClient, account: Account, amount: int, *, earned: bool) -> None:
+    changes = {"balance": F("balance") + amount}
+    if earned:
+        changes["earned_total"] = F("earned_total") + amount
+    changed = await Account.filter(id=account.id).using_db(conn).update(**changes)
+    if changed != 1:
+        raise LedgerError(f"Account {account.id} does not exist.")
+
+
+async def _count_season_earning(
+    conn: BaseDBAsyncClient, account_id: int, amount: int, season: str, now: datetime
+) -> None:
+    # One statement, so two first earnings of a season cannot both try to insert.
+    marks = ("$1", "$2", "$3", "$4") if conn.capabilities.dialect == "postgres" else "????"
+    await conn.execute_query(
+        "INSERT INTO season_score (account_id, season, earned, reached_at) "
+        f"VALUES ({', '.join(marks)}) "
+        "ON CONFLICT (account_id, season) DO UPDATE SET "
+        "earned = season_score.earned + excluded.earned, reached_at = excluded.reached_at",
+        [account_id, season, amount, now],
+    )
+
+
+# -- holds --------------------------------------------------------------------------------
+
+
+def _hold_result(hold: Hold, *, replayed: bool) -> HoldResult:
+    return HoldResult(
+        id=hold.id,
+        account_id=hold.account_id,
+        target_id=hold.target_id,
+        amount=hold.amount,
+        status=HoldStatus(hold.status),
+        replayed=replayed,
+    )
+
+
+async def hold(
+    account: Account,
+    *,
+    target: Account,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    now: datetime | None = None,
+) -> HoldResult:
+    """Reserve points for a pending transfer: they leave "available" at once."""
+    _check_amount(amount)
+    existing = await Hold.get_or_none(key=key)
+    if existing is not None:
+        if (existing.account_id, existing.target_id, existing.amount, existing.reference) != (
+            account.id, target.id, amount, reference
+        ):
+            raise KeyReused(f"The key {key!r} was already used for another operation.")
+        return _hold_result(existing, replayed=True)
+    try:
+        async with write_transaction() as conn:
+            held = await Hold.create(
+                key=key,
+                account_id=account.id,
+                target_id=target.id,
+                amount=amount,
+                reason=reason[:500],
+                reference=reference[:200],
+                created_at=_now(now),
+                using_db=conn,
+            )
+            changed = (
+                await Account.filter(id=account.id, balance__gte=F("held") + amount)
+                .using_db(conn)
+                .update(held=F("held") + amount)
+            )
+            if changed != 1:
+                current = await Account.get(id=account.id).using_db(conn)
+                raise NotEnoughPoints(current.balance - current.held, amount)
+    except IntegrityError:
+        existing = await Hold.get_or_none(key=key)
+        if existing is None:
+            raise
+        return _hold_result(existing, replayed=True)
+    return _hold_result(held, replayed=False)
+
+
+async def release(hold_id: int, *, now: datetime | None = None) -> HoldResult:
+    """Give held points back (outbid, lot cancelled). Resolves the hold exactly once."""
+    async with write_transaction() as conn:
+        if not await _resolve(conn, hold_id, HoldStatus.RELEASED, now):
+            return await _already_resolved(hold_id, HoldStatus.RELEASED)
+        hold_row = await Hold.get(id=hold_id).using_db(conn)
+        await Account.filter(id=hold_row.account_id).using_db(conn).update(
+            held=F("held") - hold_row.amount
+        )
+    return _hold_result(hold_row, replayed=False)
+
+
+async def capture(hold_id: int, *, now: datetime | None = None) -> HoldResult:
+    """Turn a hold into a spend to its target (the auction was won)."""
+    moment = _now(now)
+    async with write_transaction() as conn:
+        if not await _resolve(conn, hold_id, HoldStatus.CAPTURED, moment):
+            return await _already_resolved(hold_id, HoldStatus.CAPTURED)
+        hold_row = await Hold.get(id=hold_id).using_db(conn)
+        transfer = await Transfer.create(
+            key=f"capture:{hold_row.key}"[:200],
+            kind=TransferKind.CAPTURE,
+            source_id=hold_row.account_id,
+            target_id=hold_row.target_id,
+            amount=hold_row.amount,
+            reason=hold_row.reason,
+            reference=hold_row.reference,
+            season=season_of(moment),
+            created_at=moment,
+            using_db=conn,
+        )
+        # The points were reserved, so balance >= held >= amount: no guard can fail here.
+        await Account.filter(id=hold_row.account_id).using_db(conn).update(
+            balance=F("balance") - hold_row.amount, held=F("held") - hold_row.amount
+        )
+        await Account.filter(id=hold_row.target_id).using_db(conn).update(
+            balance=F("balance") + hold_row.amount
+        )
+        await Hold.filter(id=hold_id).using_db(conn).update(capture_id=transfer.id)
+        hold_row.status = HoldStatus.CAPTURED
+    return _hold_result(hold_row, replayed=False)
+
+
+async def _resolve(
+    conn: BaseDBAsyncClient, hold_id: int, status: HoldStatus, now: datetime | None
+) -> bool:
+    changed = (
+        await Hold.filter(id=hold_id, status=HoldStatus.OPEN)
+        .using_db(conn)
+        .update(status=status, resolved_at=_now(now))
+    )
+    return changed == 1
+
+
+async def _already_resolved(hold_id: int, wanted: HoldStatus) -> HoldResult:
+    current = await Hold.get_or_none(id=hold_id)
+    if current is None:
+        raise LedgerError(f"There is no hold {hold_id}.")
+    if current.status != wanted:
+        raise HoldResolved(f"The hold was already {current.status}.")
+    return _hold_result(current, replayed=True)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+async def history(
+    account: Account, *, kind: TransferKind | None = None, offset: int = 0, limit: int = 25
+) -> tuple[list[Entry], bool]:
+    """A page of the account's transfers, newest first, and whether more follow."""
+    query = Transfer.filter(Q(source_id=account.id) | Q(target_id=account.id))
+    if kind is not None:
+        query = query.filter(kind=kind)
+    rows = await query.order_by("-id").offset(offset).limit(limit + 1)
+    entries = [
+        Entry(
+            id=row.id,
+            kind=TransferKind(row.kind),
+            amount=row.amount if row.target_id == account.id else -row.amount,
+            reason=row.reason,
+            reference=row.reference,
+            created_at=row.created_at,
+        )
+        for row in rows[:limit]
+    ]
+    return entries, len(rows) > limit
+
+
+async def open_holds(account: Account) -> list[Hold]:
+    return await Hold.filter(account_id=account.id, status=HoldStatus.OPEN).order_by("-id")
+
+
+async def earned_in_season(account: Account, season: str) -> int:
+    score = await SeasonScore.get_or_none(account_id=account.id, season=season)
+    return score.earned if score else 0
+
+
+async def adjustments(*, offset: int = 0, limit: int = 25) -> tuple[list[Transfer], bool]:
+    rows = (
+        await Transfer.filter(kind=TransferKind.ADJUST)
+        .select_related("source", "target", "created_by")
+        .order_by("-id")
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    return rows[:limit], len(rows) > limit
+
+
+# -- invariants ---------------------------------------------------------------------------
+
+_INVARIANT_QUERIES = {
+    "balance differs from the sum of its transfers": """
+        SELECT a.id, a.name, a.balance AS stored,
+               COALESCE(c.total, 0) - COALESCE(d.total, 0) AS computed
+        FROM account a
+        LEFT JOIN (SELECT target_id, SUM(amount) AS total FROM transfer GROUP BY target_id) c
+               ON c.target_id = a.id
+        LEFT JOIN (SELECT source_id, SUM(amount) AS total FROM transfer GROUP BY source_id) d
+               ON d.source_id = a.id
+        WHERE a.balance <> COALESCE(c.total, 0) - COALESCE(d.total, 0)
+    """,
+    "held differs from the sum of its open holds": """
+        SELECT a.id, a.name, a.held AS stored, COALESCE(h.total, 0) AS computed
+        FROM account a
+        LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM hold
+                   WHERE status = 'open' GROUP BY account_id) h ON h.account_id = a.id
+        WHERE a.held <> COALESCE(h.total, 0)
+    """,
+    "available points are negative": """
+        SELECT id, name, balance - held AS stored, 0 AS computed FROM account
+        WHERE kind <> 'system' AND (balance - held < 0 OR held < 0)
+    """,
+    "earned total differs from the sum of its earnings": """
+        SELECT a.id, a.name, a.earned_total AS stored, COALESCE(e.total, 0) AS computed
+        FROM account a
+        LEFT JOIN (SELECT target_id, SUM(amount) AS total FROM transfer
+                   WHERE kind = 'earn' GROUP BY target_id) e ON e.target_id = a.id
+        WHERE a.earned_total <> COALESCE(e.total, 0)
+    """,
+    "season earnings differ from the earn transfers of that season": """
+        SELECT a.id, a.name, s.earned AS stored, COALESCE(e.total, 0) AS computed
+        FROM season_score s JOIN account a ON a.id = s.account_id
+        LEFT JOIN (SELECT target_id, season, SUM(amount) AS total FROM transfer
+                   WHERE kind = 'earn' GROUP BY target_id, season) e
+               ON e.target_id = s.account_id AND e.season = s.season
+        WHERE s.earned <> COALESCE(e.total, 0)
+    """,
+    "a transfer moves no points": """
+        SELECT a.id, a.name, t.amount AS stored, 1 AS computed
+        FROM transfer t JOIN account a ON a.id = t.source_id WHERE t.amount <= 0
+    """,
+}
+
+
+async def check_invariants() -> list[Problem]:
+    """Every broken ledger invariant in the whole database; empty when all hold."""
+    from tortoise import connections
+
+    conn = connections.get("default")
+    problems: list[Problem] = []
+    for message, sql in _INVARIANT_QUERIES.items():
+        for row in await conn.execute_query_dict(sql):
+            problems.append(
+                Problem(
+                    row["id"],
+                    row["name"],
+                    f"{message} (stored {row['stored']}, expected {row['computed']})",
+                )
+            )
+    totals = await conn.execute_query_dict("SELECT COALESCE(SUM(balance), 0) AS total FROM account")
+    if int(totals[0]["total"]) != 0:
+        problems.append(
+            Problem(None, "all accounts", f"balances add up to {totals[0]['total']}, not 0")
+        )
+    return problems
