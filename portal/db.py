@@ -72,3 +72,20 @@ async def write_transaction() -> AsyncIterator[BaseDBAsyncClient]:
     else:
         async with in_transaction("default") as connection:
             yield connection
+
+
+async def migrate_database(database_url: str) -> None:
+    """Applies every pending migration (Tortoise's built-in migrations)."""
+    from tortoise import Tortoise
+    from tortoise.migrations.api.migrate import migrate
+
+    if database_url.startswith("sqlite:"):
+        from pathlib import Path
+
+        path = database_url.removeprefix("sqlite://").split("?")[0]
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        await migrate(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()

@@ -92,7 +92,7 @@ class PersonRole(Model):
 
 
 class Session(Model):
-    """A signed-in browser or API client; the cookie or bearer token holds only its id.
+    """A signed-in browser or API client. The cookie or bearer token holds only its id.
 
     The table stores a SHA-256 of the id, so a copy of the database opens no session.
     """

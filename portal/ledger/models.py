@@ -87,7 +87,7 @@ class Transfer(Model):
 
 
 class Hold(Model):
-    """Points reserved for a pending transfer (an auction bid); resolves exactly once."""
+    """Points reserved for a pending transfer (an auction bid), resolved exactly once."""
 
     id = fields.BigIntField(primary_key=True)
     key = fields.CharField(max_length=200, unique=True)

@@ -585,3 +585,39 @@ async def check_invariants() -> list[Problem]:
             Problem(None, "all accounts", f"balances add up to {totals[0]['total']}, not 0")
         )
     return problems
+
+
+@dataclass(frozen=True)
+class Summary:
+    balance: int
+    held: int
+    available: int
+    earned_this_season: int
+    earned_total: int
+    last_activity: datetime
+    next_burn: datetime | None  # None when nothing would burn
+
+
+async def summary(account: Account, *, burn_after_days: int, now: datetime | None = None
+                  ) -> Summary:
+    """What a player's dashboard shows about their points."""
+    from datetime import timedelta
+
+    moment = _now(now)
+    fresh = await Account.get(id=account.id)
+    last_earn = (
+        await Transfer.filter(target_id=account.id, kind=TransferKind.EARN)
+        .order_by("-id")
+        .first()
+    )
+    last_activity = last_earn.created_at if last_earn else fresh.created_at
+    available = fresh.balance - fresh.held
+    return Summary(
+        balance=fresh.balance,
+        held=fresh.held,
+        available=available,
+        earned_this_season=await earned_in_season(fresh, season_of(moment)),
+        earned_total=fresh.earned_total,
+        last_activity=last_activity,
+        next_burn=last_activity + timedelta(days=burn_after_days) if available > 0 else None,
+    )

@@ -136,7 +136,7 @@ class Migration(migrations.Migration):
                 ('last_seen_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'session', 'app': 'portal', 'pk_attr': 'id_hash', 'table_description': 'A signed-in browser or API client; the cookie or bearer token holds only its id.'},
+            options={'table': 'session', 'app': 'portal', 'pk_attr': 'id_hash', 'table_description': 'A signed-in browser or API client. The cookie or bearer token holds only its id.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -172,7 +172,7 @@ class Migration(migrations.Migration):
                 ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('capture', fields.ForeignKeyField('portal.Transfer', source_field='capture_id', null=True, db_constraint=True, to_field='id', related_name='captured_hold', on_delete=OnDelete.RESTRICT)),
             ],
-            options={'table': 'hold', 'app': 'portal', 'indexes': [Index(fields=['account', 'status'])], 'pk_attr': 'id', 'table_description': 'Points reserved for a pending transfer (an auction bid); resolves exactly once.'},
+            options={'table': 'hold', 'app': 'portal', 'indexes': [Index(fields=['account', 'status'])], 'pk_attr': 'id', 'table_description': 'Points reserved for a pending transfer (an auction bid), resolved exactly once.'},
             bases=['Model'],
         ),
     ]

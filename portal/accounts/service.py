@@ -1,0 +1,327 @@
+"""Rules for people: passwords, sessions, invites, profiles, roles and the organisation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.exceptions import IntegrityError
+
+from portal.accounts.models import (
+    Company,
+    Invite,
+    Outlet,
+    Person,
+    PersonRole,
+    Region,
+    Role,
+    Session,
+)
+from portal.db import write_transaction
+from portal.ledger import service as ledger
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the e-mail is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# last_seen_at is written at most this often, so reading a page is not a write.
+_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class AccountError(Exception):
+    """A request about people was refused; the message says why, in plain words."""
+
+
+class InvalidCredentials(AccountError):
+    def __init__(self) -> None:
+        super().__init__("The e-mail or password is not right.")
+
+
+class EmailTaken(AccountError):
+    def __init__(self, email: str) -> None:
+        super().__init__(f"{email} already has an account.")
+
+
+class InvalidInvite(AccountError):
+    pass
+
+
+class NotAllowed(AccountError):
+    pass
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    person: Person
+    roles: frozenset[Role]
+    session_hash: str
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+# -- people -------------------------------------------------------------------------------
+
+
+async def create_person(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    display_name: str | None = None,
+    roles: set[Role] | frozenset[Role] = frozenset({Role.PLAYER}),
+    outlet_id: int | None = None,
+    language: str = "en",
+) -> Person:
+    """A person with their points account and roles, in one transaction."""
+    email = normalize_email(email)
+    try:
+        async with write_transaction() as conn:
+            person = await Person.create(
+                email=email,
+                password_hash=_hasher.hash(password),
+                full_name=full_name.strip(),
+                display_name=(display_name or full_name.split()[0]).strip()[:60],
+                outlet_id=outlet_id,
+                language=language,
+                using_db=conn,
+            )
+            for role in sorted(roles):
+                await PersonRole.create(person_id=person.id, role=role, using_db=conn)
+            await ledger.open_person_account(person.id, name=full_name, conn=conn)
+    except IntegrityError:
+        if await Person.exists(email=email):
+            raise EmailTaken(email) from None
+        raise
+    return person
+
+
+async def roles_of(person_id: int) -> frozenset[Role]:
+    rows = await PersonRole.filter(person_id=person_id).values_list("role", flat=True)
+    return frozenset(Role(role) for role in rows)
+
+
+async def set_roles(person: Person, roles: set[Role]) -> None:
+    async with write_transaction() as conn:
+        await PersonRole.filter(person_id=person.id).using_db(conn).delete()
+        for role in sorted(roles):
+            await PersonRole.create(person_id=person.id, role=role, using_db=conn)
+
+
+async def update_profile(person: Person, *, display_name: str, language: str) -> Person:
+    person.display_name = display_name.strip()
+    person.language = language
+    await person.save(update_fields=["display_name", "language"])
+    return person
+
+
+async def change_password(
+    person: Person, *, current: str, new: str, keep_session_hash: str | None
+) -> None:
+    """Sets a new password and signs out every other session of this person."""
+    try:
+        _hasher.verify(person.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("The current password is not right.") from None
+    person.password_hash = _hasher.hash(new)
+    async with write_transaction() as conn:
+        await person.save(update_fields=["password_hash"], using_db=conn)
+        others = Session.filter(person_id=person.id).using_db(conn)
+        if keep_session_hash:
+            others = others.exclude(id_hash=keep_session_hash)
+        await others.delete()
+
+
+# -- signing in and sessions --------------------------------------------------------------
+
+
+async def authenticate(email: str, password: str, *, now: datetime | None = None) -> Person:
+    """The active person with this e-mail and password, or InvalidCredentials."""
+    person = await Person.get_or_none(email=normalize_email(email), is_active=True)
+    try:
+        _hasher.verify(person.password_hash if person else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidCredentials() from None
+    if person is None:
+        raise InvalidCredentials()
+    if _hasher.check_needs_rehash(person.password_hash):
+        person.password_hash = _hasher.hash(password)
+    person.last_login_at = _now(now)
+    await person.save(update_fields=["password_hash", "last_login_at"])
+    return person
+
+
+async def start_session(
+    person: Person, *, kind: str = "web", lifetime: timedelta, now: datetime | None = None
+) -> tuple[str, Session]:
+    """A new session; returns the token for the cookie or bearer header, and the row."""
+    moment = _now(now)
+    token = secrets.token_urlsafe(32)
+    session = await Session.create(
+        id_hash=_digest(token),
+        person_id=person.id,
+        kind=kind,
+        created_at=moment,
+        last_seen_at=moment,
+        expires_at=moment + lifetime,
+    )
+    return token, session
+
+
+async def resume_session(
+    token: str, *, kind: str, idle: timedelta, now: datetime | None = None
+) -> SignedIn | None:
+    """The signed-in person for this token, or None if it is unknown or timed out."""
+    if not token or len(token) > 100:
+        return None
+    moment = _now(now)
+    session = await Session.get_or_none(id_hash=_digest(token), kind=kind).select_related("person")
+    if session is None:
+        return None
+    if session.expires_at <= moment or session.last_seen_at + idle <= moment:
+        await session.delete()
+        return None
+    if not session.person.is_active:
+        return None
+    if moment - session.last_seen_at > _SEEN_RESOLUTION:
+        await Session.filter(id_hash=session.id_hash).update(last_seen_at=moment)
+    return SignedIn(session.person, await roles_of(session.person_id), session.id_hash)
+
+
+async def end_session(session_hash: str) -> None:
+    await Session.filter(id_hash=session_hash).delete()
+
+
+async def purge_expired_sessions(now: datetime, *, idle: timedelta) -> int:
+    return await Session.filter(expires_at__lte=now).delete() + await Session.filter(
+        last_seen_at__lte=now - idle
+    ).delete()
+
+
+# -- invites ------------------------------------------------------------------------------
+
+
+async def outlets_managed_by(manager: Person) -> list[Outlet]:
+    """The outlets of the manager's own company."""
+    if manager.outlet_id is None:
+        return []
+    outlet = await Outlet.get(id=manager.outlet_id)
+    return await Outlet.filter(company_id=outlet.company_id).select_related("region")
+
+
+async def invite(
+    manager: Person, *, email: str, outlet_id: int, valid_for: timedelta,
+    now: datetime | None = None,
+) -> str:
+    """An invite to one of the manager's outlets; returns the token for the link."""
+    if outlet_id not in {o.id for o in await outlets_managed_by(manager)}:
+        raise NotAllowed("You can invite people only to your own company's outlets.")
+    email = normalize_email(email)
+    if await Person.exists(email=email):
+        raise EmailTaken(email)
+    moment = _now(now)
+    token = secrets.token_urlsafe(32)
+    await Invite.create(
+        token_hash=_digest(token),
+        email=email,
+        outlet_id=outlet_id,
+        invited_by_id=manager.id,
+        created_at=moment,
+        expires_at=moment + valid_for,
+    )
+    return token
+
+
+async def find_invite(token: str, *, now: datetime | None = None) -> Invite:
+    found = await Invite.get_or_none(token_hash=_digest(token)).select_related("outlet")
+    if found is None or found.accepted_at is not None:
+        raise InvalidInvite("This invite link is not valid or was already used.")
+    if found.expires_at <= _now(now):
+        raise InvalidInvite("This invite link has expired. Ask your manager for a new one.")
+    return found
+
+
+async def accept_invite(
+    token: str, *, full_name: str, display_name: str, password: str, language: str,
+    now: datetime | None = None,
+) -> Person:
+    found = await find_invite(token, now=now)
+    # The conditional update claims the invite, so a double submit creates one person.
+    claimed = await Invite.filter(id=found.id, accepted_at__isnull=True).update(
+        accepted_at=_now(now)
+    )
+    if claimed != 1:
+        raise InvalidInvite("This invite link is not valid or was already used.")
+    try:
+        return await create_person(
+            email=found.email,
+            password=password,
+            full_name=full_name,
+            display_name=display_name,
+            outlet_id=found.outlet_id,
+            language=language,
+        )
+    except Exception:
+        await Invite.filter(id=found.id).update(accepted_at=None)
+        raise
+
+
+async def pending_invites(manager: Person) -> list[Invite]:
+    outlet_ids = [o.id for o in await outlets_managed_by(manager)]
+    return await Invite.filter(outlet_id__in=outlet_ids, accepted_at__isnull=True).select_related(
+        "outlet"
+    )
+
+
+async def team_of(manager: Person) -> list[Person]:
+    outlet_ids = [o.id for o in await outlets_managed_by(manager)]
+    return await Person.filter(outlet_id__in=outlet_ids).select_related("outlet", "account")
+
+
+# -- organisation (admin) -----------------------------------------------------------------
+
+
+async def create_region(name: str) -> Region:
+    try:
+        return await Region.create(name=name.strip())
+    except IntegrityError:
+        raise AccountError(f"A region named {name!r} already exists.") from None
+
+
+async def create_company(*, name: str, kind: str) -> Company:
+    try:
+        async with write_transaction() as conn:
+            company = await Company.create(name=name.strip(), kind=kind, using_db=conn)
+            await ledger.open_company_account(company.id, name=company.name, conn=conn)
+    except IntegrityError:
+        raise AccountError(f"A company named {name!r} already exists.") from None
+    return company
+
+
+async def create_outlet(company: Company, *, name: str, region_id: int) -> Outlet:
+    if not await Region.exists(id=region_id):
+        raise AccountError("Choose a region for the outlet.")
+    try:
+        return await Outlet.create(company_id=company.id, name=name.strip(), region_id=region_id)
+    except IntegrityError:
+        raise AccountError(f"{company.name} already has an outlet named {name!r}.") from None
+
+
+async def set_active(person: Person, *, active: bool) -> None:
+    async with write_transaction() as conn:
+        person.is_active = active
+        await person.save(update_fields=["is_active"], using_db=conn)
+        if not active:
+            await Session.filter(person_id=person.id).using_db(conn).delete()

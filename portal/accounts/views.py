@@ -1,0 +1,250 @@
+"""Sign-in, sign-out, profile, language, invites and a manager's team page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal import i18n
+from portal.accounts import service as accounts
+from portal.accounts.models import Role
+from portal.settings import Settings
+from portal.web.auth import (
+    LANGUAGE_COOKIE,
+    clear_session_cookie,
+    require_person,
+    set_session_cookie,
+    signed_in,
+)
+from portal.web.forms import FormErrors, parse_form
+from portal.web.templating import render
+
+Password = Annotated[str, Field(min_length=10, max_length=200)]
+Language = Literal["en", "ru"]
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class LoginForm(_Form):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=200)
+    next: str = ""
+
+
+class ProfileForm(_Form):
+    display_name: str = Field(min_length=2, max_length=60)
+    language: Language
+
+
+class PasswordForm(_Form):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: Password
+
+
+class InviteForm(_Form):
+    email: EmailStr
+    outlet_id: int
+
+
+class AcceptInviteForm(_Form):
+    full_name: str = Field(min_length=2, max_length=200)
+    display_name: str = Field(min_length=2, max_length=60)
+    password: Password
+    language: Language = "en"
+
+
+class LanguageForm(_Form):
+    language: Language
+    next: str = "/"
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _safe_next(target: str) -> str:
+    """Only same-site paths: never redirect a sign-in to another site."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+async def login(request: Request) -> Response:
+    if request.method == "GET":
+        if signed_in(request):
+            return RedirectResponse("/", status_code=303)
+        return render(request, "accounts/login.html", next=request.query_params.get("next", ""))
+    try:
+        form = parse_form(LoginForm, await request.form())
+    except FormErrors as exc:
+        return render(request, "accounts/login.html", status_code=400, errors=exc.errors,
+                      next=exc.values.get("next", ""), email=exc.values.get("email", ""))
+    settings = _settings(request)
+    address = request.client.host if request.client else "unknown"
+    if not await request.app.state.login_throttle.allow(
+        email=accounts.normalize_email(form.email), address=address
+    ):
+        message = i18n.gettext("Too many sign-in attempts. Wait 15 minutes and try again.")
+        return render(request, "accounts/login.html", status_code=429, email=form.email,
+                      next=form.next, errors={"form": message})
+    try:
+        person = await accounts.authenticate(form.email, form.password)
+    except accounts.InvalidCredentials:
+        return render(request, "accounts/login.html", status_code=400, email=form.email,
+                      next=form.next,
+                      errors={"form": i18n.gettext("The e-mail or password is not right.")})
+    lifetime = timedelta(days=settings.session_absolute_days)
+    token, _ = await accounts.start_session(person, lifetime=lifetime)
+    response = RedirectResponse(_safe_next(form.next), status_code=303)
+    set_session_cookie(request, response, token, int(lifetime.total_seconds()))
+    return response
+
+
+async def logout(request: Request) -> Response:
+    who = signed_in(request)
+    if who is not None:
+        await accounts.end_session(who.session_hash)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+async def profile(request: Request) -> Response:
+    who = require_person(request)
+    saved = request.query_params.get("saved")
+    return render(request, "accounts/profile.html", saved=saved, values={}, errors={},
+                  password_errors={})
+
+
+async def save_profile(request: Request) -> Response:
+    who = require_person(request)
+    try:
+        form = parse_form(ProfileForm, await request.form())
+    except FormErrors as exc:
+        return render(request, "accounts/profile.html", status_code=400, errors=exc.errors,
+                      values=exc.values, password_errors={}, saved=None)
+    await accounts.update_profile(who.person, display_name=form.display_name,
+                                  language=form.language)
+    return RedirectResponse("/profile?saved=profile", status_code=303)
+
+
+async def change_password(request: Request) -> Response:
+    who = require_person(request)
+    try:
+        form = parse_form(PasswordForm, await request.form())
+        await accounts.change_password(who.person, current=form.current_password,
+                                       new=form.new_password, keep_session_hash=who.session_hash)
+    except FormErrors as exc:
+        return render(request, "accounts/profile.html", status_code=400, errors={},
+                      values={}, password_errors=exc.errors, saved=None)
+    except accounts.AccountError:
+        return render(request, "accounts/profile.html", status_code=400, errors={}, values={},
+                      saved=None,
+                      password_errors={"current_password":
+                                       i18n.gettext("The current password is not right.")})
+    return RedirectResponse("/profile?saved=password", status_code=303)
+
+
+async def choose_language(request: Request) -> Response:
+    try:
+        form = parse_form(LanguageForm, await request.form())
+    except FormErrors:
+        return RedirectResponse("/", status_code=303)
+    who = signed_in(request)
+    if who is not None:
+        await accounts.update_profile(who.person, display_name=who.person.display_name,
+                                      language=form.language)
+    response = RedirectResponse(_safe_next(form.next), status_code=303)
+    response.set_cookie(LANGUAGE_COOKIE, form.language, max_age=365 * 24 * 3600,
+                        samesite="lax", secure=request.url.scheme == "https")
+    return response
+
+
+async def team(request: Request) -> Response:
+    who = require_person(request, Role.MANAGER)
+    return await _render_team(request, who.person)
+
+
+async def _render_team(request: Request, manager: accounts.Person, *, status_code: int = 200,
+                       **extra: object) -> Response:
+    context: dict[str, object] = {"errors": {}, "values": {}, "invite_link": None}
+    context.update(extra)
+    return render(
+        request,
+        "accounts/team.html",
+        status_code=status_code,
+        people=await accounts.team_of(manager),
+        outlets=await accounts.outlets_managed_by(manager),
+        invites=await accounts.pending_invites(manager),
+        **context,
+    )
+
+
+async def send_invite(request: Request) -> Response:
+    who = require_person(request, Role.MANAGER)
+    try:
+        form = parse_form(InviteForm, await request.form())
+        token = await accounts.invite(
+            who.person, email=form.email, outlet_id=form.outlet_id,
+            valid_for=timedelta(days=_settings(request).invite_valid_days),
+        )
+    except FormErrors as exc:
+        return await _render_team(request, who.person, status_code=400, errors=exc.errors,
+                                  values=exc.values)
+    except accounts.AccountError as exc:
+        return await _render_team(request, who.person, status_code=400,
+                                  errors={"form": i18n.gettext(str(exc))},
+                                  values={"email": form.email})
+    link = str(request.url_for("accounts.accept_invite", token=token))
+    return await _render_team(request, who.person, invite_link=link, invited=form.email)
+
+
+async def accept_invite(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        invite = await accounts.find_invite(token)
+    except accounts.InvalidInvite as exc:
+        return render(request, "errors/error.html", status_code=404, status=404,
+                      title=i18n.gettext("This invite cannot be used"),
+                      detail=i18n.gettext(str(exc)))
+    if request.method == "GET":
+        return render(request, "accounts/accept_invite.html", invite=invite, errors={},
+                      values={})
+    try:
+        form = parse_form(AcceptInviteForm, await request.form())
+        person = await accounts.accept_invite(
+            token, full_name=form.full_name, display_name=form.display_name,
+            password=form.password, language=form.language,
+        )
+    except FormErrors as exc:
+        return render(request, "accounts/accept_invite.html", status_code=400, invite=invite,
+                      errors=exc.errors, values=exc.values)
+    except accounts.AccountError as exc:
+        return render(request, "accounts/accept_invite.html", status_code=400, invite=invite,
+                      errors={"form": i18n.gettext(str(exc))}, values={})
+    lifetime = timedelta(days=_settings(request).session_absolute_days)
+    session_token, _ = await accounts.start_session(person, lifetime=lifetime)
+    response = RedirectResponse("/?welcome=1", status_code=303)
+    set_session_cookie(request, response, session_token, int(lifetime.total_seconds()))
+    return response
+
+
+routes = [
+    Route("/login", login, methods=["GET", "POST"], name="accounts.login"),
+    Route("/logout", logout, methods=["POST"], name="accounts.logout"),
+    Route("/profile", profile, methods=["GET"], name="accounts.profile"),
+    Route("/profile", save_profile, methods=["POST"], name="accounts.save_profile"),
+    Route("/profile/password", change_password, methods=["POST"], name="accounts.password"),
+    Route("/language", choose_language, methods=["POST"], name="accounts.language"),
+    Route("/team", team, methods=["GET"], name="accounts.team"),
+    Route("/team/invite", send_invite, methods=["POST"], name="accounts.invite"),
+    Route("/invite/{token}", accept_invite, methods=["GET", "POST"],
+          name="accounts.accept_invite"),
+]

@@ -1,0 +1,291 @@
+"""The JSON API for integrations (mobile apps, chat bots, CRMs), under /api/v1.
+
+Clients sign in with e-mail and password and get a bearer token; the API never reads the
+browser's session cookie, so it needs no CSRF token. Errors are JSON:
+``{"error": {"status": 400, "message": "..."}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
+
+from portal.accounts import service as accounts
+from portal.accounts.models import Outlet
+from portal.accounts.service import SignedIn
+from portal.ledger import service as ledger
+from portal.ledger.models import TransferKind
+from portal.web.errors import api_error
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class MeOut(BaseModel):
+    id: int
+    full_name: str
+    display_name: str
+    email: str
+    language: str
+    roles: list[str]
+    company: str | None
+    outlet: str | None
+    region: str | None
+    balance: int
+    held: int
+    available: int
+    earned_this_season: int
+    season: str
+
+
+class EntryOut(BaseModel):
+    id: int
+    kind: TransferKind
+    amount: int = Field(description="Signed: positive arrived, negative left")
+    reason: str
+    reference: str
+    created_at: datetime
+
+
+class LedgerPageOut(BaseModel):
+    entries: list[EntryOut]
+    page: int
+    has_more: bool
+
+
+class ErrorOut(BaseModel):
+    class Detail(BaseModel):
+        status: int
+        message: str
+        fields: dict[str, str] | None = None
+
+    error: Detail
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "The body must be JSON.") from None
+
+
+def _validate(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in exc.errors()}
+        raise ApiError(422, "Some fields are missing or not valid.", fields=fields) from None
+
+
+async def require_token(request: Request) -> SignedIn:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "Sign in first: send 'Authorization: Bearer <token>'.")
+    idle = timedelta(minutes=request.app.state.settings.session_idle_minutes)
+    who = await accounts.resume_session(token.strip(), kind="api", idle=idle)
+    if who is None:
+        raise ApiError(401, "This token is not valid or has expired. Sign in again.")
+    return who
+
+
+async def login(request: Request) -> Response:
+    """Sign in and get a bearer token.
+    ---
+    summary: Sign in with e-mail and password
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/LoginRequest'}
+    responses:
+      200:
+        description: A bearer token for the Authorization header
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/TokenOut'}
+      401: {description: Wrong e-mail or password, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+      422: {description: Invalid body, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+      429: {description: Too many attempts, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+    """
+    body = _validate(LoginRequest, _json_body(await request.body()))
+    address = request.client.host if request.client else "unknown"
+    if not await request.app.state.login_throttle.allow(
+        email=accounts.normalize_email(body.email), address=address
+    ):
+        raise ApiError(429, "Too many sign-in attempts. Wait 15 minutes and try again.")
+    try:
+        person = await accounts.authenticate(body.email, body.password)
+    except accounts.InvalidCredentials as exc:
+        raise ApiError(401, str(exc)) from None
+    lifetime = timedelta(days=request.app.state.settings.session_absolute_days)
+    token, session = await accounts.start_session(person, kind="api", lifetime=lifetime)
+    return JSONResponse(TokenOut(token=token, expires_at=session.expires_at).model_dump(
+        mode="json"))
+
+
+async def logout(request: Request) -> Response:
+    """End this token's session.
+    ---
+    summary: Sign out (the token stops working everywhere)
+    security: [{bearer: []}]
+    responses:
+      204: {description: Signed out}
+      401: {description: Missing or invalid token}
+    """
+    who = await require_token(request)
+    await accounts.end_session(who.session_hash)
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    """The signed-in person and their points.
+    ---
+    summary: Who am I, and my points
+    security: [{bearer: []}]
+    responses:
+      200:
+        description: The person, their roles, organisation and points
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/MeOut'}
+      401: {description: Missing or invalid token, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+    """
+    who = await require_token(request)
+    person = who.person
+    outlet = (
+        await Outlet.get(id=person.outlet_id).select_related("company", "region")
+        if person.outlet_id
+        else None
+    )
+    account = await ledger.account_of_person(person.id)
+    season = ledger.season_of(datetime.now(UTC))
+    out = MeOut(
+        id=person.id,
+        full_name=person.full_name,
+        display_name=person.display_name,
+        email=person.email,
+        language=person.language,
+        roles=sorted(who.roles),
+        company=outlet.company.name if outlet else None,
+        outlet=outlet.name if outlet else None,
+        region=outlet.region.name if outlet else None,
+        balance=account.balance,
+        held=account.held,
+        available=account.balance - account.held,
+        earned_this_season=await ledger.earned_in_season(account, season),
+        season=season,
+    )
+    return JSONResponse(out.model_dump(mode="json"))
+
+
+async def my_ledger(request: Request) -> Response:
+    """A page of the signed-in person's points history, newest first.
+    ---
+    summary: My points history
+    security: [{bearer: []}]
+    parameters:
+      - {name: page, in: query, schema: {type: integer, minimum: 1, default: 1}}
+      - {name: per_page, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 25}}
+      - {name: kind, in: query, schema: {type: string, enum: [earn, burn, spend, capture, donate, adjust]}}
+    responses:
+      200:
+        description: One page of entries
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/LedgerPageOut'}
+      400: {description: Bad query parameter, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+      401: {description: Missing or invalid token, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+    """
+    who = await require_token(request)
+    page = _int_param(request, "page", default=1, low=1, high=100_000)
+    per_page = _int_param(request, "per_page", default=25, low=1, high=100)
+    raw_kind = request.query_params.get("kind")
+    try:
+        kind = TransferKind(raw_kind) if raw_kind else None
+    except ValueError:
+        raise ApiError(400, f"kind must be one of: {', '.join(TransferKind)}.") from None
+    account = await ledger.account_of_person(who.person.id)
+    entries, more = await ledger.history(account, kind=kind, offset=(page - 1) * per_page,
+                                         limit=per_page)
+    out = LedgerPageOut(
+        entries=[EntryOut(**entry.__dict__) for entry in entries], page=page, has_more=more
+    )
+    return JSONResponse(out.model_dump(mode="json"))
+
+
+def _int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+_MODELS: list[type[BaseModel]] = [LoginRequest, TokenOut, MeOut, EntryOut, LedgerPageOut,
+                                  ErrorOut]
+
+
+def _components() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model in _MODELS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return {
+        "schemas": schemas,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    }
+
+
+schema_generator = SchemaGenerator(
+    {
+        "openapi": "3.1.0",
+        "info": {"title": "Partner learning portal API", "version": "1.0"},
+        "servers": [{"url": "/api/v1"}],
+        "components": _components(),
+    }
+)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(schema_generator.get_schema(routes))
+
+
+async def api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return api_error(exc.status, exc.message, **exc.extra)
+
+
+routes = [
+    Route("/auth/login", login, methods=["POST"], name="api.login"),
+    Route("/auth/logout", logout, methods=["POST"], name="api.logout"),
+    Route("/me", me, methods=["GET"], name="api.me"),
+    Route("/me/ledger", my_ledger, methods=["GET"], name="api.ledger"),
+    Route("/openapi.json", openapi, methods=["GET"], name="api.openapi"),
+]

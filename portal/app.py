@@ -1,0 +1,91 @@
+"""Assembles the application: routes, middleware, and the lifespan (database, scheduler)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_csrf import asgi_csrf
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Scope
+from tortoise.contrib.starlette import RegisterTortoise
+
+from portal.accounts import views as accounts_views
+from portal.accounts.throttle import LoginThrottle
+from portal.admin import views as admin_views
+from portal.api import views as api_views
+from portal.db import tortoise_config
+from portal.jobs.scheduler import build_scheduler
+from portal.ledger import views as ledger_views
+from portal.pages import views as pages_views
+from portal.settings import Settings
+from portal.web import errors
+from portal.web.auth import SessionMiddleware
+from portal.web.templating import STATIC_DIR
+
+log = logging.getLogger("portal")
+
+
+def create_app(settings: Settings) -> ASGIApp:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            scheduler = build_scheduler(settings) if settings.scheduler_enabled else None
+            if scheduler is not None:
+                scheduler.start()
+            try:
+                yield
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
+
+    api = Starlette(
+        routes=api_views.routes,
+        exception_handlers={
+            api_views.ApiError: api_views.api_error_handler,
+            **errors.exception_handlers,
+        },
+    )
+    app = Starlette(
+        debug=settings.debug,
+        routes=[
+            *pages_views.routes,
+            *accounts_views.routes,
+            *ledger_views.routes,
+            *admin_views.routes,
+            Mount("/api/v1", app=api, name="api"),
+            Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(errors.SecurityHeadersMiddleware),
+            Middleware(SessionMiddleware, settings=settings),
+        ],
+        exception_handlers=errors.exception_handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    api.state.settings = settings
+    throttle = LoginThrottle(
+        per_account=settings.login_limit_per_account,
+        per_address=settings.login_limit_per_address,
+        storage=settings.rate_limit_storage,
+    )
+    app.state.login_throttle = throttle
+    api.state.login_throttle = throttle
+    # CSRF wraps everything. The API answers bearer tokens only, never the cookie, so it
+    # is skipped; the sign-in form is protected even before any cookie exists.
+    return asgi_csrf(
+        app,
+        signing_secret=settings.secret_key,
+        always_protect={"/login"},
+        skip_if_scope=_is_api,
+        send_csrf_failed=errors.csrf_failed,
+    )
+
+
+def _is_api(scope: Scope) -> bool:
+    return str(scope["path"]).startswith("/api/")

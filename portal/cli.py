@@ -1,0 +1,187 @@
+"""The ``portal`` command: serve, web, scheduler, migrate, demo, check, create-user, jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from tortoise import Tortoise
+
+from portal.db import migrate_database, tortoise_config
+from portal.settings import Settings, SettingsError
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    await Tortoise.init(config=tortoise_config(settings.database_url))
+    try:
+        return await work()
+    finally:
+        await Tortoise.close_connections()
+
+
+def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> int:
+    import uvicorn
+
+    from portal.app import create_app
+
+    asyncio.run(migrate_database(settings.database_url))
+    app = create_app(Settings(**{**settings.__dict__, "scheduler_enabled": scheduler}))
+    # One worker: on SQLite a second process makes writes slower, not faster (README).
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True,
+                log_level="info", access_log=args.access_log)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    return _serve(settings, args, scheduler=True)
+
+
+def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    return _serve(settings, args, scheduler=False)
+
+
+def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.jobs.scheduler import build_scheduler
+
+    async def run() -> None:
+        await migrate_database(settings.database_url)
+        await Tortoise.init(config=tortoise_config(settings.database_url))
+        scheduler = build_scheduler(settings)
+        scheduler.start()
+        print("scheduler running; Ctrl+C stops it")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            await Tortoise.close_connections()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    asyncio.run(migrate_database(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.demo import DEMO_PASSWORD, load_demo
+
+    asyncio.run(migrate_database(settings.database_url))
+    logins = asyncio.run(_with_db(settings, load_demo))
+    print("Demo data is loaded. Sign in with any of these, password " + DEMO_PASSWORD + ":")
+    for email in logins:
+        print(f"  {email}")
+    return 0
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.ledger.service import check_invariants
+
+    problems = asyncio.run(_with_db(settings, check_invariants))
+    if not problems:
+        print("ledger OK: every invariant holds")
+        return 0
+    for problem in problems:
+        print(f"account {problem.account_id} ({problem.account_name}): {problem.message}",
+              file=sys.stderr)
+    print(f"{len(problems)} ledger problem(s) found", file=sys.stderr)
+    return 1
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from pydantic import TypeAdapter, ValidationError
+    from pydantic import EmailStr
+
+    from portal.accounts import service as accounts
+    from portal.accounts.models import Role
+
+    try:
+        TypeAdapter(EmailStr).validate_python(args.email)
+    except ValidationError:
+        print(f"error: {args.email!r} is not a valid e-mail address", file=sys.stderr)
+        return 2
+    try:
+        roles = {Role(role) for role in args.role}
+    except ValueError:
+        print(f"error: roles must be among {', '.join(Role)}", file=sys.stderr)
+        return 2
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+    if len(password) < 10:
+        print("error: the password needs at least 10 characters", file=sys.stderr)
+        return 2
+    asyncio.run(migrate_database(settings.database_url))
+
+    async def create() -> None:
+        await accounts.create_person(email=args.email, password=password,
+                                     full_name=args.name, roles=roles)
+
+    try:
+        asyncio.run(_with_db(settings, create))
+    except accounts.AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {args.email} with roles {', '.join(sorted(roles))}")
+    return 0
+
+
+def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.jobs.scheduler import JOBS
+
+    for job in JOBS.values():
+        print(f"{job.name:20} {job.trigger}  {job.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for name, func, help_text in [
+        ("serve", cmd_serve, "one machine: web server with the scheduler inside"),
+        ("web", cmd_web, "a web instance without the scheduler (for several instances)"),
+    ]:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--no-access-log", dest="access_log", action="store_false")
+        sub.set_defaults(func=func)
+    commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(
+        func=cmd_scheduler)
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(
+        func=cmd_migrate)
+    commands.add_parser("demo", help="load the demo data (safe to repeat)").set_defaults(
+        func=cmd_demo)
+    commands.add_parser("check", help="verify the ledger invariants").set_defaults(
+        func=cmd_check)
+    commands.add_parser("jobs", help="list the scheduled jobs").set_defaults(func=cmd_jobs)
+    create = commands.add_parser("create-user", help="create a person")
+    create.add_argument("email")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", action="append", default=[], required=True,
+                        help="player, manager, marketing or admin; repeat for several")
+    create.add_argument("--password", help="asked for when not given")
+    create.set_defaults(func=cmd_create_user)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return int(args.func(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""A person's points history, and the adjustments audit for admin and marketing."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal import i18n
+from portal.accounts.models import Person, Role
+from portal.ledger import service as ledger
+from portal.ledger.models import TransferKind
+from portal.web.auth import require_person
+from portal.web.forms import FormErrors, parse_form
+from portal.web.templating import render
+
+
+def page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise HTTPException(400, i18n.gettext("The page number must be a whole number from 1."))
+    return int(raw)
+
+
+def transfer_kind(request: Request) -> TransferKind | None:
+    raw = request.query_params.get("kind", "")
+    if not raw:
+        return None
+    try:
+        return TransferKind(raw)
+    except ValueError:
+        raise HTTPException(400, i18n.gettext("Unknown kind of entry.")) from None
+
+
+async def history(request: Request) -> Response:
+    who = require_person(request)
+    page = page_number(request)
+    kind = transfer_kind(request)
+    size = request.app.state.settings.page_size
+    account = await ledger.account_of_person(who.person.id)
+    entries, more = await ledger.history(account, kind=kind, offset=(page - 1) * size, limit=size)
+    template = "ledger/_entries.html" if request.headers.get("hx-request") else "ledger/history.html"
+    return render(request, template, entries=entries, page=page, more=more,
+                  kind=kind.value if kind else "", kinds=list(TransferKind),
+                  holds=await ledger.open_holds(account))
+
+
+class AdjustForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    email: EmailStr
+    amount: int = Field(ge=-1_000_000, le=1_000_000)
+    reason: str = Field(min_length=5, max_length=500)
+    key: str = Field(min_length=8, max_length=100)
+
+
+async def audit(request: Request) -> Response:
+    require_person(request, Role.ADMIN, Role.MARKETING)
+    return await _render_audit(request)
+
+
+async def _render_audit(request: Request, *, status_code: int = 200, **extra: object) -> Response:
+    page = page_number(request)
+    size = request.app.state.settings.page_size
+    rows, more = await ledger.adjustments(offset=(page - 1) * size, limit=size)
+    context: dict[str, object] = {"errors": {}, "values": {}, "done": None}
+    context.update(extra)
+    return render(request, "ledger/audit.html", status_code=status_code, rows=rows, page=page,
+                  more=more, form_key=uuid.uuid4().hex, **context)
+
+
+async def adjust(request: Request) -> Response:
+    who = require_person(request, Role.ADMIN, Role.MARKETING)
+    try:
+        form = parse_form(AdjustForm, await request.form())
+    except FormErrors as exc:
+        return await _render_audit(request, status_code=400, errors=exc.errors, values=exc.values)
+    person = await Person.get_or_none(email=form.email.lower())
+    if person is None:
+        return await _render_audit(
+            request, status_code=400, values=form.model_dump(exclude={"key"}),
+            errors={"email": i18n.gettext("Nobody has this e-mail address.")},
+        )
+    try:
+        # The key was minted when the form was rendered: a double submit adjusts once.
+        await ledger.adjust(await ledger.account_of_person(person.id), amount=form.amount,
+                            reason=form.reason, by_person_id=who.person.id,
+                            key=f"adjust:{form.key}")
+    except ledger.LedgerError as exc:
+        return await _render_audit(request, status_code=400, values=form.model_dump(
+            exclude={"key"}), errors={"amount": str(exc)})
+    return RedirectResponse("/audit?done=1", status_code=303)
+
+
+routes = [
+    Route("/history", history, methods=["GET"], name="ledger.history"),
+    Route("/audit", audit, methods=["GET"], name="ledger.audit"),
+    Route("/audit/adjust", adjust, methods=["POST"], name="ledger.adjust"),
+]

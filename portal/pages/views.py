@@ -1,0 +1,39 @@
+"""The player's dashboard and the rules page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from portal.ledger import service as ledger
+from portal.web.auth import require_person
+from portal.web.templating import render
+
+
+async def dashboard(request: Request) -> Response:
+    who = require_person(request)
+    settings = request.app.state.settings
+    account = await ledger.account_of_person(who.person.id)
+    now = datetime.now(UTC)
+    points = await ledger.summary(account, burn_after_days=settings.burn_after_days, now=now)
+    recent, _ = await ledger.history(account, limit=5)
+    return render(request, "pages/dashboard.html", points=points, recent=recent,
+                  welcome=request.query_params.get("welcome"), now=now)
+
+
+async def rules(request: Request) -> Response:
+    return render(request, "pages/rules.html", settings=request.app.state.settings)
+
+
+async def health(request: Request) -> Response:
+    return Response("ok", media_type="text/plain")
+
+
+routes = [
+    Route("/", dashboard, methods=["GET"], name="pages.dashboard"),
+    Route("/rules", rules, methods=["GET"], name="pages.rules"),
+    Route("/health", health, methods=["GET"], name="pages.health"),
+]

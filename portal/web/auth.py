@@ -1,0 +1,85 @@
+"""Who is asking: the web session middleware, and the role checks handlers call."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from portal import i18n
+from portal.accounts import service as accounts
+from portal.accounts.models import Role
+from portal.accounts.service import SignedIn
+from portal.settings import Settings
+
+SESSION_COOKIE = "portal_session"
+LANGUAGE_COOKIE = "portal_lang"
+
+
+class SignInRequired(Exception):
+    """Raised by a handler for an anonymous visitor; answered with a redirect (or 401)."""
+
+
+class SessionMiddleware:
+    """Resolves the session cookie to a person and picks the request's language."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        signed_in: SignedIn | None = None
+        # The API authenticates with bearer tokens only, never with the cookie (no CSRF).
+        token = connection.cookies.get(SESSION_COOKIE)
+        if token and not scope["path"].startswith("/api/"):
+            signed_in = await accounts.resume_session(token, kind="web", idle=self.idle)
+        scope.setdefault("state", {})["signed_in"] = signed_in
+        with i18n.language(self._language(connection, signed_in)):
+            await self.app(scope, receive, send)
+
+    def _language(self, connection: HTTPConnection, signed_in: SignedIn | None) -> str:
+        if signed_in is not None:
+            return signed_in.person.language
+        chosen = connection.cookies.get(LANGUAGE_COOKIE)
+        if chosen:
+            return chosen
+        return i18n.negotiate(
+            connection.headers.get("accept-language", ""), self.settings.default_language
+        )
+
+
+def signed_in(request: Request) -> SignedIn | None:
+    return request.scope.get("state", {}).get("signed_in")
+
+
+def require_person(request: Request, *roles: Role) -> SignedIn:
+    """The signed-in person, who must hold one of ``roles`` when any are given."""
+    who = signed_in(request)
+    if who is None:
+        raise SignInRequired()
+    if roles and not who.roles.intersection(roles):
+        raise HTTPException(403, i18n.gettext("This page is not part of your role."))
+    return who
+
+
+def set_session_cookie(request: Request, response: Response, token: str, max_age: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")

@@ -1,0 +1,134 @@
+"""Error pages (styled HTML, JSON under /api) and the headers every response carries."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from urllib.parse import quote
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal import i18n
+from portal.web.auth import SignInRequired
+from portal.web.templating import environment, render
+
+log = logging.getLogger("portal")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
+_SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers and an X-Request-ID to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *_SECURITY_HEADERS,
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def api_error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": {"status": status, "message": message, **extra}}, status)
+
+
+_TITLES = {
+    400: "This request could not be understood",
+    401: "Please sign in",
+    403: "You do not have access to this page",
+    404: "This page does not exist",
+    405: "This action is not available here",
+    413: "That upload is too large",
+    429: "Too many requests",
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
+    if _is_api(request):
+        return api_error(exc.status_code, detail or _TITLES.get(exc.status_code, "Error"))
+    return render(
+        request,
+        "errors/error.html",
+        status_code=exc.status_code,
+        status=exc.status_code,
+        title=i18n.gettext(_TITLES.get(exc.status_code, "Something went wrong")),
+        detail=detail,
+    )
+
+
+def _default_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    return HTTPStatus(status).phrase
+
+
+async def sign_in_required(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return api_error(401, "Sign in first: send 'Authorization: Bearer <token>'.")
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    if request.headers.get("hx-request"):
+        response.headers["HX-Redirect"] = f"/login?next={quote(target)}"
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    request_id = request.scope.get("state", {}).get("request_id", "-")
+    log.exception("request %s failed: %s %s", request_id, request.method, request.url.path)
+    if _is_api(request):
+        return api_error(500, "Something went wrong on our side.", request_id=request_id)
+    html = environment.get_template("errors/500.html").render(request_id=request_id)
+    return Response(html, status_code=500, media_type="text/html")
+
+
+async def csrf_failed(scope: Scope, send: Send, message_id: object) -> None:
+    """asgi-csrf's refusal, as a page that says what to do."""
+    html = environment.get_template("errors/csrf.html").render()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"text/html; charset=utf-8"), *_SECURITY_HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": html.encode()})
+
+
+exception_handlers = {
+    HTTPException: http_error,
+    SignInRequired: sign_in_required,
+    Exception: server_error,
+}

@@ -1,0 +1,59 @@
+"""Parse submitted forms through pydantic models that forbid unknown fields."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from portal import i18n
+
+Form = TypeVar("Form", bound=BaseModel)
+# Fields every form may carry that are not the form's own data.
+_TRANSPORT_FIELDS = {"csrftoken"}
+
+
+class FormErrors(Exception):
+    def __init__(self, errors: dict[str, str], values: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.values = values
+
+
+def parse_form(model: type[Form], form: FormData) -> Form:
+    """The validated form, or FormErrors naming each field that is wrong and why."""
+    values = {
+        key: value for key, value in form.items()
+        if key not in _TRANSPORT_FIELDS and isinstance(value, str)
+    }
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "form"
+            if error["type"] == "extra_forbidden":
+                errors.setdefault("form", i18n.gettext("Unexpected field: %(name)s") % {
+                    "name": field})
+            else:
+                errors.setdefault(field, _message(error))
+        raise FormErrors(errors, {k: v for k, v in values.items() if "password" not in k}) from None
+
+
+def _message(error: dict) -> str:  # type: ignore[type-arg]
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return i18n.gettext("This field is required.")
+    if kind == "string_too_short":
+        return i18n.gettext("Use at least %(n)s characters.") % {"n": ctx["min_length"]}
+    if kind == "string_too_long":
+        return i18n.gettext("Use at most %(n)s characters.") % {"n": ctx["max_length"]}
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return i18n.gettext("Enter a whole number.")
+    if kind == "value_error" and "email" in str(error.get("msg", "")).lower():
+        return i18n.gettext("Enter a valid e-mail address.")
+    if kind in {"enum", "literal_error"}:
+        return i18n.gettext("Choose one of the offered options.")
+    return str(error.get("msg", i18n.gettext("This value is not valid.")))

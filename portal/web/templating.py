@@ -1,0 +1,66 @@
+"""Jinja2 set-up (autoescape on, i18n) and the ``render`` helper every handler uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from portal import i18n
+from portal.settings import PROJECT_ROOT
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = PROJECT_ROOT / "static"
+HTMX_FILE = "htmx-2.0.11.min.js"
+
+
+def build_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        # Escape everything, not only .html: no template may emit raw user text.
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["points"] = i18n.points
+    env.filters["day"] = i18n.day
+    env.filters["moment"] = i18n.moment
+    env.globals["kind_label"] = i18n.kind_label
+    env.globals["language_names"] = i18n.LANGUAGE_NAMES
+    env.globals["current_language"] = i18n.current_language
+    env.globals["htmx_file"] = HTMX_FILE
+    return env
+
+
+environment = build_environment()
+templates = Jinja2Templates(env=environment)
+
+
+def csrf_token(request: Request) -> str:
+    get_token = request.scope.get("csrftoken")
+    return get_token() if get_token else ""
+
+
+def render(
+    request: Request, name: str, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    signed_in = request.scope.get("state", {}).get("signed_in")
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "me": signed_in.person if signed_in else None,
+            "roles": signed_in.roles if signed_in else frozenset(),
+            "csrf_token": csrf_token(request),
+            **context,
+        },
+        status_code=status_code,
+    )
+    # One URL may serve a page or, to HTMX, only its fragment.
+    response.headers.append("Vary", "HX-Request")
+    return response
