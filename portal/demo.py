@@ -58,7 +58,7 @@ async def load_demo(*, now: datetime | None = None) -> list[str]:
     rng = random.Random(2026)  # the same history every time, so reloading changes nothing
     for person in players:
         account = await ledger.account_of_person(person.id)
-        for day in range(rng.randint(3, 8)):
+        for day in reversed(range(rng.randint(3, 8))):  # oldest first, as in real life
             activity = rng.choice(ACTIVITIES)
             await ledger.earn(
                 account,

@@ -1,0 +1,154 @@
+"""Shared fixtures: a migrated database per test, the app, personas and signed-in clients.
+
+SQLite (a file per test, copied from one migrated template) is the default. Tests that
+take ``any_db`` run on PostgreSQL too whenever ``PORTAL_TEST_POSTGRES_URL`` points to a
+server (``make test`` sets it); in CI a missing PostgreSQL is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from tortoise import Tortoise
+
+from portal.app import create_app
+from portal.db import migrate_database, tortoise_config
+from portal.settings import Settings
+from tests import factories
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "portal.sqlite3"
+    asyncio.run(migrate_database(f"sqlite://{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    if not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI needs PostgreSQL on 127.0.0.1:5432 (PORTAL_TEST_POSTGRES_URL)")
+        pytest.skip("PostgreSQL is not reachable: set PORTAL_TEST_POSTGRES_URL")
+    name = f"portal_template_{os.getpid()}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.close()
+        await migrate_database(_with_database(POSTGRES_URL, name))
+
+    asyncio.run(create())
+    yield name
+    asyncio.run(_drop(name))
+
+
+async def _drop(name: str) -> None:
+    conn = await asyncpg.connect(POSTGRES_URL)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "portal.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite://{path}"
+
+
+@pytest.fixture
+async def postgres_url(postgres_template: str) -> AsyncIterator[str]:
+    name = f"portal_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(POSTGRES_URL)
+    await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    await conn.close()
+    yield _with_database(POSTGRES_URL, name)
+    await _drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh migrated database on each engine."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    return sqlite_url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[str]:
+    """The ORM, initialised on this test's database (for service-level tests)."""
+    await Tortoise.init(config=tortoise_config(db_url))
+    yield db_url
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+async def any_db(any_db_url: str) -> AsyncIterator[str]:
+    await Tortoise.init(config=tortoise_config(any_db_url))
+    yield any_db_url
+    await Tortoise.close_connections()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(
+        database_url=db_url,
+        secret_key="test-secret-key-not-for-production",
+        scheduler_enabled=False,
+        login_limit_per_account="5 per 15 minutes",
+        login_limit_per_address="30 per 15 minutes",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    async with LifespanManager(application) as manager:
+        yield manager.app
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def people(app: object) -> factories.People:
+    """Fixed personas: Alice plays, Bob manages her company, Carol is marketing, Dave is
+    admin, and Erin plays for another company."""
+    return await factories.personas()
+
+
+@pytest.fixture
+def sign_in(app: object):  # type: ignore[no-untyped-def]
+    async def make(email: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        await factories.sign_in(c, email)
+        return c
+
+    return make

@@ -1,0 +1,99 @@
+"""Plain async factories and the fixed personas the tests use."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import httpx
+
+from portal.accounts import service as accounts
+from portal.accounts.models import Company, Outlet, Person, Region, Role
+
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count(1)
+
+
+@dataclass
+class People:
+    alice: Person  # player at North outlet of Acme
+    bob: Person  # partner manager of Acme (and a player)
+    carol: Person  # marketing
+    dave: Person  # admin
+    erin: Person  # player at another company
+    acme: Company
+    north: Outlet
+    south: Outlet
+    other_outlet: Outlet
+
+
+async def make_region(name: str | None = None) -> Region:
+    return await accounts.create_region(name or f"Region {next(_counter)}")
+
+
+async def make_company(name: str | None = None) -> Company:
+    return await accounts.create_company(name=name or f"Company {next(_counter)}", kind="dealer")
+
+
+async def make_outlet(company: Company, region: Region | None = None,
+                      name: str | None = None) -> Outlet:
+    region = region or await make_region()
+    return await accounts.create_outlet(company, name=name or f"Outlet {next(_counter)}",
+                                        region_id=region.id)
+
+
+async def make_person(
+    email: str | None = None,
+    *,
+    roles: set[Role] | None = None,
+    outlet: Outlet | None = None,
+    name: str = "Test Person",
+) -> Person:
+    return await accounts.create_person(
+        email=email or f"person{next(_counter)}@example.com",
+        password=PASSWORD,
+        full_name=name,
+        roles=roles or {Role.PLAYER},
+        outlet_id=outlet.id if outlet else None,
+    )
+
+
+async def personas() -> People:
+    acme = await make_company("Acme Pumps")
+    north_region = await make_region("North")
+    south_region = await make_region("South")
+    north = await make_outlet(acme, north_region, "Acme North")
+    south = await make_outlet(acme, south_region, "Acme South")
+    other = await make_company("Other Traders")
+    other_outlet = await make_outlet(other, north_region, "Other Central")
+    return People(
+        alice=await make_person("alice@example.com", outlet=north, name="Alice Archer"),
+        bob=await make_person("bob@example.com", roles={Role.MANAGER, Role.PLAYER},
+                              outlet=north, name="Bob Baker"),
+        carol=await make_person("carol@example.com", roles={Role.MARKETING}, name="Carol Cole"),
+        dave=await make_person("dave@example.com", roles={Role.ADMIN}, name="Dave Dunn"),
+        erin=await make_person("erin@example.com", outlet=other_outlet, name="Erin Evans"),
+        acme=acme,
+        north=north,
+        south=south,
+        other_outlet=other_outlet,
+    )
+
+
+def csrf(client: httpx.AsyncClient) -> str:
+    """The CSRF token for a form post: the signed value of the csrftoken cookie."""
+    return client.cookies.get("csrftoken") or ""
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> None:
+    await client.get("/login")
+    response = await client.post(
+        "/login", data={"csrftoken": csrf(client), "email": email, "password": password}
+    )
+    assert response.status_code == 303, response.text
+
+
+async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
+    if not client.cookies.get("csrftoken"):
+        await client.get("/rules")
+    return await client.post(url, data={"csrftoken": csrf(client), **data})
