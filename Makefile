@@ -34,6 +34,9 @@ test: install-test browser postgres
 
 ## Benchmarks against real server processes on 127.0.0.1.
 bench: install-test
+	@command -v wrk >/dev/null || { \
+	  echo "installing Debian's wrk for the benchmarks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m tests.bench.run
 
 browser:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from portal.app import create_app
 from portal.db import migrate_database, tortoise_config
@@ -96,19 +97,27 @@ def db_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
+async def _close_orm() -> None:
+    # Models keep their backend's query classes until the registry is reset; without this
+    # a PostgreSQL test after a SQLite one would send SQLite's placeholders.
+    await Tortoise._reset_apps()
+    await Tortoise.close_connections()
+    EXECUTOR_CACHE.clear()  # insert statements are cached per connection name, not engine
+
+
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[str]:
     """The ORM, initialised on this test's database (for service-level tests)."""
     await Tortoise.init(config=tortoise_config(db_url))
     yield db_url
-    await Tortoise.close_connections()
+    await _close_orm()
 
 
 @pytest.fixture
 async def any_db(any_db_url: str) -> AsyncIterator[str]:
     await Tortoise.init(config=tortoise_config(any_db_url))
     yield any_db_url
-    await Tortoise.close_connections()
+    await _close_orm()
 
 
 @pytest.fixture
@@ -127,6 +136,8 @@ async def app(settings: Settings) -> AsyncIterator[object]:
     application = create_app(settings)
     async with LifespanManager(application) as manager:
         yield manager.app
+    await Tortoise._reset_apps()
+    EXECUTOR_CACHE.clear()
 
 
 @pytest.fixture

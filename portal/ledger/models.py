@@ -83,7 +83,7 @@ class Transfer(Model):
 
     class Meta:
         table = "transfer"
-        indexes = (("source", "id"), ("target", "id"), ("kind", "id"))
+        indexes = (("source_id", "id"), ("target_id", "id"), ("kind", "id"))
 
 
 class Hold(Model):
@@ -111,7 +111,7 @@ class Hold(Model):
 
     class Meta:
         table = "hold"
-        indexes = (("account", "status"),)
+        indexes = (("account_id", "status"),)
 
 
 class SeasonScore(Model):

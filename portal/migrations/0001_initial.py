@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('created_by', fields.ForeignKeyField('portal.Person', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='transfers_made', on_delete=OnDelete.RESTRICT)),
             ],
-            options={'table': 'transfer', 'app': 'portal', 'indexes': [Index(fields=['source', 'id']), Index(fields=['target', 'id']), Index(fields=['kind', 'id'])], 'pk_attr': 'id'},
+            options={'table': 'transfer', 'app': 'portal', 'indexes': [Index(fields=['source_id', 'id']), Index(fields=['target_id', 'id']), Index(fields=['kind', 'id'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -172,7 +172,7 @@ class Migration(migrations.Migration):
                 ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('capture', fields.ForeignKeyField('portal.Transfer', source_field='capture_id', null=True, db_constraint=True, to_field='id', related_name='captured_hold', on_delete=OnDelete.RESTRICT)),
             ],
-            options={'table': 'hold', 'app': 'portal', 'indexes': [Index(fields=['account', 'status'])], 'pk_attr': 'id', 'table_description': 'Points reserved for a pending transfer (an auction bid), resolved exactly once.'},
+            options={'table': 'hold', 'app': 'portal', 'indexes': [Index(fields=['account_id', 'status'])], 'pk_attr': 'id', 'table_description': 'Points reserved for a pending transfer (an auction bid), resolved exactly once.'},
             bases=['Model'],
         ),
     ]

@@ -1,0 +1,364 @@
+"""``make bench``: requests per second and p99 latency of the portal next to its ceiling.
+
+One run measures, on 127.0.0.1 against real server processes:
+
+* a bare Starlette endpoint (``tests/bench/bare.py``) served by uvicorn exactly as
+  ``portal web`` serves the portal: the ceiling;
+* ``GET /api/v1/me`` with a bearer token;
+* ``GET /`` (the dashboard) with a signed-in session cookie;
+
+each with a warm-up, then a fixed duration at a fixed concurrency, driven by ``wrk`` (one
+thread: the machine has two cores and the server needs one) or, without wrk, by
+``tests/bench/loadgen.py`` in its own process. It prints req/s, p99 and the ratio of
+req/s to the ceiling, and exits non-zero if any measured response was not 2xx or any
+socket error occurred: a benchmark of error pages is worthless.
+
+The database is a fresh SQLite file in a temporary directory, loaded with ``portal demo``;
+set ``PORTAL_BENCH_DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/bench``) to
+measure PostgreSQL instead: demo data is then loaded into that database (it is safe to
+repeat, but do not point it at a database you care about).
+
+Knobs: ``PORTAL_BENCH_DURATION`` (seconds, default 10), ``PORTAL_BENCH_WARMUP``
+(default 2), ``PORTAL_BENCH_CONNECTIONS`` (default 32), ``PORTAL_BENCH_LOADGEN``
+(``wrk`` or ``python``; default wrk when installed). Every other ``PORTAL_*`` variable
+of the calling shell is dropped for the servers, so runs compare.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+HOST = "127.0.0.1"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+BIN = Path(sys.executable).parent
+LUA_SCRIPT = HERE / "report.lua"
+DEMO_EMAIL = "player@example.com"
+DEMO_PASSWORD = "portal-demo"
+STARTUP_TIMEOUT = 60.0
+
+
+class BenchError(Exception):
+    """The bench could not measure what it set out to; the message says why."""
+
+
+@dataclass
+class Target:
+    label: str
+    url: str
+    headers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    target: Target
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    statuses: dict[str, int]
+    errors: dict[str, int]
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        bad = {code: n for code, n in self.statuses.items() if not code.startswith("2")}
+        if bad:
+            found.append("non-2xx responses " + ", ".join(f"{c}: {n}" for c, n in bad.items()))
+        socket_errors = {k: n for k, n in self.errors.items() if n and k != "status"}
+        if socket_errors:
+            found.append("socket errors " + ", ".join(f"{k}: {n}" for k, n in
+                                                      socket_errors.items()))
+        if self.requests == 0:
+            found.append("no request completed")
+        return found
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BenchError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise BenchError(f"{name} must be positive")
+    return value
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class Server:
+    """A server process of ours: started in its own session, always stopped by its id."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], log: Path,
+                 port: int, ready_path: str) -> None:
+        self.name, self.argv, self.env, self.log = name, list(argv), env, log
+        self.port, self.ready_path = port, ready_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(f"{self.name} exited with {self.proc.returncode} while "
+                                 f"starting; its log:\n{_tail(self.log)}")
+            try:
+                if httpx.get(self.base + self.ready_path, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise BenchError(f"{self.name} did not answer {self.ready_path} within "
+                         f"{STARTUP_TIMEOUT:.0f} s; its log:\n{_tail(self.log)}")
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _load(target: Target, duration: float, connections: int, loadgen: str,
+          log: Path) -> Result:
+    """One bounded load run from a separate process; its BENCH_RESULT line parsed."""
+    seconds = max(1, round(duration))
+    if loadgen == "wrk":
+        argv = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+                "--timeout", "5s", "-s", str(LUA_SCRIPT)]
+        for header in target.headers:
+            argv += ["-H", header]
+        argv.append(target.url)
+    else:
+        argv = [sys.executable, "-m", "tests.bench.loadgen", target.url,
+                "--connections", str(connections), "--duration", str(seconds)]
+        for header in target.headers:
+            argv += ["-H", header]
+    try:
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                              timeout=seconds + 30, check=False)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"the load generator did not finish {target.label} in time") from None
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}\n")
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or match is None:
+        raise BenchError(f"the load generator failed on {target.label} "
+                         f"(exit {done.returncode}):\n{done.stdout}{done.stderr}")
+    data = json.loads(match.group(1))
+    return Result(target=target, requests=int(data["requests"]),
+                  seconds=data["duration_us"] / 1e6, p50_ms=data["p50_us"] / 1000,
+                  p99_ms=data["p99_us"] / 1000, mean_ms=data["mean_us"] / 1000,
+                  statuses={str(k): int(v) for k, v in data["statuses"].items()},
+                  errors={str(k): int(v) for k, v in data["errors"].items()})
+
+
+def measure(target: Target, *, warmup: float, duration: float, connections: int,
+            loadgen: str, log: Path) -> Result:
+    _check_once(target)
+    print(f"  {target.label}: warm-up {warmup:.0f} s, then {duration:.0f} s ...", flush=True)
+    warm = _load(target, warmup, connections, loadgen, log)
+    if warm.problems:
+        raise BenchError(f"{target.label} during warm-up: {'; '.join(warm.problems)}")
+    return _load(target, duration, connections, loadgen, log)
+
+
+def _check_once(target: Target) -> None:
+    """One request as the load generator will send it: it must be a 200, not a redirect."""
+    headers = dict(h.split(": ", 1) for h in target.headers)
+    response = httpx.get(target.url, headers=headers, timeout=10.0, follow_redirects=False)
+    if response.status_code != 200:
+        raise BenchError(f"{target.label} answered {response.status_code} before the load "
+                         f"(location: {response.headers.get('location')}):\n"
+                         f"{response.text[:500]}")
+
+
+def _sign_in_api(base: str) -> str:
+    response = httpx.post(base + "/api/v1/auth/login", timeout=30.0,
+                          json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    if response.status_code != 200:
+        raise BenchError(f"API sign-in answered {response.status_code}: {response.text}")
+    return str(response.json()["token"])
+
+
+def _sign_in_web(base: str) -> str:
+    """Signs in through the form; returns the Cookie header a browser would then send."""
+    with httpx.Client(base_url=base, timeout=30.0, follow_redirects=False) as client:
+        page = client.get("/login")
+        found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
+        csrf_cookie = client.cookies.get("csrftoken")
+        if page.status_code != 200 or found is None or csrf_cookie is None:
+            raise BenchError(f"GET /login gave no CSRF token (status {page.status_code})")
+        response = client.post("/login", data={
+            "csrftoken": found.group(1), "email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+        session = response.cookies.get("portal_session")
+        if response.status_code != 303 or not session:
+            raise BenchError(f"POST /login answered {response.status_code} without a "
+                             f"session cookie:\n{response.text[:500]}")
+        return f"csrftoken={csrf_cookie}; portal_session={session}"
+
+
+def _portal_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update({
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+        "PORTAL_DEBUG": "false",
+        # The bench signs in twice per run; generous limits keep repeated runs working.
+        "PORTAL_LOGIN_LIMIT_PER_ACCOUNT": "1000 per 1 minute",
+        "PORTAL_LOGIN_LIMIT_PER_ADDRESS": "1000 per 1 minute",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def _table(results: list[Result], ceiling: Result) -> str:
+    rows = [("endpoint", "req/s", "p50 ms", "p99 ms", "vs ceiling")]
+    for r in results:
+        ratio = r.rps / ceiling.rps if ceiling.rps else 0.0
+        rows.append((r.target.label, f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
+                     f"{ratio:.2f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                         strict=True)]
+        lines.append("   ".join(cells))
+    return "\n".join(lines)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every finally: servers get stopped
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    duration = _env_number("PORTAL_BENCH_DURATION", 10)
+    warmup = _env_number("PORTAL_BENCH_WARMUP", 2)
+    connections = int(_env_number("PORTAL_BENCH_CONNECTIONS", 32))
+    loadgen = os.environ.get("PORTAL_BENCH_LOADGEN") or ("wrk" if shutil.which("wrk")
+                                                         else "python")
+    if loadgen not in {"wrk", "python"}:
+        raise BenchError("PORTAL_BENCH_LOADGEN must be wrk or python")
+
+    workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    database_url = (os.environ.get("PORTAL_BENCH_DATABASE_URL")
+                    or f"sqlite://{workdir / 'portal.sqlite3'}")
+    database = "PostgreSQL" if database_url.startswith(("postgres", "asyncpg")) else "SQLite"
+    env = _portal_env(database_url)
+    load_log = workdir / "load.log"
+    ok = False
+    try:
+        print(f"portal bench: {loadgen}, 1 thread, {connections} connections, "
+              f"{warmup:.0f} s warm-up + {duration:.0f} s per endpoint, {database}, "
+              f"logs in {workdir}", flush=True)
+        if loadgen == "python":
+            print("  note: without wrk the Python load generator caps the ceiling; "
+                  "ratios understate the gap", flush=True)
+        demo = subprocess.run([str(BIN / "portal"), "demo"], env=env, cwd=ROOT, text=True,
+                              capture_output=True, timeout=180, check=False)
+        if demo.returncode != 0:
+            raise BenchError(f"portal demo failed:\n{demo.stdout}{demo.stderr}")
+
+        results: list[Result] = []
+        port = _free_port()
+        bare = Server("bare starlette", [sys.executable, "-m", "tests.bench.bare",
+                                         "--host", HOST, "--port", str(port)],
+                      env, workdir / "bare.log", port, "/")
+        with running(bare):
+            results.append(measure(Target("bare starlette", bare.base + "/"),
+                                   warmup=warmup, duration=duration,
+                                   connections=connections, loadgen=loadgen, log=load_log))
+
+        port = _free_port()
+        portal = Server("portal web", [str(BIN / "portal"), "web", "--host", HOST,
+                                       "--port", str(port), "--no-access-log"],
+                        env, workdir / "portal.log", port, "/health")
+        with running(portal):
+            token = _sign_in_api(portal.base)
+            cookie = _sign_in_web(portal.base)
+            for target in (
+                Target("GET /api/v1/me", portal.base + "/api/v1/me",
+                       [f"Authorization: Bearer {token}"]),
+                Target("GET / (dashboard)", portal.base + "/", [f"Cookie: {cookie}"]),
+            ):
+                results.append(measure(target, warmup=warmup, duration=duration,
+                                       connections=connections, loadgen=loadgen,
+                                       log=load_log))
+
+        print()
+        print(_table(results, results[0]))
+        failed = [(r.target.label, p) for r in results for p in r.problems]
+        for label, problem in failed:
+            print(f"FAILED {label}: {problem}", file=sys.stderr)
+        ok = not failed
+        return 0 if ok else 1
+    finally:
+        if ok:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"(logs kept in {workdir})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        sys.exit(1)
