@@ -1,0 +1,114 @@
+"""Concurrent spends on real connections: tasks in one process and separate processes,
+on SQLite and PostgreSQL. Points are money: no overdraft, each key once, no lock errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+
+from portal.ledger import service as ledger
+from portal.ledger.models import Account, AccountKind, Transfer, TransferKind
+from portal.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.usefixtures("any_db")
+
+
+async def account_with(balance: int) -> Account:
+    account = await Account.create(kind=AccountKind.PERSON, name="Alice")
+    await ledger.earn(account, amount=balance, reason="Quiz", reference="quiz:1",
+                      key=f"seed:{account.id}")
+    return await Account.get(id=account.id)
+
+
+async def test_fifty_concurrent_spends_of_ten_from_seventy_five_succeed_exactly_seven_times(
+) -> None:
+    alice = await account_with(75)
+
+    async def spend(i: int) -> str:
+        try:
+            await ledger.spend(alice, amount=10, reason="Gift", reference="catalog:1",
+                               key=f"spend:{i}")
+        except ledger.NotEnoughPoints as exc:
+            return str(exc)
+        return "ok"
+
+    outcomes = await asyncio.gather(*(spend(i) for i in range(50)))
+    assert outcomes.count("ok") == 7
+    refusals = [o for o in outcomes if o != "ok"]
+    assert len(refusals) == 43
+    assert all(o.startswith("Not enough points") for o in refusals)
+    assert (await Account.get(id=alice.id)).balance == 5
+    assert await ledger.check_invariants() == []
+
+
+async def test_the_same_spend_sent_twenty_times_at_once_happens_once() -> None:
+    alice = await account_with(100)
+    results = await asyncio.gather(*(
+        ledger.spend(alice, amount=30, reason="Gift", reference="catalog:1", key="tap")
+        for _ in range(20)
+    ))
+    assert len({r.id for r in results}) == 1
+    assert sum(not r.replayed for r in results) == 1
+    assert (await Account.get(id=alice.id)).balance == 70
+    assert await Transfer.filter(kind=TransferKind.SPEND).count() == 1
+
+
+async def test_concurrent_holds_and_spends_never_overdraw() -> None:
+    alice = await account_with(100)
+    lot = await ledger.system_account("auction:1")
+
+    async def attempt(i: int) -> None:
+        try:
+            if i % 2:
+                await ledger.hold(alice, target=lot, amount=15, reason="Bid",
+                                  reference="lot:1", key=f"hold:{i}")
+            else:
+                await ledger.spend(alice, amount=15, reason="Gift", reference="catalog:1",
+                                   key=f"spend:{i}")
+        except ledger.NotEnoughPoints:
+            pass
+
+    await asyncio.gather(*(attempt(i) for i in range(30)))
+    fresh = await Account.get(id=alice.id)
+    assert fresh.balance - fresh.held == 10  # 6 of 15 fit into 100
+    assert await ledger.check_invariants() == []
+
+
+def run_workers(db_url: str, account_id: int, processes: int, count: int, key_prefix: str
+                ) -> list[dict[str, object]]:
+    commands = [
+        [sys.executable, "-m", "tests.ledger.spend_worker", db_url, str(account_id), str(count),
+         "10", key_prefix if key_prefix.endswith("!") else f"{key_prefix}{n}-"]
+        for n in range(processes)
+    ]
+    workers = [subprocess.Popen(c, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for c in commands]
+    summaries = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
+    return summaries
+
+
+async def test_two_processes_spending_from_one_account_never_overdraw(any_db: str) -> None:
+    alice = await account_with(75)
+    summaries = await asyncio.to_thread(run_workers, any_db, alice.id, 2, 25, "proc")
+    assert [s["errors"] for s in summaries] == [[], []]  # no "database is locked" for anyone
+    assert sum(int(s["ok"]) for s in summaries) == 7  # type: ignore[call-overload]
+    assert sum(int(s["not_enough"]) for s in summaries) == 43  # type: ignore[call-overload]
+    assert (await Account.get(id=alice.id)).balance == 5
+    assert await ledger.check_invariants() == []
+
+
+async def test_two_processes_sending_the_same_key_spend_once(any_db: str) -> None:
+    alice = await account_with(100)
+    summaries = await asyncio.to_thread(run_workers, any_db, alice.id, 2, 10, "double-tap!")
+    assert [s["errors"] for s in summaries] == [[], []]
+    assert sum(int(s["ok"]) for s in summaries) == 1  # type: ignore[call-overload]
+    assert sum(int(s["replayed"]) for s in summaries) == 19  # type: ignore[call-overload]
+    assert (await Account.get(id=alice.id)).balance == 90
