@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Scope
+from starlette.types import Scope
 from tortoise.contrib.starlette import RegisterTortoise
 
 from portal.accounts import views as accounts_views
@@ -30,7 +30,7 @@ from portal.web.templating import STATIC_DIR
 log = logging.getLogger("portal")
 
 
-def create_app(settings: Settings) -> ASGIApp:
+def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
@@ -62,6 +62,15 @@ def create_app(settings: Settings) -> ASGIApp:
         ],
         middleware=[
             Middleware(errors.SecurityHeadersMiddleware),
+            # CSRF on every unsafe request. The API answers bearer tokens only, never the
+            # cookie, so it is skipped; sign-in is protected even before any cookie exists.
+            Middleware(
+                asgi_csrf,
+                signing_secret=settings.secret_key,
+                always_protect={"/login"},
+                skip_if_scope=_is_api,
+                send_csrf_failed=errors.csrf_failed,
+            ),
             Middleware(SessionMiddleware, settings=settings),
         ],
         exception_handlers=errors.exception_handlers,
@@ -76,15 +85,7 @@ def create_app(settings: Settings) -> ASGIApp:
     )
     app.state.login_throttle = throttle
     api.state.login_throttle = throttle
-    # CSRF wraps everything. The API answers bearer tokens only, never the cookie, so it
-    # is skipped; the sign-in form is protected even before any cookie exists.
-    return asgi_csrf(
-        app,
-        signing_secret=settings.secret_key,
-        always_protect={"/login"},
-        skip_if_scope=_is_api,
-        send_csrf_failed=errors.csrf_failed,
-    )
+    return app
 
 
 def _is_api(scope: Scope) -> bool:

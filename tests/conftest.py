@@ -134,8 +134,8 @@ def settings(db_url: str) -> Settings:
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[object]:
     application = create_app(settings)
-    async with LifespanManager(application) as manager:
-        yield manager.app
+    async with LifespanManager(application):
+        yield application
     await Tortoise._reset_apps()
     EXECUTOR_CACHE.clear()
 

@@ -13,7 +13,7 @@ from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.accounts.service import SignedIn
-from portal.settings import Settings
+from portal.settings import LANGUAGES, Settings
 
 SESSION_COOKIE = "portal_session"
 LANGUAGE_COOKIE = "portal_lang"
@@ -49,7 +49,7 @@ class SessionMiddleware:
         if signed_in is not None:
             return signed_in.person.language
         chosen = connection.cookies.get(LANGUAGE_COOKIE)
-        if chosen:
+        if chosen in LANGUAGES:
             return chosen
         return i18n.negotiate(
             connection.headers.get("accept-language", ""), self.settings.default_language

@@ -52,3 +52,19 @@ async def test_an_unknown_language_changes_nothing(people: People, sign_in) -> N
     dashboard = await client.get("/")
     assert '<html lang="en">' in dashboard.text
     assert "Available points" in dashboard.text
+
+
+async def test_an_anonymous_choice_is_kept_in_a_cookie_and_a_forged_one_is_ignored(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await post_form(client, "/language", {"language": "ru", "next": "/login"})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+    page = await client.get("/login", headers={"Accept-Language": "en"})
+    assert '<html lang="ru">' in page.text
+
+    # A cookie the portal never set falls back to the browser's languages, not to English.
+    client.cookies.clear()
+    client.cookies.set("portal_lang", "xx")
+    page = await client.get("/login", headers={"Accept-Language": "ru"})
+    assert '<html lang="ru">' in page.text

@@ -1,0 +1,130 @@
+"""Deny by default: every route's expected status for each role, in one table.
+
+A route that is not in the table fails the test, so a new page cannot ship unchecked.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from starlette.routing import BaseRoute, Mount, Route
+
+from portal.accounts import service as accounts
+from tests.factories import People, csrf
+
+ROLES = ("anon", "player", "manager", "marketing", "admin")
+ANON_REDIRECT = 303
+# (method, path): statuses for anon, player (Alice), manager (Bob), marketing (Carol),
+# admin (Dave). POSTs send an unknown field, so an allowed request is refused as 400 and
+# nothing changes.
+ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
+    ("GET", "/"): (303, 200, 200, 200, 200),
+    ("GET", "/rules"): (200, 200, 200, 200, 200),
+    ("GET", "/health"): (200, 200, 200, 200, 200),
+    ("GET", "/login"): (200, 303, 303, 303, 303),
+    ("POST", "/login"): (400, 400, 400, 400, 400),
+    ("POST", "/logout"): (303, 303, 303, 303, 303),
+    ("POST", "/language"): (303, 303, 303, 303, 303),
+    ("GET", "/profile"): (303, 200, 200, 200, 200),
+    ("POST", "/profile"): (303, 400, 400, 400, 400),
+    ("POST", "/profile/password"): (303, 400, 400, 400, 400),
+    ("GET", "/history"): (303, 200, 200, 200, 200),
+    ("GET", "/team"): (303, 403, 200, 403, 403),
+    ("POST", "/team/invite"): (303, 403, 400, 403, 403),
+    ("GET", "/invite/{token}"): (404, 404, 404, 404, 404),
+    ("POST", "/invite/{token}"): (404, 404, 404, 404, 404),
+    ("GET", "/audit"): (303, 403, 403, 200, 200),
+    ("POST", "/audit/adjust"): (303, 403, 403, 400, 400),
+    ("GET", "/admin/companies"): (303, 403, 403, 403, 200),
+    ("POST", "/admin/companies"): (303, 403, 403, 403, 400),
+    ("POST", "/admin/regions"): (303, 403, 403, 403, 400),
+    ("GET", "/admin/companies/{company_id:int}"): (303, 403, 403, 403, 200),
+    ("POST", "/admin/companies/{company_id:int}/outlets"): (303, 403, 403, 403, 400),
+    ("GET", "/admin/people"): (303, 403, 403, 403, 200),
+    ("POST", "/admin/people"): (303, 403, 403, 403, 400),
+    ("GET", "/admin/people/{person_id:int}"): (303, 403, 403, 403, 200),
+    ("POST", "/admin/people/{person_id:int}"): (303, 403, 403, 403, 400),
+    ("POST", "/api/v1/auth/login"): (422, 422, 422, 422, 422),
+    ("POST", "/api/v1/auth/logout"): (401, 204, 204, 204, 204),
+    ("GET", "/api/v1/me"): (401, 200, 200, 200, 200),
+    ("GET", "/api/v1/me/ledger"): (401, 200, 200, 200, 200),
+    ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200),
+}
+
+
+def all_routes(routes: list[BaseRoute], prefix: str = "") -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        if isinstance(route, Mount) and route.path != "/static":
+            found |= all_routes(route.routes, prefix + route.path)
+        elif isinstance(route, Route):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    found.add((method, prefix + route.path))
+    return found
+
+
+def test_every_route_has_an_entry_in_the_access_table(app: object) -> None:
+    assert all_routes(app.routes) == set(ACCESS)  # type: ignore[attr-defined]
+
+
+def concrete(path: str, people: People) -> str:
+    return (path.replace("{company_id:int}", str(people.acme.id))
+            .replace("{person_id:int}", str(people.alice.id))
+            .replace("{token}", "not-a-real-invite"))
+
+
+async def client_as(app: object, role: str, people: People) -> tuple[httpx.AsyncClient, str]:
+    """A client with a web session cookie, and a bearer token, for the role's persona."""
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                               base_url="http://testserver")
+    await client.get("/rules")  # obtains the CSRF cookie
+    if role == "anon":
+        return client, ""
+    person = {"player": people.alice, "manager": people.bob, "marketing": people.carol,
+              "admin": people.dave}[role]
+    web_token, _ = await accounts.start_session(person, lifetime=timedelta(hours=1))
+    api_token, _ = await accounts.start_session(person, kind="api", lifetime=timedelta(hours=1))
+    client.cookies.set("portal_session", web_token)
+    return client, api_token
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_gets_the_expected_status_on_every_route(
+    app: object, people: People, role: str
+) -> None:
+    mismatches = []
+    for (method, path), statuses in ACCESS.items():
+        client, token = await client_as(app, role, people)
+        url = concrete(path, people)
+        try:
+            if path.startswith("/api/"):
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                client.cookies.clear()  # the API never uses the browser session
+                if method == "POST":
+                    response = await client.post(url, json={"bogus": 1}, headers=headers)
+                else:
+                    response = await client.get(url, headers=headers)
+            elif method == "POST":
+                response = await client.post(url, data={"csrftoken": csrf(client), "bogus": "1"})
+            else:
+                response = await client.get(url)
+        finally:
+            await client.aclose()
+        expected = statuses[ROLES.index(role)]
+        if response.status_code != expected:
+            mismatches.append(f"{method} {path}: {response.status_code}, expected {expected}")
+    assert mismatches == []
+
+
+async def test_another_persons_id_in_an_admin_url_is_404_not_their_data(
+    app: object, people: People
+) -> None:
+    client, _ = await client_as(app, "admin", people)
+    try:
+        assert (await client.get("/admin/people/999999")).status_code == 404
+        assert (await client.get("/admin/companies/999999")).status_code == 404
+    finally:
+        await client.aclose()
