@@ -16,16 +16,21 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
+from argon2 import PasswordHasher, profiles
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from portal.accounts import service as accounts
 from portal.app import create_app
 from portal.db import migrate_database, tortoise_config
 from portal.settings import Settings
 from tests import factories
+
+# argon2id still, with its cheapest parameters: the suite hashes hundreds of passwords.
+accounts.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 IN_CI = bool(os.environ.get("CI"))

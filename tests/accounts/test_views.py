@@ -1,0 +1,230 @@
+"""Sign-in, sessions, CSRF, throttling, profile and invites through the web pages."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from portal.accounts.models import Invite, Person, Role, Session
+from portal.accounts import service as accounts
+from tests.factories import PASSWORD, People, csrf, post_form
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str, **extra: str
+                ) -> httpx.Response:
+    await client.get("/login")
+    return await client.post("/login", data={"csrftoken": csrf(client), "email": email,
+                                             "password": password, **extra})
+
+
+async def test_signing_in_sets_an_httponly_lax_session_cookie_and_opens_the_dashboard(
+    client: httpx.AsyncClient, people: People
+) -> None:
+    response = await login(client, "alice@example.com", PASSWORD)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    cookie = next(v for v in response.headers.get_list("set-cookie")
+                  if v.startswith("portal_session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie
+    assert (await client.get("/")).status_code == 200
+
+
+async def test_the_session_cookie_is_secure_over_https(app: object, people: People) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                                 base_url="https://testserver") as client:
+        response = await login(client, "alice@example.com", PASSWORD)
+    cookie = next(v for v in response.headers.get_list("set-cookie")
+                  if v.startswith("portal_session="))
+    assert "Secure" in cookie
+
+
+async def test_each_sign_in_gets_a_new_session_id(client: httpx.AsyncClient,
+                                                  people: People) -> None:
+    await login(client, "alice@example.com", PASSWORD)
+    first = client.cookies.get("portal_session")
+    await login(client, "alice@example.com", PASSWORD)
+    assert client.cookies.get("portal_session") != first
+
+
+async def test_a_wrong_password_and_an_unknown_account_get_the_same_message(
+    client: httpx.AsyncClient, people: People
+) -> None:
+    wrong = await login(client, "alice@example.com", "not her password")
+    unknown = await login(client, "nobody@example.com", "not her password")
+    assert wrong.status_code == unknown.status_code == 400
+    assert "The e-mail or password is not right." in wrong.text
+    assert "The e-mail or password is not right." in unknown.text
+    assert await Session.all().count() == 0
+
+
+async def test_sign_in_is_throttled_per_account_even_with_the_right_password(
+    client: httpx.AsyncClient, people: People
+) -> None:
+    for _ in range(5):
+        assert (await login(client, "alice@example.com", "guess")).status_code == 400
+    response = await login(client, "alice@example.com", PASSWORD)
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" in response.text
+    # Another account from elsewhere is not affected by Alice's counter.
+    assert (await login(client, "erin@example.com", PASSWORD)).status_code == 303
+
+
+async def test_sign_in_is_throttled_per_address_across_accounts(
+    client: httpx.AsyncClient, people: People
+) -> None:
+    statuses = [(await login(client, f"n{i}@example.com", "guess")).status_code
+                for i in range(31)]
+    assert statuses[:30] == [400] * 30
+    assert statuses[30] == 429
+
+
+async def test_sign_in_without_a_csrf_token_is_refused(client: httpx.AsyncClient,
+                                                       people: People) -> None:
+    response = await client.post("/login", data={"email": "alice@example.com",
+                                                 "password": PASSWORD})
+    assert response.status_code == 403
+    assert "This form has expired" in response.text
+    assert await Session.all().count() == 0
+
+
+async def test_a_form_post_without_the_token_changes_nothing(people: People, sign_in) -> None:
+    client = await sign_in("alice@example.com")
+    response = await client.post("/profile", data={"display_name": "Hacked", "language": "en"})
+    assert response.status_code == 403
+    assert (await Person.get(id=people.alice.id)).display_name == "Alice"
+
+
+async def test_htmx_requests_carry_the_token_in_a_header(people: People, sign_in) -> None:
+    client = await sign_in("alice@example.com")
+    response = await client.post("/profile", data={"display_name": "Ally", "language": "en"},
+                                 headers={"x-csrftoken": csrf(client), "hx-request": "true"})
+    assert response.status_code == 303
+    assert (await Person.get(id=people.alice.id)).display_name == "Ally"
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/history", "/history"), ("https://evil.example/", "/"), ("//evil.example", "/"),
+    ("/\\evil.example", "/"),
+])
+async def test_after_sign_in_only_same_site_paths_are_followed(
+    client: httpx.AsyncClient, people: People, target: str, expected: str
+) -> None:
+    response = await login(client, "alice@example.com", PASSWORD, next=target)
+    assert response.headers["location"] == expected
+
+
+@pytest.mark.parametrize("form, field, message", [
+    ({"email": "", "password": "x"}, "email", "This field is required."),
+    ({"email": "alice@example.com", "password": ""}, "password", "This field is required."),
+    ({"email": "a@b.c", "password": "x", "role": "admin"}, "form", "Unexpected field: role"),
+])
+async def test_bad_sign_in_forms_say_what_is_wrong(
+    client: httpx.AsyncClient, people: People, form: dict[str, str], field: str, message: str
+) -> None:
+    await client.get("/login")
+    response = await client.post("/login", data={"csrftoken": csrf(client), **form})
+    assert response.status_code == 400
+    assert message in response.text
+    assert await Session.all().count() == 0
+
+
+async def test_a_player_changes_their_display_name_and_language(people: People,
+                                                                sign_in) -> None:
+    client = await sign_in("alice@example.com")
+    response = await post_form(client, "/profile", {"display_name": "Ally A.",
+                                                    "language": "ru"})
+    assert response.status_code == 303
+    alice = await Person.get(id=people.alice.id)
+    assert (alice.display_name, alice.language) == ("Ally A.", "ru")
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"display_name": "A", "language": "en"}, "Use at least 2 characters."),
+    ({"display_name": "Ally", "language": "xx"}, "Choose one of the offered options."),
+    ({"display_name": "Ally", "language": "en", "is_active": "false"}, "Unexpected field"),
+])
+async def test_bad_profile_forms_are_refused_and_change_nothing(
+    people: People, sign_in, form: dict[str, str], message: str
+) -> None:
+    client = await sign_in("alice@example.com")
+    response = await post_form(client, "/profile", form)
+    assert response.status_code == 400
+    assert message in response.text
+    alice = await Person.get(id=people.alice.id)
+    assert (alice.display_name, alice.language, alice.is_active) == ("Alice", "en", True)
+
+
+async def test_a_role_smuggled_into_the_profile_form_is_refused(people: People,
+                                                                sign_in) -> None:
+    client = await sign_in("alice@example.com")
+    response = await post_form(client, "/profile", {"display_name": "Ally", "language": "en",
+                                                    "role_admin": "true"})
+    assert response.status_code == 400
+    assert await accounts.roles_of(people.alice.id) == {Role.PLAYER}
+
+
+async def test_a_wrong_current_password_is_refused(people: People, sign_in) -> None:
+    client = await sign_in("alice@example.com")
+    response = await post_form(client, "/profile/password", {
+        "current_password": "nope", "new_password": "a new long secret"})
+    assert response.status_code == 400
+    assert "The current password is not right." in response.text
+    await accounts.authenticate("alice@example.com", PASSWORD)
+
+
+async def test_a_too_short_new_password_is_refused(people: People, sign_in) -> None:
+    client = await sign_in("alice@example.com")
+    response = await post_form(client, "/profile/password", {
+        "current_password": PASSWORD, "new_password": "short"})
+    assert response.status_code == 400
+    assert "Use at least 10 characters." in response.text
+
+
+async def test_a_manager_invites_a_colleague_who_joins_and_lands_on_the_dashboard(
+    app: object, people: People, sign_in
+) -> None:
+    bob = await sign_in("bob@example.com")
+    response = await post_form(bob, "/team/invite", {"email": "nina@example.com",
+                                                     "outlet_id": str(people.south.id)})
+    assert response.status_code == 200
+    link = re.search(r'data-testid="invite-link">([^<]+)<', response.text)
+    assert link is not None
+    path = httpx.URL(link.group(1)).path
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                                 base_url="http://testserver") as nina:
+        page = await nina.get(path)
+        assert page.status_code == 200 and "nina@example.com" in page.text
+        short = await nina.post(path, data={"csrftoken": csrf(nina), "full_name": "Nina New",
+                                            "display_name": "Nina", "password": "short"})
+        assert short.status_code == 400
+        assert not await Person.exists(email="nina@example.com")
+        joined = await nina.post(path, data={"csrftoken": csrf(nina), "full_name": "Nina New",
+                                             "display_name": "Nina",
+                                             "password": "a long password", "language": "en"})
+        assert joined.status_code == 303 and joined.headers["location"] == "/?welcome=1"
+        dashboard = await nina.get("/?welcome=1")
+        assert "Welcome to the Partner Club, Nina!" in dashboard.text
+    nina_person = await Person.get(email="nina@example.com")
+    assert nina_person.outlet_id == people.south.id
+    assert (await Invite.get(email="nina@example.com")).accepted_at is not None
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"email": "not-an-email", "outlet_id": "OUTLET"}, "Enter a valid e-mail address."),
+    ({"email": "x@example.com", "outlet_id": "abc"}, "Enter a whole number."),
+    ({"email": "x@example.com", "outlet_id": "OTHER"}, "only to your own company"),
+    ({"email": "alice@example.com", "outlet_id": "OUTLET"}, "already has an account"),
+])
+async def test_bad_invites_are_refused_with_a_reason(
+    people: People, sign_in, form: dict[str, str], message: str
+) -> None:
+    bob = await sign_in("bob@example.com")
+    form = {k: v.replace("OUTLET", str(people.north.id)).replace(
+        "OTHER", str(people.other_outlet.id)) for k, v in form.items()}
+    response = await post_form(bob, "/team/invite", form)
+    assert response.status_code == 400
+    assert message in response.text
+    assert await Invite.all().count() == 0
