@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -59,10 +60,8 @@ def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
             scheduler.shutdown(wait=False)
             await Tortoise.close_connections()
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -98,8 +97,7 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
-    from pydantic import TypeAdapter, ValidationError
-    from pydantic import EmailStr
+    from pydantic import EmailStr, TypeAdapter, ValidationError
 
     from portal.accounts import service as accounts
     from portal.accounts.models import Role

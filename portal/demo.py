@@ -10,7 +10,7 @@ from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
 from portal.ledger import service as ledger
 
-DEMO_PASSWORD = "portal-demo"
+DEMO_PASSWORD = "portal-demo"  # noqa: S105 - published in the README for the demo
 COMPANY = "AquaFlow Dealers Ltd"
 OUTLETS = (("AquaFlow North", "North"), ("AquaFlow South", "South"))
 LOGINS = {

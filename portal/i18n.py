@@ -69,13 +69,20 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def negotiate(accept_language: str, default: str) -> str:
-    """The best shipped language for an Accept-Language header."""
-    preferred = []
-    for part in accept_language.split(","):
-        tag = part.split(";")[0].strip().replace("-", "_")
-        if tag:
-            preferred.append(tag)
-    for tag in preferred:
+    """The best shipped language for an Accept-Language header, by its q-weights."""
+    weighted = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.partition(";")
+        tag = tag.strip().replace("-", "_")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and weight > 0:
+            weighted.append((-weight, position, tag))
+    for _, _, tag in sorted(weighted):
         try:
             code = Locale.parse(tag).language
         except (ValueError, UnknownLocaleError):
@@ -88,6 +95,22 @@ def negotiate(accept_language: str, default: str) -> str:
 def N_(message: str) -> str:
     """Marks a string for extraction; it is translated where it is shown."""
     return message
+
+
+class Refusal(Exception):
+    """A request refused for a reason the person should read, in their own language.
+
+    ``message`` is the English text marked with ``N_``; ``params`` fill its placeholders.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def translated(self) -> str:
+        text = gettext(self.message)
+        return text % self.params if self.params else text
 
 
 KIND_LABELS = {

@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
-from argon2 import PasswordHasher, profiles
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from asgi_lifespan import LifespanManager
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE

@@ -22,6 +22,7 @@ from portal.accounts.models import (
     Session,
 )
 from portal.db import write_transaction
+from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -38,18 +39,18 @@ def use_password_hasher(hasher: PasswordHasher) -> None:
     _DUMMY_HASH = hasher.hash("not-a-real-password")
 
 
-class AccountError(Exception):
+class AccountError(Refusal):
     """A request about people was refused; the message says why, in plain words."""
 
 
 class InvalidCredentials(AccountError):
     def __init__(self) -> None:
-        super().__init__("The e-mail or password is not right.")
+        super().__init__(N_("The e-mail or password is not right."))
 
 
 class EmailTaken(AccountError):
     def __init__(self, email: str) -> None:
-        super().__init__(f"{email} already has an account.")
+        super().__init__(N_("%(email)s already has an account."), email=email)
 
 
 class InvalidInvite(AccountError):
@@ -117,7 +118,7 @@ async def create_person(
 
 async def roles_of(person_id: int) -> frozenset[Role]:
     rows = await PersonRole.filter(person_id=person_id).values_list("role", flat=True)
-    return frozenset(Role(role) for role in rows)
+    return frozenset(Role(str(role)) for role in rows)
 
 
 async def set_roles(person: Person, roles: set[Role]) -> None:
@@ -141,7 +142,7 @@ async def change_password(
     try:
         _hasher.verify(person.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise AccountError("The current password is not right.") from None
+        raise AccountError(N_("The current password is not right.")) from None
     person.password_hash = _hasher.hash(new)
     async with write_transaction() as conn:
         await person.save(update_fields=["password_hash"], using_db=conn)
@@ -234,7 +235,7 @@ async def invite(
 ) -> str:
     """An invite to one of the manager's outlets; returns the token for the link."""
     if outlet_id not in {o.id for o in await outlets_managed_by(manager)}:
-        raise NotAllowed("You can invite people only to your own company's outlets.")
+        raise NotAllowed(N_("You can invite people only to your own company's outlets."))
     email = normalize_email(email)
     if await Person.exists(email=email):
         raise EmailTaken(email)
@@ -254,9 +255,9 @@ async def invite(
 async def find_invite(token: str, *, now: datetime | None = None) -> Invite:
     found = await Invite.get_or_none(token_hash=_digest(token)).select_related("outlet")
     if found is None or found.accepted_at is not None:
-        raise InvalidInvite("This invite link is not valid or was already used.")
+        raise InvalidInvite(N_("This invite link is not valid or was already used."))
     if found.expires_at <= _now(now):
-        raise InvalidInvite("This invite link has expired. Ask your manager for a new one.")
+        raise InvalidInvite(N_("This invite link has expired. Ask your manager for a new one."))
     return found
 
 
@@ -270,7 +271,7 @@ async def accept_invite(
         accepted_at=_now(now)
     )
     if claimed != 1:
-        raise InvalidInvite("This invite link is not valid or was already used.")
+        raise InvalidInvite(N_("This invite link is not valid or was already used."))
     try:
         return await create_person(
             email=found.email,
@@ -304,7 +305,7 @@ async def create_region(name: str) -> Region:
     try:
         return await Region.create(name=name.strip())
     except IntegrityError:
-        raise AccountError(f"A region named {name!r} already exists.") from None
+        raise AccountError(N_("A region named %(name)s already exists."), name=name) from None
 
 
 async def create_company(*, name: str, kind: str) -> Company:
@@ -313,17 +314,19 @@ async def create_company(*, name: str, kind: str) -> Company:
             company = await Company.create(name=name.strip(), kind=kind, using_db=conn)
             await ledger.open_company_account(company.id, name=company.name, conn=conn)
     except IntegrityError:
-        raise AccountError(f"A company named {name!r} already exists.") from None
+        raise AccountError(N_("A company named %(name)s already exists."), name=name) from None
     return company
 
 
 async def create_outlet(company: Company, *, name: str, region_id: int) -> Outlet:
     if not await Region.exists(id=region_id):
-        raise AccountError("Choose a region for the outlet.")
+        raise AccountError(N_("Choose a region for the outlet."))
     try:
         return await Outlet.create(company_id=company.id, name=name.strip(), region_id=region_id)
     except IntegrityError:
-        raise AccountError(f"{company.name} already has an outlet named {name!r}.") from None
+        raise AccountError(
+            N_("%(company)s already has an outlet named %(name)s."), company=company.name, name=name
+        ) from None
 
 
 async def set_active(person: Person, *, active: bool) -> None:

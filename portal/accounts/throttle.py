@@ -7,8 +7,8 @@ redis://...``) when several instances must share them.
 from __future__ import annotations
 
 from limits import parse
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 
 class LoginThrottle:

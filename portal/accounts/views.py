@@ -117,7 +117,7 @@ async def logout(request: Request) -> Response:
 
 
 async def profile(request: Request) -> Response:
-    who = require_person(request)
+    require_person(request)
     saved = request.query_params.get("saved")
     return render(request, "accounts/profile.html", saved=saved, values={}, errors={},
                   password_errors={})
@@ -200,7 +200,7 @@ async def send_invite(request: Request) -> Response:
                                   values=exc.values)
     except accounts.AccountError as exc:
         return await _render_team(request, who.person, status_code=400,
-                                  errors={"form": i18n.gettext(str(exc))},
+                                  errors={"form": exc.translated()},
                                   values={"email": form.email})
     link = str(request.url_for("accounts.accept_invite", token=token))
     return await _render_team(request, who.person, invite_link=link, invited=form.email)
@@ -213,7 +213,7 @@ async def accept_invite(request: Request) -> Response:
     except accounts.InvalidInvite as exc:
         return render(request, "errors/error.html", status_code=404, status=404,
                       title=i18n.gettext("This invite cannot be used"),
-                      detail=i18n.gettext(str(exc)))
+                      detail=exc.translated())
     if request.method == "GET":
         return render(request, "accounts/accept_invite.html", invite=invite, errors={},
                       values={})
@@ -228,7 +228,7 @@ async def accept_invite(request: Request) -> Response:
                       errors=exc.errors, values=exc.values)
     except accounts.AccountError as exc:
         return render(request, "accounts/accept_invite.html", status_code=400, invite=invite,
-                      errors={"form": i18n.gettext(str(exc))}, values={})
+                      errors={"form": exc.translated()}, values={})
     lifetime = timedelta(days=_settings(request).session_absolute_days)
     session_token, _ = await accounts.start_session(person, lifetime=lifetime)
     response = RedirectResponse("/?welcome=1", status_code=303)

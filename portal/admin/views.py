@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from starlette.exceptions import HTTPException
@@ -63,7 +64,7 @@ class RolesForm(_Form):
         return {role for role in Role if getattr(self, f"role_{role.value}")}
 
 
-def _blank_to_none(form: dict[str, str]) -> dict[str, str]:
+def _blank_to_none(form: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in form.items() if value != ""}
 
 
@@ -90,7 +91,7 @@ async def create_company(request: Request) -> Response:
         return await _render_companies(request, status_code=400, errors=exc.errors,
                                        values=exc.values)
     except accounts.AccountError as exc:
-        return await _render_companies(request, status_code=400, errors={"name": str(exc)},
+        return await _render_companies(request, status_code=400, errors={"name": exc.translated()},
                                        values=form.model_dump())
     return RedirectResponse(request.url_for("admin.company", company_id=company.id),
                             status_code=303)
@@ -105,7 +106,7 @@ async def create_region(request: Request) -> Response:
         return await _render_companies(request, status_code=400, region_errors=exc.errors)
     except accounts.AccountError as exc:
         return await _render_companies(request, status_code=400,
-                                       region_errors={"name": str(exc)})
+                                       region_errors={"name": exc.translated()})
     return RedirectResponse(request.url_for("admin.companies"), status_code=303)
 
 
@@ -143,7 +144,7 @@ async def create_outlet(request: Request) -> Response:
                                      values=exc.values)
     except accounts.AccountError as exc:
         return await _render_company(request, company, status_code=400,
-                                     errors={"name": str(exc)}, values=form.model_dump())
+                                     errors={"name": exc.translated()}, values=form.model_dump())
     return RedirectResponse(request.url_for("admin.company", company_id=company.id),
                             status_code=303)
 
@@ -173,7 +174,7 @@ async def _render_people(request: Request, *, status_code: int = 200, **extra: o
 async def create_person(request: Request) -> Response:
     require_person(request, Role.ADMIN)
     try:
-        form = parse_form(PersonForm, _blank_to_none(dict(await request.form())))
+        form = parse_form(PersonForm, _blank_to_none(await request.form()))
         if form.outlet_id is not None and not await Outlet.exists(id=form.outlet_id):
             raise FormErrors({"outlet_id": i18n.gettext("Choose one of the offered options.")},
                              form.model_dump(exclude={"password"}))
@@ -185,7 +186,7 @@ async def create_person(request: Request) -> Response:
         return await _render_people(request, status_code=400, errors=exc.errors,
                                     values=exc.values)
     except accounts.AccountError as exc:
-        return await _render_people(request, status_code=400, errors={"email": str(exc)},
+        return await _render_people(request, status_code=400, errors={"email": exc.translated()},
                                     values=form.model_dump(exclude={"password"}))
     return RedirectResponse(request.url_for("admin.person", person_id=person.id),
                             status_code=303)
@@ -211,7 +212,7 @@ async def update_person(request: Request) -> Response:
     who = require_person(request, Role.ADMIN)
     person = await _person_or_404(request)
     try:
-        form = parse_form(RolesForm, dict(await request.form()))
+        form = parse_form(RolesForm, await request.form())
     except FormErrors as exc:
         return render(request, "admin/person.html", status_code=400, person=person,
                       person_roles=await accounts.roles_of(person.id), errors=exc.errors,

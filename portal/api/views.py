@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.schemas import SchemaGenerator
 
 from portal.accounts import service as accounts
@@ -41,7 +41,7 @@ class LoginRequest(BaseModel):
 
 class TokenOut(BaseModel):
     token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the token scheme, not a secret
     expires_at: datetime
 
 
@@ -128,9 +128,21 @@ async def login(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/TokenOut'}
-      401: {description: Wrong e-mail or password, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
-      422: {description: Invalid body, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
-      429: {description: Too many attempts, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+      401:
+        description: Wrong e-mail or password
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ErrorOut'}
+      422:
+        description: Invalid body
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ErrorOut'}
+      429:
+        description: Too many attempts
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ErrorOut'}
     """
     body = _validate(LoginRequest, _json_body(await request.body()))
     address = request.client.host if request.client else "unknown"
@@ -173,7 +185,11 @@ async def me(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/MeOut'}
-      401: {description: Missing or invalid token, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+      401:
+        description: Missing or invalid token
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ErrorOut'}
     """
     who = await require_token(request)
     person = who.person
@@ -211,15 +227,25 @@ async def my_ledger(request: Request) -> Response:
     parameters:
       - {name: page, in: query, schema: {type: integer, minimum: 1, default: 1}}
       - {name: per_page, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 25}}
-      - {name: kind, in: query, schema: {type: string, enum: [earn, burn, spend, capture, donate, adjust]}}
+      - name: kind
+        in: query
+        schema: {type: string, enum: [earn, burn, spend, capture, donate, adjust]}
     responses:
       200:
         description: One page of entries
         content:
           application/json:
             schema: {$ref: '#/components/schemas/LedgerPageOut'}
-      400: {description: Bad query parameter, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
-      401: {description: Missing or invalid token, content: {application/json: {schema: {$ref: '#/components/schemas/ErrorOut'}}}}
+      400:
+        description: Bad query parameter
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ErrorOut'}
+      401:
+        description: Missing or invalid token
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ErrorOut'}
     """
     who = await require_token(request)
     page = _int_param(request, "page", default=1, low=1, high=100_000)
@@ -282,7 +308,7 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
     return api_error(exc.status, exc.message, **exc.extra)
 
 
-routes = [
+routes: list[BaseRoute] = [
     Route("/auth/login", login, methods=["POST"], name="api.login"),
     Route("/auth/logout", logout, methods=["POST"], name="api.logout"),
     Route("/me", me, methods=["GET"], name="api.me"),

@@ -18,6 +18,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
 from portal.db import write_transaction
+from portal.i18n import N_, Refusal
 from portal.ledger.models import (
     Account,
     AccountKind,
@@ -34,13 +35,14 @@ CATALOG = "catalog"
 MAX_AMOUNT = 1_000_000_000
 
 
-class LedgerError(Exception):
+class LedgerError(Refusal):
     """A ledger operation was refused; the message says why, in plain words."""
 
 
 class NotEnoughPoints(LedgerError):
     def __init__(self, available: int, amount: int) -> None:
-        super().__init__(f"Not enough points: {available} available, {amount} needed.")
+        super().__init__(N_("Not enough points: %(available)s available, %(amount)s needed."),
+                         available=available, amount=amount)
         self.available = available
         self.amount = amount
 
@@ -221,9 +223,9 @@ async def adjust(
 ) -> TransferResult:
     """A manual correction by admin or marketing: positive adds, negative takes away."""
     if not reason.strip():
-        raise LedgerError("An adjustment needs a reason.")
+        raise LedgerError(N_("An adjustment needs a reason."))
     if amount == 0:
-        raise InvalidAmount("An adjustment must add or take away at least 1 point.")
+        raise InvalidAmount(N_("An adjustment must add or take away at least 1 point."))
     issuance = await system_account(ISSUANCE, name="Points issued")
     source, target = (issuance, account) if amount > 0 else (account, issuance)
     return await _move(
@@ -241,16 +243,18 @@ async def adjust(
 
 def _check_amount(amount: int) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidAmount("Points are whole numbers.")
+        raise InvalidAmount(N_("Points are whole numbers."))
     if not 0 < amount <= MAX_AMOUNT:
-        raise InvalidAmount(f"The amount must be between 1 and {MAX_AMOUNT:,} points.")
+        raise InvalidAmount(N_("The amount must be between 1 and %(most)s points."),
+                            most=MAX_AMOUNT)
 
 
 def _replay(existing: Transfer, kind: TransferKind, source: Account, target: Account,
             amount: int, reference: str) -> TransferResult:
     if (existing.kind, existing.source_id, existing.target_id, existing.amount,
             existing.reference) != (kind, source.id, target.id, amount, reference):
-        raise KeyReused(f"The key {existing.key!r} was already used for another operation.")
+        raise KeyReused(N_("The key %(key)s was already used for another operation."),
+                       key=existing.key)
     return _result(existing, replayed=True)
 
 
@@ -281,9 +285,9 @@ async def _move(
 ) -> TransferResult:
     _check_amount(amount)
     if source.id == target.id:
-        raise LedgerError("A transfer needs two different accounts.")
+        raise LedgerError(N_("A transfer needs two different accounts."))
     if not key or len(key) > 200:
-        raise LedgerError("Every ledger operation needs a key of 1 to 200 characters.")
+        raise LedgerError(N_("Every ledger operation needs a key of 1 to 200 characters."))
     existing = await Transfer.get_or_none(key=key)
     if existing is not None:
         return _replay(existing, kind, source, target, amount, reference)
@@ -322,7 +326,7 @@ async def _debit(conn: BaseDBAsyncClient, account: Account, amount: int) -> None
         query = query.filter(balance__gte=F("held") + amount)
     changed = await query.update(balance=F("balance") - amount)
     if changed != 1:
-        current = await Account.get(id=account.id).using_db(conn)
+        current = await Account.filter(id=account.id).using_db(conn).get()
         raise NotEnoughPoints(current.balance - current.held, amount)
 
 
@@ -332,16 +336,17 @@ async def _credit(conn: BaseDBAsyncClient, account: Account, amount: int, *, ear
         changes["earned_total"] = F("earned_total") + amount
     changed = await Account.filter(id=account.id).using_db(conn).update(**changes)
     if changed != 1:
-        raise LedgerError(f"Account {account.id} does not exist.")
+        raise LedgerError(N_("Account %(id)s does not exist."), id=account.id)
 
 
 async def _count_season_earning(
     conn: BaseDBAsyncClient, account_id: int, amount: int, season: str, now: datetime
 ) -> None:
-    # One statement, so two first earnings of a season cannot both try to insert.
+    # One statement, so two first earnings of a season cannot both try to insert. Only the
+    # placeholder style is interpolated into the SQL, never a value.
     marks = ("$1", "$2", "$3", "$4") if conn.capabilities.dialect == "postgres" else "????"
     await conn.execute_query(
-        "INSERT INTO season_score (account_id, season, earned, reached_at) "
+        "INSERT INTO season_score (account_id, season, earned, reached_at) "  # noqa: S608
         f"VALUES ({', '.join(marks)}) "
         "ON CONFLICT (account_id, season) DO UPDATE SET "
         "earned = season_score.earned + excluded.earned, reached_at = excluded.reached_at",
@@ -380,7 +385,7 @@ async def hold(
         if (existing.account_id, existing.target_id, existing.amount, existing.reference) != (
             account.id, target.id, amount, reference
         ):
-            raise KeyReused(f"The key {key!r} was already used for another operation.")
+            raise KeyReused(N_("The key %(key)s was already used for another operation."), key=key)
         return _hold_result(existing, replayed=True)
     try:
         async with write_transaction() as conn:
@@ -400,7 +405,7 @@ async def hold(
                 .update(held=F("held") + amount)
             )
             if changed != 1:
-                current = await Account.get(id=account.id).using_db(conn)
+                current = await Account.filter(id=account.id).using_db(conn).get()
                 raise NotEnoughPoints(current.balance - current.held, amount)
     except IntegrityError:
         existing = await Hold.get_or_none(key=key)
@@ -415,7 +420,7 @@ async def release(hold_id: int, *, now: datetime | None = None) -> HoldResult:
     async with write_transaction() as conn:
         if not await _resolve(conn, hold_id, HoldStatus.RELEASED, now):
             return await _already_resolved(hold_id, HoldStatus.RELEASED)
-        hold_row = await Hold.get(id=hold_id).using_db(conn)
+        hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
         await Account.filter(id=hold_row.account_id).using_db(conn).update(
             held=F("held") - hold_row.amount
         )
@@ -428,7 +433,7 @@ async def capture(hold_id: int, *, now: datetime | None = None) -> HoldResult:
     async with write_transaction() as conn:
         if not await _resolve(conn, hold_id, HoldStatus.CAPTURED, moment):
             return await _already_resolved(hold_id, HoldStatus.CAPTURED)
-        hold_row = await Hold.get(id=hold_id).using_db(conn)
+        hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
         transfer = await Transfer.create(
             key=f"capture:{hold_row.key}"[:200],
             kind=TransferKind.CAPTURE,
@@ -467,9 +472,9 @@ async def _resolve(
 async def _already_resolved(hold_id: int, wanted: HoldStatus) -> HoldResult:
     current = await Hold.get_or_none(id=hold_id)
     if current is None:
-        raise LedgerError(f"There is no hold {hold_id}.")
+        raise LedgerError(N_("There is no hold %(id)s."), id=hold_id)
     if current.status != wanted:
-        raise HoldResolved(f"The hold was already {current.status}.")
+        raise HoldResolved(N_("The hold was already %(status)s."), status=current.status)
     return _hold_result(current, replayed=True)
 
 

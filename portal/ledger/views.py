@@ -43,7 +43,8 @@ async def history(request: Request) -> Response:
     size = request.app.state.settings.page_size
     account = await ledger.account_of_person(who.person.id)
     entries, more = await ledger.history(account, kind=kind, offset=(page - 1) * size, limit=size)
-    template = "ledger/_entries.html" if request.headers.get("hx-request") else "ledger/history.html"
+    fragment = bool(request.headers.get("hx-request"))
+    template = "ledger/_entries.html" if fragment else "ledger/history.html"
     return render(request, template, entries=entries, page=page, more=more,
                   kind=kind.value if kind else "", kinds=list(TransferKind),
                   holds=await ledger.open_holds(account))
@@ -91,7 +92,7 @@ async def adjust(request: Request) -> Response:
                             key=f"adjust:{form.key}")
     except ledger.LedgerError as exc:
         return await _render_audit(request, status_code=400, values=form.model_dump(
-            exclude={"key"}), errors={"amount": str(exc)})
+            exclude={"key"}), errors={"amount": exc.translated()})
     return RedirectResponse("/audit?done=1", status_code=303)
 
 

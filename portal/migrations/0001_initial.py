@@ -1,10 +1,11 @@
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.fields.base import OnDelete
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
+
 from portal.accounts.models import Role
 from portal.ledger.models import AccountKind, HoldStatus, TransferKind
-from tortoise.fields.base import OnDelete
-from tortoise import fields
-from tortoise.indexes import Index
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
+from portal.i18n import N_
 from portal.web.auth import SignInRequired
 from portal.web.templating import environment, render
 
@@ -64,13 +65,13 @@ def api_error(status: int, message: str, **extra: object) -> JSONResponse:
 
 
 _TITLES = {
-    400: "This request could not be understood",
-    401: "Please sign in",
-    403: "You do not have access to this page",
-    404: "This page does not exist",
-    405: "This action is not available here",
-    413: "That upload is too large",
-    429: "Too many requests",
+    400: N_("This request could not be understood"),
+    401: N_("Please sign in"),
+    403: N_("You do not have access to this page"),
+    404: N_("This page does not exist"),
+    405: N_("This action is not available here"),
+    413: N_("That upload is too large"),
+    429: N_("Too many requests"),
 }
 
 
@@ -84,7 +85,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         "errors/error.html",
         status_code=exc.status_code,
         status=exc.status_code,
-        title=i18n.gettext(_TITLES.get(exc.status_code, "Something went wrong")),
+        title=i18n.gettext(_TITLES.get(exc.status_code, N_("Something went wrong"))),
         detail=detail,
     )
 

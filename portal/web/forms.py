@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import FormData
+from pydantic_core import ErrorDetails
 
 from portal import i18n
 
@@ -21,7 +22,7 @@ class FormErrors(Exception):
         self.values = values
 
 
-def parse_form(model: type[Form], form: FormData) -> Form:
+def parse_form(model: type[Form], form: Mapping[str, Any]) -> Form:
     """The validated form, or FormErrors naming each field that is wrong and why."""
     values = {
         key: value for key, value in form.items()
@@ -41,7 +42,7 @@ def parse_form(model: type[Form], form: FormData) -> Form:
         raise FormErrors(errors, {k: v for k, v in values.items() if "password" not in k}) from None
 
 
-def _message(error: dict) -> str:  # type: ignore[type-arg]
+def _message(error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
     kind = error["type"]
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):

@@ -7,8 +7,8 @@ import re
 import httpx
 import pytest
 
-from portal.accounts.models import Invite, Person, Role, Session
 from portal.accounts import service as accounts
+from portal.accounts.models import Invite, Person, Role, Session
 from tests.factories import PASSWORD, People, csrf, post_form
 
 
