@@ -109,10 +109,17 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     request_id = request.scope.get("state", {}).get("request_id", "-")
     log.exception("request %s failed: %s %s", request_id, request.method, request.url.path)
+    # This answer leaves through Starlette's outermost error middleware, past the header
+    # middleware, so it carries the headers itself.
+    headers = {name.decode(): value.decode() for name, value in _SECURITY_HEADERS}
+    headers["x-request-id"] = request_id
     if _is_api(request):
-        return api_error(500, "Something went wrong on our side.", request_id=request_id)
+        response: Response = api_error(500, "Something went wrong on our side.",
+                                       request_id=request_id)
+        response.headers.update(headers)
+        return response
     html = environment.get_template("errors/500.html").render(request_id=request_id)
-    return Response(html, status_code=500, media_type="text/html")
+    return Response(html, status_code=500, media_type="text/html", headers=headers)
 
 
 async def csrf_failed(scope: Scope, send: Send, message_id: object) -> None:

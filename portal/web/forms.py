@@ -45,7 +45,7 @@ def parse_form(model: type[Form], form: Mapping[str, Any]) -> Form:
 def _message(error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
     kind = error["type"]
-    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+    if kind == "missing" or (kind == "string_too_short" and error.get("input") == ""):
         return i18n.gettext("This field is required.")
     if kind == "string_too_short":
         return i18n.gettext("Use at least %(n)s characters.") % {"n": ctx["min_length"]}
