@@ -53,8 +53,8 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, keep
 
 
-async def _worker(host: str, port: int, request: bytes, deadline: float, timeout: float,
-                  stats: Stats) -> None:
+async def _worker(host: str, port: int, request: bytes, deadline: float,
+                  request_timeout: float, stats: Stats) -> None:
     writer: asyncio.StreamWriter | None = None
     reader: asyncio.StreamReader | None = None
     while time.monotonic() < deadline:
@@ -62,15 +62,15 @@ async def _worker(host: str, port: int, request: bytes, deadline: float, timeout
             if writer is None:
                 try:
                     reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection(host, port), timeout)
+                        asyncio.open_connection(host, port), request_timeout)
                 except (OSError, TimeoutError):
                     stats.errors["connect"] += 1
                     await asyncio.sleep(0.05)
                     continue
-            assert reader is not None
+            assert reader is not None and writer is not None
             started = time.perf_counter_ns()
             writer.write(request)
-            status, keep = await asyncio.wait_for(_read_response(reader), timeout)
+            status, keep = await asyncio.wait_for(_read_response(reader), request_timeout)
             stats.latencies_us.append((time.perf_counter_ns() - started) // 1000)
             stats.statuses[status] += 1
             if not keep:
@@ -91,7 +91,7 @@ async def _worker(host: str, port: int, request: bytes, deadline: float, timeout
 
 
 async def run(url: str, connections: int, duration: float, headers: Sequence[str],
-              timeout: float) -> dict[str, object]:
+              request_timeout: float) -> dict[str, object]:
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme != "http" or host not in LOOPBACK:
@@ -104,7 +104,8 @@ async def run(url: str, connections: int, duration: float, headers: Sequence[str
     started = time.monotonic()
     deadline = started + duration
     await asyncio.gather(*(
-        _worker(host, port, request, deadline, timeout, stats) for _ in range(connections)
+        _worker(host, port, request, deadline, request_timeout, stats)
+        for _ in range(connections)
     ))
     elapsed = time.monotonic() - started
     latencies = sorted(stats.latencies_us) or [0]

@@ -305,12 +305,13 @@ def main() -> int:
     load_log = workdir / "load.log"
     ok = False
     try:
-        print(f"portal bench: {loadgen}, 1 thread, {connections} connections, "
+        generator = "wrk, 1 thread" if loadgen == "wrk" else "Python load generator"
+        print(f"portal bench: {generator}, {connections} connections, "
               f"{warmup:.0f} s warm-up + {duration:.0f} s per endpoint, {database}, "
               f"logs in {workdir}", flush=True)
         if loadgen == "python":
-            print("  note: without wrk the Python load generator caps the ceiling; "
-                  "ratios understate the gap", flush=True)
+            print("  note: without wrk, the load generator's own ceiling may cap the bare "
+                  "figure (install wrk for comparable runs)", flush=True)
         demo = subprocess.run([str(BIN / "portal"), "demo"], env=env, cwd=ROOT, text=True,
                               capture_output=True, timeout=180, check=False)
         if demo.returncode != 0:
