@@ -67,28 +67,24 @@ class Person(Model):
         "portal.Outlet", related_name="people", null=True, on_delete=fields.RESTRICT
     )
     outlet_id: int | None
+    # The roles held, comma-separated ("manager,player"): read with every signed-in
+    # request, so they live on the row the session query already fetches.
+    roles = fields.CharField(max_length=100, default=Role.PLAYER.value)
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
 
-    role_rows: fields.ReverseRelation[PersonRole]
+    @property
+    def role_set(self) -> frozenset[Role]:
+        return frozenset(Role(role) for role in self.roles.split(",") if role)
+
+    @staticmethod
+    def encode_roles(roles: set[Role] | frozenset[Role]) -> str:
+        return ",".join(sorted(Role(role).value for role in roles))
 
     class Meta:
         table = "person"
         ordering = ["full_name"]
-
-
-class PersonRole(Model):
-    id = fields.IntField(primary_key=True)
-    person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
-        "portal.Person", related_name="role_rows", on_delete=fields.CASCADE
-    )
-    role = fields.CharEnumField(Role, max_length=20)
-    person_id: int
-
-    class Meta:
-        table = "person_role"
-        unique_together = (("person", "role"),)
 
 
 class Session(Model):

@@ -16,7 +16,6 @@ from portal.accounts.models import (
     Invite,
     Outlet,
     Person,
-    PersonRole,
     Region,
     Role,
     Session,
@@ -104,10 +103,9 @@ async def create_person(
                 display_name=(display_name or full_name.split()[0]).strip()[:60],
                 outlet_id=outlet_id,
                 language=language,
+                roles=Person.encode_roles(roles),
                 using_db=conn,
             )
-            for role in sorted(roles):
-                await PersonRole.create(person_id=person.id, role=role, using_db=conn)
             await ledger.open_person_account(person.id, name=full_name, conn=conn)
     except IntegrityError:
         if await Person.exists(email=email):
@@ -117,15 +115,12 @@ async def create_person(
 
 
 async def roles_of(person_id: int) -> frozenset[Role]:
-    rows = await PersonRole.filter(person_id=person_id).values_list("role", flat=True)
-    return frozenset(Role(str(role)) for role in rows)
+    return (await Person.get(id=person_id)).role_set
 
 
 async def set_roles(person: Person, roles: set[Role]) -> None:
-    async with write_transaction() as conn:
-        await PersonRole.filter(person_id=person.id).using_db(conn).delete()
-        for role in sorted(roles):
-            await PersonRole.create(person_id=person.id, role=role, using_db=conn)
+    person.roles = Person.encode_roles(roles)
+    await person.save(update_fields=["roles"])
 
 
 async def update_profile(person: Person, *, display_name: str, language: str) -> Person:
@@ -205,7 +200,7 @@ async def resume_session(
         return None
     if moment - session.last_seen_at > _SEEN_RESOLUTION:
         await Session.filter(id_hash=session.id_hash).update(last_seen_at=moment)
-    return SignedIn(session.person, await roles_of(session.person_id), session.id_hash)
+    return SignedIn(session.person, session.person.role_set, session.id_hash)
 
 
 async def end_session(session_hash: str) -> None:

@@ -11,7 +11,7 @@ again answers as the first time did; the same key with other values is an error.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -307,7 +307,8 @@ async def _move(
                 using_db=conn,
             )
             await _debit(conn, source, amount)
-            await _credit(conn, target, amount, earned=kind is TransferKind.EARN)
+            await _credit(conn, target, amount, earned_at=now if kind is TransferKind.EARN
+                          else None)
             if kind is TransferKind.EARN:
                 await _count_season_earning(conn, target.id, amount, season_of(now), now)
     except IntegrityError:
@@ -330,10 +331,13 @@ async def _debit(conn: BaseDBAsyncClient, account: Account, amount: int) -> None
         raise NotEnoughPoints(current.balance - current.held, amount)
 
 
-async def _credit(conn: BaseDBAsyncClient, account: Account, amount: int, *, earned: bool) -> None:
-    changes = {"balance": F("balance") + amount}
-    if earned:
+async def _credit(
+    conn: BaseDBAsyncClient, account: Account, amount: int, *, earned_at: datetime | None
+) -> None:
+    changes: dict[str, object] = {"balance": F("balance") + amount}
+    if earned_at is not None:
         changes["earned_total"] = F("earned_total") + amount
+        changes["last_earned_at"] = earned_at
     changed = await Account.filter(id=account.id).using_db(conn).update(**changes)
     if changed != 1:
         raise LedgerError(N_("Account %(id)s does not exist."), id=account.id)
@@ -605,24 +609,16 @@ class Summary:
 
 async def summary(account: Account, *, burn_after_days: int, now: datetime | None = None
                   ) -> Summary:
-    """What a player's dashboard shows about their points."""
-    from datetime import timedelta
-
+    """What a player's dashboard shows about their points (``account`` freshly read)."""
     moment = _now(now)
-    fresh = await Account.get(id=account.id)
-    last_earn = (
-        await Transfer.filter(target_id=account.id, kind=TransferKind.EARN)
-        .order_by("-id")
-        .first()
-    )
-    last_activity = last_earn.created_at if last_earn else fresh.created_at
-    available = fresh.balance - fresh.held
+    last_activity = account.last_earned_at or account.created_at
+    available = account.balance - account.held
     return Summary(
-        balance=fresh.balance,
-        held=fresh.held,
+        balance=account.balance,
+        held=account.held,
         available=available,
-        earned_this_season=await earned_in_season(fresh, season_of(moment)),
-        earned_total=fresh.earned_total,
+        earned_this_season=await earned_in_season(account, season_of(moment)),
+        earned_total=account.earned_total,
         last_activity=last_activity,
         next_burn=last_activity + timedelta(days=burn_after_days) if available > 0 else None,
     )

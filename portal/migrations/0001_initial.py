@@ -1,11 +1,9 @@
-from tortoise import fields, migrations
-from tortoise.fields.base import OnDelete
-from tortoise.indexes import Index
+from tortoise import migrations
 from tortoise.migrations import operations as ops
-
-from portal.accounts.models import Role
 from portal.ledger.models import AccountKind, HoldStatus, TransferKind
-
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -66,6 +64,7 @@ class Migration(migrations.Migration):
                 ('display_name', fields.CharField(max_length=60)),
                 ('language', fields.CharField(default='en', max_length=8)),
                 ('outlet', fields.ForeignKeyField('portal.Outlet', source_field='outlet_id', null=True, db_constraint=True, to_field='id', related_name='people', on_delete=OnDelete.RESTRICT)),
+                ('roles', fields.CharField(default='player', max_length=100)),
                 ('is_active', fields.BooleanField(default=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('last_login_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
@@ -85,6 +84,7 @@ class Migration(migrations.Migration):
                 ('balance', fields.BigIntField(default=0)),
                 ('held', fields.BigIntField(default=0)),
                 ('earned_total', fields.BigIntField(default=0)),
+                ('last_earned_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'account', 'app': 'portal', 'pk_attr': 'id'},
@@ -103,16 +103,6 @@ class Migration(migrations.Migration):
                 ('accepted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'invite', 'app': 'portal', 'pk_attr': 'id'},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
-            name='PersonRole',
-            fields=[
-                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('person', fields.ForeignKeyField('portal.Person', source_field='person_id', db_constraint=True, to_field='id', related_name='role_rows', on_delete=OnDelete.CASCADE)),
-                ('role', fields.CharEnumField(description='PLAYER: player\nMANAGER: manager\nMARKETING: marketing\nADMIN: admin', enum_type=Role, max_length=20)),
-            ],
-            options={'table': 'person_role', 'app': 'portal', 'unique_together': (('person', 'role'),), 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -159,3 +159,23 @@ async def test_check_finds_nothing_on_a_healthy_ledger_and_names_a_broken_accoun
     assert any(p.account_id == alice.id and "sum of its transfers" in p.message
                for p in problems)
     assert any(p.account_id is None and "not 0" in p.message for p in problems)
+
+
+async def test_the_next_burn_is_counted_from_the_last_earning_not_from_spending() -> None:
+    alice = await new_account()
+    earned_on = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    await ledger.earn(alice, amount=100, reason="Quiz", reference="quiz:9", key="e",
+                      now=earned_on)
+    await ledger.spend(alice, amount=10, reason="Gift", reference="catalog:1", key="s",
+                       now=datetime(2026, 12, 5, tzinfo=UTC))
+    points = await ledger.summary(await fresh(alice), burn_after_days=30,
+                                  now=datetime(2026, 12, 6, tzinfo=UTC))
+    assert points.last_activity == earned_on
+    assert points.next_burn == datetime(2026, 12, 31, 10, 0, tzinfo=UTC)
+    assert (points.available, points.earned_this_season) == (90, 100)
+
+
+async def test_nothing_burns_when_nothing_is_available() -> None:
+    alice = await new_account()
+    points = await ledger.summary(alice, burn_after_days=30)
+    assert points.next_burn is None
