@@ -36,6 +36,11 @@ POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 IN_CI = bool(os.environ.get("CI"))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: they are the slowest, and the rest give faster feedback."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlparse(url)
     return urlunparse(parts._replace(path=f"/{name}"))

@@ -18,6 +18,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from portal.settings import PROJECT_ROOT
 
 PHONE = {"width": 390, "height": 844}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -62,8 +68,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Module scope: sync Playwright runs an event loop in this thread while it is open,
+    # and the async tests that follow need the thread free of it.
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is not installed: run `make test`, which installs it")
