@@ -22,6 +22,7 @@ from portal.db import tortoise_config
 from portal.jobs.scheduler import build_scheduler
 from portal.ledger import views as ledger_views
 from portal.pages import views as pages_views
+from portal.play import views as play_views
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.auth import SessionMiddleware
@@ -57,8 +58,11 @@ def create_app(settings: Settings) -> Starlette:
             *accounts_views.routes,
             *ledger_views.routes,
             *admin_views.routes,
+            *play_views.routes,
             Mount("/api/v1", app=api, name="api"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+            Mount("/media", app=StaticFiles(directory=settings.media_dir, check_dir=False),
+                  name="media"),
         ],
         middleware=[
             Middleware(errors.SecurityHeadersMiddleware),

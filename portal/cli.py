@@ -72,10 +72,21 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from portal.demo import DEMO_PASSWORD, load_demo
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from portal.demo import DEMO_PASSWORD, load_demo, publish_demo_packs
 
     asyncio.run(migrate_database(settings.database_url))
     logins = asyncio.run(_with_db(settings, load_demo))
+
+    async def packs() -> list[str]:
+        return await publish_demo_packs(media_dir=Path(settings.media_dir),
+                                        now=datetime.now(UTC))
+
+    published = asyncio.run(_with_db(settings, packs))
+    if published:
+        print(f"Content packs published: {', '.join(published)}")
     print("Demo data is loaded. Sign in with any of these, password " + DEMO_PASSWORD + ":")
     for email in logins:
         print(f"  {email}")
@@ -131,6 +142,48 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from portal.content import schema, service
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"error: {folder} is not a folder", file=sys.stderr)
+        return 2
+    try:
+        pack = schema.read_pack(folder)
+    except schema.PackInvalid as exc:
+        return _report_invalid(folder, exc)
+    asyncio.run(migrate_database(settings.database_url))
+
+    async def publish() -> service.PublishReport:
+        return await service.publish(pack, media_dir=Path(settings.media_dir),
+                                     now=datetime.now(UTC), dry_run=args.dry_run)
+
+    try:
+        report = asyncio.run(_with_db(settings, publish))
+    except schema.PackInvalid as exc:
+        return _report_invalid(folder, exc)
+    verb = "would publish" if args.dry_run else "published"
+    print(f"{verb} pack {report.pack} ({report.questions} questions): "
+          f"{len(report.created)} new, {len(report.updated)} changed, "
+          f"{len(report.unchanged)} unchanged, {len(report.removed)} removed")
+    for label in report.created + report.updated + report.removed:
+        print(f"  {label}")
+    return 0
+
+
+def _report_invalid(folder: object, exc: Exception) -> int:
+    problems = getattr(exc, "problems", [])
+    print(f"error: the pack in {folder} was refused, nothing was written; "
+          f"{len(problems)} problem(s):", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
     from portal.jobs.scheduler import JOBS
 
@@ -161,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="verify the ledger invariants").set_defaults(
         func=cmd_check)
     commands.add_parser("jobs", help="list the scheduled jobs").set_defaults(func=cmd_jobs)
+    publish = commands.add_parser("publish", help="validate and publish a content pack")
+    publish.add_argument("folder", help="the pack's folder, e.g. quizzes/2026-12")
+    publish.add_argument("--dry-run", action="store_true",
+                         help="validate everything, write nothing")
+    publish.set_defaults(func=cmd_publish)
     create = commands.add_parser("create-user", help="create a person")
     create.add_argument("email")
     create.add_argument("--name", required=True)

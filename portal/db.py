@@ -27,6 +27,8 @@ MODEL_MODULES = [
     "portal.accounts.models",
     "portal.ledger.models",
     "portal.jobs.models",
+    "portal.content.models",
+    "portal.play.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
+from portal.content import schema
+from portal.content import service as content
 from portal.ledger import service as ledger
 
+QUIZZES = Path(__file__).resolve().parent.parent / "quizzes"
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - published in the README for the demo
 COMPANY = "AquaFlow Dealers Ltd"
 OUTLETS = (("AquaFlow North", "North"), ("AquaFlow South", "South"))
@@ -28,6 +32,22 @@ ACTIVITIES = [
     "Quiz: Pump basics", "Quiz: Filter cartridges", "Course: Installing a booster pump",
     "Quiz: Water hardness", "Course: Selling the service plan",
 ]
+
+
+def demo_packs(now: datetime) -> list[Path]:
+    """This month's pack folder under quizzes/, and next month's when it exists."""
+    this_month = now.strftime("%Y-%m")
+    following = (now.replace(day=1) + timedelta(days=32)).strftime("%Y-%m")
+    return [QUIZZES / name for name in (this_month, following) if (QUIZZES / name).is_dir()]
+
+
+async def publish_demo_packs(*, media_dir: Path, now: datetime) -> list[str]:
+    """Publishes the demo packs; republishing an unchanged pack changes nothing."""
+    published = []
+    for folder in demo_packs(now):
+        report = await content.publish(schema.read_pack(folder), media_dir=media_dir, now=now)
+        published.append(report.pack)
+    return published
 
 
 async def load_demo(*, now: datetime | None = None) -> list[str]:

@@ -39,6 +39,13 @@ class Settings:
     # Points burn after this many days without a finished game or course (7 to 90).
     burn_after_days: int = 30
     invite_valid_days: int = 14
+    # Games: an answer this late past a question's time limit still counts (network lag);
+    # a started game must be finished within its questions' time plus this many minutes.
+    answer_grace_seconds: int = 2
+    game_extra_minutes: int = 15
+    # Finishing every mandatory (onboarding) course awards this once.
+    welcome_bonus: int = 100
+    media_dir: str = str(VAR_DIR / "media")
     page_size: int = 25
     default_language: str = "en"
 

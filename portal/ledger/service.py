@@ -112,8 +112,13 @@ def _now(now: datetime | None) -> datetime:
 # -- accounts ---------------------------------------------------------------------------
 
 
-async def system_account(code: str, *, name: str | None = None) -> Account:
+async def system_account(code: str, *, name: str | None = None,
+                         conn: BaseDBAsyncClient | None = None) -> Account:
     """The system account with this code (issuance, burns, catalog, auction:N, ...)."""
+    if conn is not None:
+        found = await Account.filter(code=code).using_db(conn).first()
+        return found or await Account.create(kind=AccountKind.SYSTEM, code=code,
+                                             name=name or code, using_db=conn)
     account = await Account.get_or_none(code=code)
     if account is not None:
         return account
@@ -158,11 +163,17 @@ async def earn(
     reference: str,
     key: str,
     now: datetime | None = None,
+    conn: BaseDBAsyncClient | None = None,
 ) -> TransferResult:
-    """Award points; they also count towards this season's and all-time earnings."""
-    issuance = await system_account(ISSUANCE, name="Points issued")
+    """Award points; they also count towards this season's and all-time earnings.
+
+    Pass ``conn`` to make the award part of the caller's write transaction (a game's
+    last answer and its credit commit together, or not at all).
+    """
+    issuance = await system_account(ISSUANCE, name="Points issued", conn=conn)
     return await _move(
-        TransferKind.EARN, issuance, account, amount, reason, reference, key, _now(now), None
+        TransferKind.EARN, issuance, account, amount, reason, reference, key, _now(now), None,
+        conn=conn,
     )
 
 
@@ -282,35 +293,28 @@ async def _move(
     key: str,
     now: datetime,
     by_person_id: int | None,
+    *,
+    conn: BaseDBAsyncClient | None = None,
 ) -> TransferResult:
     _check_amount(amount)
     if source.id == target.id:
         raise LedgerError(N_("A transfer needs two different accounts."))
     if not key or len(key) > 200:
         raise LedgerError(N_("Every ledger operation needs a key of 1 to 200 characters."))
-    existing = await Transfer.get_or_none(key=key)
+    existing = await Transfer.filter(key=key).using_db(conn).first() if conn else (
+        await Transfer.get_or_none(key=key))
     if existing is not None:
         return _replay(existing, kind, source, target, amount, reference)
+    if conn is not None:
+        # Inside the caller's transaction: a key race makes the whole transaction fail,
+        # and the caller's retry then finds the transfer and replays it.
+        transfer = await _write_transfer(conn, kind, source, target, amount, reason,
+                                         reference, key, now, by_person_id)
+        return _result(transfer, replayed=False)
     try:
-        async with write_transaction() as conn:
-            transfer = await Transfer.create(
-                key=key,
-                kind=kind,
-                source_id=source.id,
-                target_id=target.id,
-                amount=amount,
-                reason=reason[:500],
-                reference=reference[:200],
-                season=season_of(now),
-                created_at=now,
-                created_by_id=by_person_id,
-                using_db=conn,
-            )
-            await _debit(conn, source, amount)
-            await _credit(conn, target, amount, earned_at=now if kind is TransferKind.EARN
-                          else None)
-            if kind is TransferKind.EARN:
-                await _count_season_earning(conn, target.id, amount, season_of(now), now)
+        async with write_transaction() as own:
+            transfer = await _write_transfer(own, kind, source, target, amount, reason,
+                                             reference, key, now, by_person_id)
     except IntegrityError:
         # Another request with the same key committed first: answer as it did.
         existing = await Transfer.get_or_none(key=key)
@@ -318,6 +322,38 @@ async def _move(
             raise
         return _replay(existing, kind, source, target, amount, reference)
     return _result(transfer, replayed=False)
+
+
+async def _write_transfer(
+    conn: BaseDBAsyncClient,
+    kind: TransferKind,
+    source: Account,
+    target: Account,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    now: datetime,
+    by_person_id: int | None,
+) -> Transfer:
+    transfer = await Transfer.create(
+        key=key,
+        kind=kind,
+        source_id=source.id,
+        target_id=target.id,
+        amount=amount,
+        reason=reason[:500],
+        reference=reference[:200],
+        season=season_of(now),
+        created_at=now,
+        created_by_id=by_person_id,
+        using_db=conn,
+    )
+    await _debit(conn, source, amount)
+    await _credit(conn, target, amount, earned_at=now if kind is TransferKind.EARN else None)
+    if kind is TransferKind.EARN:
+        await _count_season_earning(conn, target.id, amount, season_of(now), now)
+    return transfer
 
 
 async def _debit(conn: BaseDBAsyncClient, account: Account, amount: int) -> None:

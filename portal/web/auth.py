@@ -32,7 +32,7 @@ class SessionMiddleware:
         self.idle = timedelta(minutes=settings.session_idle_minutes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+        if scope["type"] != "http" or scope["path"].startswith(("/static/", "/media/")):
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)

@@ -51,6 +51,19 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/api/v1/me"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/me/ledger"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200),
+    # Playing is for players; ids that do not exist are 404 (tests/play covers real ones).
+    ("GET", "/play"): (303, 200, 200, 403, 403),
+    ("POST", "/play/quiz/{quiz_id:int}/start"): (303, 404, 404, 403, 403),
+    ("GET", "/play/game/{game_id:int}"): (303, 404, 404, 403, 403),
+    ("POST", "/play/game/{game_id:int}/answer"): (303, 400, 400, 403, 403),
+    ("GET", "/play/game/{game_id:int}/leave"): (303, 404, 404, 403, 403),
+    ("POST", "/play/game/{game_id:int}/leave"): (303, 404, 404, 403, 403),
+    ("GET", "/play/game/{game_id:int}/result"): (303, 404, 404, 403, 403),
+    ("GET", "/play/course/{course_id:int}"): (303, 404, 404, 403, 403),
+    ("GET", "/play/course/{course_id:int}/lesson/{lesson_id:int}"): (303, 404, 404, 403, 403),
+    ("POST", "/play/course/{course_id:int}/lesson/{lesson_id:int}/read"):
+        (303, 404, 404, 403, 403),
+    ("GET", "/play/course/{course_id:int}/certificate"): (303, 404, 404, 403, 403),
 }
 
 
@@ -73,7 +86,9 @@ def test_every_route_has_an_entry_in_the_access_table(app: object) -> None:
 def concrete(path: str, people: People) -> str:
     return (path.replace("{company_id:int}", str(people.acme.id))
             .replace("{person_id:int}", str(people.alice.id))
-            .replace("{token}", "not-a-real-invite"))
+            .replace("{token}", "not-a-real-invite")
+            .replace("{quiz_id:int}", "999999").replace("{game_id:int}", "999999")
+            .replace("{course_id:int}", "999999").replace("{lesson_id:int}", "999999"))
 
 
 async def client_as(app: object, role: str, people: People) -> tuple[httpx.AsyncClient, str]:
