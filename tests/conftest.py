@@ -131,9 +131,10 @@ async def any_db(any_db_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
+def settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=db_url,
+        media_dir=str(tmp_path / "media"),
         secret_key="test-secret-key-not-for-production",
         scheduler_enabled=False,
         login_limit_per_account="5 per 15 minutes",
