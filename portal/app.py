@@ -22,6 +22,7 @@ from portal.db import tortoise_config
 from portal.jobs.scheduler import build_scheduler
 from portal.ledger import views as ledger_views
 from portal.pages import views as pages_views
+from portal.play import api as play_api
 from portal.play import views as play_views
 from portal.settings import Settings
 from portal.web import errors
@@ -45,7 +46,7 @@ def create_app(settings: Settings) -> Starlette:
                     scheduler.shutdown(wait=False)
 
     api = Starlette(
-        routes=api_views.routes,
+        routes=[*api_views.routes, *play_api.routes],
         exception_handlers={
             api_views.ApiError: api_views.api_error_handler,
             **errors.exception_handlers,
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     api.state.settings = settings
+    api.state.openapi = api_views.schema_generator([*api_views.MODELS, *play_api.MODELS])
     throttle = LoginThrottle(
         per_account=settings.login_limit_per_account,
         per_address=settings.login_limit_per_address,

@@ -9,18 +9,15 @@ before reading anything.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.backends.sqlite.client import (
-    SqliteClient,
-    SqliteTransactionContext,
-    SqliteTransactionWrapper,
-)
-from tortoise.exceptions import TransactionManagementError
+from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
+from tortoise.connection import get_connections
 from tortoise.transactions import in_transaction
 
 MODEL_MODULES = [
@@ -38,7 +35,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         separator = "&" if "?" in database_url else "?"
         # WAL is Tortoise's default; synchronous stays FULL so a committed point survives
         # a power cut (see the README before changing it).
-        database_url += f"{separator}busy_timeout={SQLITE_BUSY_TIMEOUT_MS}&synchronous=FULL"
+        database_url += f"{separator}synchronous=FULL"
+        if "busy_timeout=" not in database_url:
+            database_url += f"&busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
     return {
         "connections": {"default": database_url},
         "apps": {
@@ -53,27 +52,47 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
+class DatabaseBusy(Exception):
+    """Another process held the database's write lock for longer than the busy timeout."""
+
+
 class _ImmediateTransaction(SqliteTransactionWrapper):
     async def begin(self) -> None:
-        try:
-            await self._connection.commit()
-            await self._connection.execute("BEGIN IMMEDIATE")
-        except Exception as exc:  # sqlite3.OperationalError: locked past busy_timeout
-            raise TransactionManagementError(exc) from exc
+        await self._connection.commit()
+        await self._connection.execute("BEGIN IMMEDIATE")
 
 
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[BaseDBAsyncClient]:
-    """A transaction that intends to write: ``BEGIN IMMEDIATE`` on SQLite."""
+    """A transaction that intends to write: ``BEGIN IMMEDIATE`` on SQLite.
+
+    Tortoise's own SQLite transaction context keeps its connection lock when ``BEGIN``
+    fails, which would freeze every later query in the process; this one always lets go.
+    """
     client = connections.get("default")
-    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
-        await client.create_connection(with_db=True)
-        context = SqliteTransactionContext(_ImmediateTransaction(client), client._lock)
-        async with context as connection:
-            yield connection
-    else:
+    if not isinstance(client, SqliteClient) or isinstance(client, SqliteTransactionWrapper):
         async with in_transaction("default") as connection:
             yield connection
+        return
+    await client.create_connection(with_db=True)
+    async with client._lock:  # one transaction at a time on SQLite's single connection
+        transaction = _ImmediateTransaction(client)
+        try:
+            await transaction.begin()
+        except sqlite3.OperationalError as exc:
+            raise DatabaseBusy(str(exc)) from exc
+        token = get_connections().set("default", transaction)
+        try:
+            yield transaction
+        except BaseException:
+            if not transaction._finalized:
+                await transaction.rollback()
+            raise
+        else:
+            if not transaction._finalized:
+                await transaction.commit()
+        finally:
+            get_connections().reset(token)
 
 
 async def migrate_database(database_url: str) -> None:

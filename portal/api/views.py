@@ -86,14 +86,14 @@ class ErrorOut(BaseModel):
     error: Detail
 
 
-def _json_body(raw: bytes) -> Any:
+def json_body(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
         raise ApiError(400, "The body must be JSON.") from None
 
 
-def _validate(model: type[BaseModel], data: Any) -> Any:
+def validate(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -144,7 +144,7 @@ async def login(request: Request) -> Response:
           application/json:
             schema: {$ref: '#/components/schemas/ErrorOut'}
     """
-    body = _validate(LoginRequest, _json_body(await request.body()))
+    body = validate(LoginRequest, json_body(await request.body()))
     address = request.client.host if request.client else "unknown"
     if not await request.app.state.login_throttle.allow(
         email=accounts.normalize_email(body.email), address=address
@@ -273,13 +273,13 @@ def _int_param(request: Request, name: str, *, default: int, low: int, high: int
     return int(raw)
 
 
-_MODELS: list[type[BaseModel]] = [LoginRequest, TokenOut, MeOut, EntryOut, LedgerPageOut,
-                                  ErrorOut]
+MODELS: list[type[BaseModel]] = [LoginRequest, TokenOut, MeOut, EntryOut, LedgerPageOut,
+                                 ErrorOut]
 
 
-def _components() -> dict[str, Any]:
+def components(models: list[type[BaseModel]]) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
-    for model in _MODELS:
+    for model in models:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -289,18 +289,20 @@ def _components() -> dict[str, Any]:
     }
 
 
-schema_generator = SchemaGenerator(
-    {
-        "openapi": "3.1.0",
-        "info": {"title": "Partner learning portal API", "version": "1.0"},
-        "servers": [{"url": "/api/v1"}],
-        "components": _components(),
-    }
-)
+def schema_generator(models: list[type[BaseModel]]) -> SchemaGenerator:
+    return SchemaGenerator(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Partner learning portal API", "version": "1.0"},
+            "servers": [{"url": "/api/v1"}],
+            "components": components(models),
+        }
+    )
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(schema_generator.get_schema(routes))
+    """The document for every route of the API app this endpoint is mounted in."""
+    return JSONResponse(request.app.state.openapi.get_schema(request.app.routes))
 
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:

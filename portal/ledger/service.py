@@ -30,6 +30,8 @@ from portal.ledger.models import (
 )
 
 ISSUANCE = "issuance"
+# Keys the ledger makes itself (a hold's capture) start with this; callers' keys cannot.
+SYSTEM_KEY_PREFIX = "ledger:"
 BURNS = "burns"
 CATALOG = "catalog"
 MAX_AMOUNT = 1_000_000_000
@@ -252,6 +254,17 @@ async def adjust(
     )
 
 
+def _check_request(amount: int, key: str, reason: str, reference: str) -> None:
+    """Refuses what could not be stored exactly (never cut: a retry must compare equal)."""
+    _check_amount(amount)
+    if not key or len(key) > 200 or key.startswith(SYSTEM_KEY_PREFIX):
+        raise LedgerError(N_("Every ledger operation needs a key of 1 to 200 characters."))
+    if not reason.strip() or len(reason) > 500:
+        raise LedgerError(N_("Every ledger operation needs a reason of 1 to 500 characters."))
+    if len(reference) > 200:
+        raise LedgerError(N_("A reference has at most 200 characters."))
+
+
 def _check_amount(amount: int) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise InvalidAmount(N_("Points are whole numbers."))
@@ -261,9 +274,10 @@ def _check_amount(amount: int) -> None:
 
 
 def _replay(existing: Transfer, kind: TransferKind, source: Account, target: Account,
-            amount: int, reference: str) -> TransferResult:
+            amount: int, reference: str, reason: str) -> TransferResult:
     if (existing.kind, existing.source_id, existing.target_id, existing.amount,
-            existing.reference) != (kind, source.id, target.id, amount, reference):
+            existing.reference, existing.reason) != (
+            kind, source.id, target.id, amount, reference, reason):
         raise KeyReused(N_("The key %(key)s was already used for another operation."),
                        key=existing.key)
     return _result(existing, replayed=True)
@@ -296,15 +310,13 @@ async def _move(
     *,
     conn: BaseDBAsyncClient | None = None,
 ) -> TransferResult:
-    _check_amount(amount)
+    _check_request(amount, key, reason, reference)
     if source.id == target.id:
         raise LedgerError(N_("A transfer needs two different accounts."))
-    if not key or len(key) > 200:
-        raise LedgerError(N_("Every ledger operation needs a key of 1 to 200 characters."))
     existing = await Transfer.filter(key=key).using_db(conn).first() if conn else (
         await Transfer.get_or_none(key=key))
     if existing is not None:
-        return _replay(existing, kind, source, target, amount, reference)
+        return _replay(existing, kind, source, target, amount, reference, reason)
     if conn is not None:
         # Inside the caller's transaction: a key race makes the whole transaction fail,
         # and the caller's retry then finds the transfer and replays it.
@@ -320,7 +332,7 @@ async def _move(
         existing = await Transfer.get_or_none(key=key)
         if existing is None:
             raise
-        return _replay(existing, kind, source, target, amount, reference)
+        return _replay(existing, kind, source, target, amount, reference, reason)
     return _result(transfer, replayed=False)
 
 
@@ -342,15 +354,21 @@ async def _write_transfer(
         source_id=source.id,
         target_id=target.id,
         amount=amount,
-        reason=reason[:500],
-        reference=reference[:200],
+        reason=reason,
+        reference=reference,
         season=season_of(now),
         created_at=now,
         created_by_id=by_person_id,
         using_db=conn,
     )
-    await _debit(conn, source, amount)
-    await _credit(conn, target, amount, earned_at=now if kind is TransferKind.EARN else None)
+    # Rows are always locked in id order, so two transfers between the same accounts in
+    # opposite directions cannot deadlock on PostgreSQL.
+    for account in sorted((source, target), key=lambda a: a.id):
+        if account is source:
+            await _debit(conn, source, amount)
+        else:
+            await _credit(conn, target, amount,
+                          earned_at=now if kind is TransferKind.EARN else None)
     if kind is TransferKind.EARN:
         await _count_season_earning(conn, target.id, amount, season_of(now), now)
     return transfer
@@ -419,14 +437,12 @@ async def hold(
     now: datetime | None = None,
 ) -> HoldResult:
     """Reserve points for a pending transfer: they leave "available" at once."""
-    _check_amount(amount)
+    _check_request(amount, key, reason, reference)
+    if account.id == target.id:
+        raise LedgerError(N_("A transfer needs two different accounts."))
     existing = await Hold.get_or_none(key=key)
     if existing is not None:
-        if (existing.account_id, existing.target_id, existing.amount, existing.reference) != (
-            account.id, target.id, amount, reference
-        ):
-            raise KeyReused(N_("The key %(key)s was already used for another operation."), key=key)
-        return _hold_result(existing, replayed=True)
+        return _hold_replay(existing, account, target, amount, reason, reference)
     try:
         async with write_transaction() as conn:
             held = await Hold.create(
@@ -434,8 +450,8 @@ async def hold(
                 account_id=account.id,
                 target_id=target.id,
                 amount=amount,
-                reason=reason[:500],
-                reference=reference[:200],
+                reason=reason,
+                reference=reference,
                 created_at=_now(now),
                 using_db=conn,
             )
@@ -451,8 +467,17 @@ async def hold(
         existing = await Hold.get_or_none(key=key)
         if existing is None:
             raise
-        return _hold_result(existing, replayed=True)
+        return _hold_replay(existing, account, target, amount, reason, reference)
     return _hold_result(held, replayed=False)
+
+
+def _hold_replay(existing: Hold, account: Account, target: Account, amount: int, reason: str,
+                 reference: str) -> HoldResult:
+    if (existing.account_id, existing.target_id, existing.amount, existing.reason,
+            existing.reference) != (account.id, target.id, amount, reason, reference):
+        raise KeyReused(N_("The key %(key)s was already used for another operation."),
+                        key=existing.key)
+    return _hold_result(existing, replayed=True)
 
 
 async def release(hold_id: int, *, now: datetime | None = None) -> HoldResult:
@@ -475,7 +500,7 @@ async def capture(hold_id: int, *, now: datetime | None = None) -> HoldResult:
             return await _already_resolved(hold_id, HoldStatus.CAPTURED)
         hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
         transfer = await Transfer.create(
-            key=f"capture:{hold_row.key}"[:200],
+            key=f"{SYSTEM_KEY_PREFIX}capture:{hold_row.id}",
             kind=TransferKind.CAPTURE,
             source_id=hold_row.account_id,
             target_id=hold_row.target_id,
@@ -487,12 +512,14 @@ async def capture(hold_id: int, *, now: datetime | None = None) -> HoldResult:
             using_db=conn,
         )
         # The points were reserved, so balance >= held >= amount: no guard can fail here.
-        await Account.filter(id=hold_row.account_id).using_db(conn).update(
-            balance=F("balance") - hold_row.amount, held=F("held") - hold_row.amount
-        )
-        await Account.filter(id=hold_row.target_id).using_db(conn).update(
-            balance=F("balance") + hold_row.amount
-        )
+        # Rows in id order, as in every transfer (no deadlocks).
+        for account_id in sorted((hold_row.account_id, hold_row.target_id)):
+            if account_id == hold_row.account_id:
+                await Account.filter(id=account_id).using_db(conn).update(
+                    balance=F("balance") - hold_row.amount, held=F("held") - hold_row.amount)
+            else:
+                await Account.filter(id=account_id).using_db(conn).update(
+                    balance=F("balance") + hold_row.amount)
         await Hold.filter(id=hold_id).using_db(conn).update(capture_id=transfer.id)
         hold_row.status = HoldStatus.CAPTURED
     return _hold_result(hold_row, replayed=False)

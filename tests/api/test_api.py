@@ -131,7 +131,10 @@ async def test_unknown_api_paths_answer_json_404(client: httpx.AsyncClient) -> N
 async def test_the_openapi_document_describes_every_endpoint(client: httpx.AsyncClient) -> None:
     document = (await client.get("/api/v1/openapi.json")).json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/auth/login", "/auth/logout", "/me", "/me/ledger"}
+    assert set(document["paths"]) == {
+        "/auth/login", "/auth/logout", "/me", "/me/ledger", "/play/month",
+        "/play/quizzes/{quiz_id}/start", "/play/games/{game_id}/question",
+        "/play/games/{game_id}/answer", "/play/games/{game_id}"}
     assert "MeOut" in document["components"]["schemas"]
     me = document["paths"]["/me"]["get"]
     assert me["responses"]["200"]["content"]["application/json"]["schema"] == {

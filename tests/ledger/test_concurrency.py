@@ -112,3 +112,36 @@ async def test_two_processes_sending_the_same_key_spend_once(any_db: str) -> Non
     assert sum(int(s["ok"]) for s in summaries) == 1  # type: ignore[call-overload]
     assert sum(int(s["replayed"]) for s in summaries) == 19  # type: ignore[call-overload]
     assert (await Account.get(id=alice.id)).balance == 90
+
+
+async def test_transfers_in_both_directions_at_once_never_deadlock() -> None:
+    from tests.factories import make_person
+
+    dave = await make_person("dave@example.com")
+    alice = await account_with(1000)
+
+    async def earn(i: int) -> None:
+        await ledger.earn(alice, amount=1, reason="Quiz", reference="quiz:2", key=f"e{i}")
+
+    async def take(i: int) -> None:
+        await ledger.adjust(alice, amount=-1, reason="Correction", by_person_id=dave.id,
+                            key=f"a{i}")
+
+    await asyncio.gather(*(f(i) for i in range(100) for f in (earn, take)))
+    assert (await Account.get(id=alice.id)).balance == 1000
+    assert await ledger.check_invariants() == []
+
+
+async def test_two_bids_racing_with_one_key_and_different_amounts_are_not_both_answered_ok(
+) -> None:
+    alice = await account_with(200)
+    lot = await ledger.system_account("auction:9")
+    outcomes = await asyncio.gather(
+        ledger.hold(alice, target=lot, amount=50, reason="Bid", reference="lot:9", key="bid"),
+        ledger.hold(alice, target=lot, amount=80, reason="Bid", reference="lot:9", key="bid"),
+        return_exceptions=True,
+    )
+    accepted = [o for o in outcomes if not isinstance(o, Exception)]
+    refused = [o for o in outcomes if isinstance(o, ledger.KeyReused)]
+    assert len(accepted) == 1 and len(refused) == 1
+    assert (await Account.get(id=alice.id)).held == accepted[0].amount  # type: ignore[union-attr]

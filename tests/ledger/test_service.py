@@ -179,3 +179,40 @@ async def test_nothing_burns_when_nothing_is_available() -> None:
     alice = await new_account()
     points = await ledger.summary(alice, burn_after_days=30)
     assert points.next_burn is None
+
+
+async def test_the_same_key_with_another_reason_is_an_error() -> None:
+    alice = await new_account(100)
+    await ledger.spend(alice, amount=10, reason="Gift", reference="catalog:1", key="k")
+    with pytest.raises(ledger.KeyReused):
+        await ledger.spend(alice, amount=10, reason="Other", reference="catalog:1", key="k")
+
+
+async def test_values_too_long_to_store_are_refused_not_cut() -> None:
+    alice = await new_account(100)
+    with pytest.raises(ledger.LedgerError, match="reference"):
+        await ledger.spend(alice, amount=10, reason="Gift", reference="r" * 201, key="k")
+    with pytest.raises(ledger.LedgerError, match="key"):
+        await ledger.spend(alice, amount=10, reason="Gift", reference="r", key="k" * 201)
+    lot = await ledger.system_account("auction:1")
+    with pytest.raises(ledger.LedgerError, match="key"):
+        await ledger.hold(alice, target=lot, amount=10, reason="Bid", reference="r", key="")
+    assert await Transfer.filter(kind=TransferKind.SPEND).count() == 0
+
+
+async def test_a_callers_key_cannot_take_the_name_of_a_hold_capture() -> None:
+    alice = await new_account(100)
+    lot = await ledger.system_account("auction:1")
+    held = await ledger.hold(alice, target=lot, amount=10, reason="Bid", reference="lot:1",
+                             key="bid")
+    with pytest.raises(ledger.LedgerError):
+        await ledger.spend(alice, amount=5, reason="Gift", reference="x",
+                           key=f"{ledger.SYSTEM_KEY_PREFIX}capture:{held.id}")
+    await ledger.capture(held.id)
+    assert (await fresh(alice)).balance == 90
+
+
+async def test_a_hold_on_its_own_account_is_refused() -> None:
+    alice = await new_account(100)
+    with pytest.raises(ledger.LedgerError, match="two different accounts"):
+        await ledger.hold(alice, target=alice, amount=10, reason="Bid", reference="r", key="h")

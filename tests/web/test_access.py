@@ -51,6 +51,11 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/api/v1/me"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/me/ledger"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200),
+    ("GET", "/api/v1/play/month"): (401, 200, 200, 403, 403),
+    ("POST", "/api/v1/play/quizzes/{quiz_id:int}/start"): (401, 404, 404, 403, 403),
+    ("GET", "/api/v1/play/games/{game_id:int}/question"): (401, 404, 404, 403, 403),
+    ("POST", "/api/v1/play/games/{game_id:int}/answer"): (401, 422, 422, 403, 403),
+    ("GET", "/api/v1/play/games/{game_id:int}"): (401, 404, 404, 403, 403),
     # Playing is for players; ids that do not exist are 404 (tests/play covers real ones).
     ("GET", "/play"): (303, 200, 200, 403, 403),
     ("POST", "/play/quiz/{quiz_id:int}/start"): (303, 404, 404, 403, 403),

@@ -1,0 +1,248 @@
+"""The game through the JSON API, so a mobile app or a chat bot can play."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from portal.accounts.models import Role
+from portal.api.views import ApiError, json_body, require_token, validate
+from portal.play import service as play
+from portal.play.views import rules
+
+
+class CardOut(BaseModel):
+    kind: str
+    id: int
+    title: str
+    description: str
+    state: str = Field(description="new, in_progress, done or closed")
+    questions: int
+    points_at_stake: int
+    score: int | None
+    correct: int | None
+    game_id: int | None
+    mandatory: bool
+
+
+class MonthOut(BaseModel):
+    items: list[CardOut]
+
+
+class GameStartedOut(BaseModel):
+    game_id: int
+    attempt: int
+    status: str
+
+
+class ChoiceOut(BaseModel):
+    position: int
+    text: str
+
+
+class QuestionOut(BaseModel):
+    game_id: int
+    quiz_title: str
+    number: int
+    total: int
+    question_id: int
+    type: str
+    text: str
+    image: str | None
+    choices: list[ChoiceOut]
+    time_limit: int
+    remaining: float = Field(description="Seconds left by the server's clock")
+    points_so_far: int
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question_id: int
+    choices: list[int] = Field(max_length=8, description="Positions as sent; [] gives up")
+
+
+class AnswerOut(BaseModel):
+    game_id: int
+    question_id: int
+    correct: bool
+    timed_out: bool
+    points: int
+    correct_positions: list[int]
+    chosen_positions: list[int]
+    explanation: str
+    finished: bool
+
+
+class GameOut(BaseModel):
+    game_id: int
+    quiz_id: int
+    quiz_title: str
+    status: str
+    total: int
+    correct: int
+    points: int
+    credited: int
+    passed: bool | None
+    course_id: int | None
+
+
+MODELS: list[type[BaseModel]] = [MonthOut, CardOut, GameStartedOut, QuestionOut, ChoiceOut,
+                                 AnswerIn, AnswerOut, GameOut]
+
+
+async def _player(request: Request) -> Any:
+    who = await require_token(request)
+    if Role.PLAYER not in who.roles:
+        raise ApiError(403, "Playing is for players.")
+    return who.person
+
+
+def _refusal(exc: play.PlayError) -> ApiError:
+    return ApiError(404 if isinstance(exc, play.NotFound) else 409, str(exc))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def month(request: Request) -> Response:
+    """This month's live quizzes and courses.
+    ---
+    summary: This month's quizzes and courses, with my state in each
+    security: [{bearer: []}]
+    responses:
+      200:
+        description: The live items
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/MonthOut'}
+    """
+    person = await _player(request)
+    cards = await play.this_month(person, now=_now())
+    return JSONResponse(MonthOut(items=[CardOut(**asdict(c)) for c in cards]).model_dump())
+
+
+async def start(request: Request) -> Response:
+    """Start a quiz, or resume the unfinished game.
+    ---
+    summary: Start or resume a game
+    security: [{bearer: []}]
+    parameters:
+      - {name: quiz_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200:
+        description: The game to play
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/GameStartedOut'}
+      404: {description: No such quiz}
+      409: {description: Not open now, or already played}
+    """
+    person = await _player(request)
+    try:
+        game = await play.start(person, request.path_params["quiz_id"], now=_now(),
+                                rules=rules(request.app.state.settings))
+    except play.PlayError as exc:
+        raise _refusal(exc) from None
+    return JSONResponse(GameStartedOut(game_id=game.id, attempt=game.attempt,
+                                       status=game.status).model_dump())
+
+
+async def question(request: Request) -> Response:
+    """The current question, without its answer; its clock starts the first time.
+    ---
+    summary: The question I am on
+    security: [{bearer: []}]
+    parameters:
+      - {name: game_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200:
+        description: The question and the seconds that remain
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/QuestionOut'}
+      204: {description: The game is over; read its result}
+      404: {description: No such game of mine}
+    """
+    person = await _player(request)
+    try:
+        view = await play.current_question(person, request.path_params["game_id"], now=_now(),
+                                           rules=rules(request.app.state.settings))
+    except play.PlayError as exc:
+        raise _refusal(exc) from None
+    if view is None:
+        return Response(status_code=204)
+    return JSONResponse(QuestionOut.model_validate(asdict(view)).model_dump())
+
+
+async def answer(request: Request) -> Response:
+    """Answer the current question (a repeat answers as the first time).
+    ---
+    summary: Answer the current question
+    security: [{bearer: []}]
+    parameters:
+      - {name: game_id, in: path, required: true, schema: {type: integer}}
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/AnswerIn'}
+    responses:
+      200:
+        description: Right or wrong, the points, and now the correct choices
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/AnswerOut'}
+      404: {description: No such game of mine}
+      409: {description: Not the current question, or the game is over}
+      422: {description: Invalid body}
+    """
+    person = await _player(request)
+    body = validate(AnswerIn, json_body(await request.body()))
+    try:
+        result = await play.answer(person, request.path_params["game_id"], body.question_id,
+                                   body.choices, now=_now(),
+                                   rules=rules(request.app.state.settings))
+    except play.PlayError as exc:
+        raise _refusal(exc) from None
+    return JSONResponse(AnswerOut(**asdict(result)).model_dump())
+
+
+async def game(request: Request) -> Response:
+    """A game's result (or its state while it runs).
+    ---
+    summary: A game's result
+    security: [{bearer: []}]
+    parameters:
+      - {name: game_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200:
+        description: Correct answers, speed points and what was credited
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/GameOut'}
+      404: {description: No such game of mine}
+    """
+    person = await _player(request)
+    try:
+        summary = await play.summary(person, request.path_params["game_id"])
+    except play.PlayError as exc:
+        raise _refusal(exc) from None
+    return JSONResponse(GameOut(**{**asdict(summary), "status": summary.status.value})
+                        .model_dump())
+
+
+routes: list[BaseRoute] = [
+    Route("/play/month", month, methods=["GET"], name="api.play.month"),
+    Route("/play/quizzes/{quiz_id:int}/start", start, methods=["POST"], name="api.play.start"),
+    Route("/play/games/{game_id:int}/question", question, methods=["GET"],
+          name="api.play.question"),
+    Route("/play/games/{game_id:int}/answer", answer, methods=["POST"], name="api.play.answer"),
+    Route("/play/games/{game_id:int}", game, methods=["GET"], name="api.play.game"),
+]
