@@ -72,7 +72,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(
                 asgi_csrf,
                 signing_secret=settings.secret_key,
-                always_protect={"/login"},
+                always_protect=SignInPaths(),
                 skip_if_scope=_is_api,
                 send_csrf_failed=errors.csrf_failed,
             ),
@@ -92,6 +92,14 @@ def create_app(settings: Settings) -> Starlette:
     app.state.login_throttle = throttle
     api.state.login_throttle = throttle
     return app
+
+
+class SignInPaths:
+    """Paths that sign someone in: checked for CSRF even when no cookie came with the
+    request, so another site cannot sign a visitor into an account of its choosing."""
+
+    def __contains__(self, path: object) -> bool:
+        return path == "/login" or str(path).startswith("/invite/")
 
 
 def _is_api(scope: Scope) -> bool:

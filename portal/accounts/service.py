@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
 from portal.accounts.models import (
@@ -96,21 +97,31 @@ async def create_person(
     email = normalize_email(email)
     try:
         async with write_transaction() as conn:
-            person = await Person.create(
-                email=email,
-                password_hash=_hasher.hash(password),
-                full_name=full_name.strip(),
-                display_name=(display_name or full_name.split()[0]).strip()[:60],
-                outlet_id=outlet_id,
-                language=language,
-                roles=Person.encode_roles(roles),
-                using_db=conn,
-            )
-            await ledger.open_person_account(person.id, name=full_name, conn=conn)
+            return await _insert_person(conn, email=email, password=password,
+                                        full_name=full_name, display_name=display_name,
+                                        roles=roles, outlet_id=outlet_id, language=language)
     except IntegrityError:
         if await Person.exists(email=email):
             raise EmailTaken(email) from None
         raise
+
+
+async def _insert_person(
+    conn: BaseDBAsyncClient, *, email: str, password: str, full_name: str,
+    display_name: str | None, roles: set[Role] | frozenset[Role], outlet_id: int | None,
+    language: str,
+) -> Person:
+    person = await Person.create(
+        email=email,
+        password_hash=_hasher.hash(password),
+        full_name=full_name.strip(),
+        display_name=(display_name or full_name.split()[0]).strip()[:60],
+        outlet_id=outlet_id,
+        language=language,
+        roles=Person.encode_roles(roles),
+        using_db=conn,
+    )
+    await ledger.open_person_account(person.id, name=full_name, conn=conn)
     return person
 
 
@@ -260,25 +271,21 @@ async def accept_invite(
     token: str, *, full_name: str, display_name: str, password: str, language: str,
     now: datetime | None = None,
 ) -> Person:
+    """Claims the invite and creates the person in one transaction: both or neither."""
     found = await find_invite(token, now=now)
-    # The conditional update claims the invite, so a double submit creates one person.
-    claimed = await Invite.filter(id=found.id, accepted_at__isnull=True).update(
-        accepted_at=_now(now)
-    )
-    if claimed != 1:
-        raise InvalidInvite(N_("This invite link is not valid or was already used."))
     try:
-        return await create_person(
-            email=found.email,
-            password=password,
-            full_name=full_name,
-            display_name=display_name,
-            outlet_id=found.outlet_id,
-            language=language,
-        )
-    except Exception:
-        await Invite.filter(id=found.id).update(accepted_at=None)
-        raise
+        async with write_transaction() as conn:
+            # The conditional update claims the invite, so a double submit creates one person.
+            claimed = await Invite.filter(id=found.id, accepted_at__isnull=True).using_db(
+                conn).update(accepted_at=_now(now))
+            if claimed != 1:
+                raise InvalidInvite(N_("This invite link is not valid or was already used."))
+            return await _insert_person(conn, email=found.email, password=password,
+                                        full_name=full_name, display_name=display_name,
+                                        roles={Role.PLAYER}, outlet_id=found.outlet_id,
+                                        language=language)
+    except IntegrityError:
+        raise EmailTaken(found.email) from None
 
 
 async def pending_invites(manager: Person) -> list[Invite]:

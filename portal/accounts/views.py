@@ -21,7 +21,7 @@ from portal.web.auth import (
     set_session_cookie,
     signed_in,
 )
-from portal.web.forms import FormErrors, parse_form
+from portal.web.forms import DatabaseId, FormErrors, parse_form
 from portal.web.templating import render
 
 Password = Annotated[str, Field(min_length=10, max_length=200)]
@@ -50,7 +50,7 @@ class PasswordForm(_Form):
 
 class InviteForm(_Form):
     email: EmailStr
-    outlet_id: int
+    outlet_id: DatabaseId
 
 
 class AcceptInviteForm(_Form):
@@ -100,6 +100,9 @@ async def login(request: Request) -> Response:
         return render(request, "accounts/login.html", status_code=400, email=form.email,
                       next=form.next,
                       errors={"form": i18n.gettext("The e-mail or password is not right.")})
+    previous = signed_in(request)
+    if previous is not None:  # signing in again replaces the session, never adds one
+        await accounts.end_session(previous.session_hash)
     lifetime = timedelta(days=settings.session_absolute_days)
     token, _ = await accounts.start_session(person, lifetime=lifetime)
     response = RedirectResponse(_safe_next(form.next), status_code=303)

@@ -17,7 +17,7 @@ from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
 from portal.ledger.views import page_number
 from portal.web.auth import require_person
-from portal.web.forms import FormErrors, parse_form
+from portal.web.forms import DatabaseId, FormErrors, parse_form
 from portal.web.templating import render
 
 
@@ -32,7 +32,7 @@ class CompanyForm(_Form):
 
 class OutletForm(_Form):
     name: str = Field(min_length=2, max_length=200)
-    region_id: int
+    region_id: DatabaseId
 
 
 class RegionForm(_Form):
@@ -43,7 +43,7 @@ class PersonForm(_Form):
     email: EmailStr
     full_name: str = Field(min_length=2, max_length=200)
     password: str = Field(min_length=10, max_length=200)
-    outlet_id: int | None = None
+    outlet_id: DatabaseId | None = None
     role_player: bool = False
     role_manager: bool = False
     role_marketing: bool = False
@@ -232,12 +232,12 @@ routes = [
     Route("/admin/companies", companies, methods=["GET"], name="admin.companies"),
     Route("/admin/companies", create_company, methods=["POST"], name="admin.create_company"),
     Route("/admin/regions", create_region, methods=["POST"], name="admin.create_region"),
-    Route("/admin/companies/{company_id:int}", company, methods=["GET"], name="admin.company"),
-    Route("/admin/companies/{company_id:int}/outlets", create_outlet, methods=["POST"],
+    Route("/admin/companies/{company_id:id}", company, methods=["GET"], name="admin.company"),
+    Route("/admin/companies/{company_id:id}/outlets", create_outlet, methods=["POST"],
           name="admin.create_outlet"),
     Route("/admin/people", people, methods=["GET"], name="admin.people"),
     Route("/admin/people", create_person, methods=["POST"], name="admin.create_person"),
-    Route("/admin/people/{person_id:int}", person_detail, methods=["GET"], name="admin.person"),
-    Route("/admin/people/{person_id:int}", update_person, methods=["POST"],
+    Route("/admin/people/{person_id:id}", person_detail, methods=["GET"], name="admin.person"),
+    Route("/admin/people/{person_id:id}", update_person, methods=["POST"],
           name="admin.update_person"),
 ]

@@ -23,6 +23,7 @@ from portal.accounts.service import SignedIn
 from portal.ledger import service as ledger
 from portal.ledger.models import TransferKind
 from portal.web.errors import api_error
+from portal.web.forms import has_control_characters
 
 
 class ApiError(Exception):
@@ -88,9 +89,23 @@ class ErrorOut(BaseModel):
 
 def json_body(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except ValueError:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
         raise ApiError(400, "The body must be JSON.") from None
+    if _has_control_characters(data):
+        raise ApiError(400, "Text in the body contains characters that are not allowed.")
+    return data
+
+
+def _has_control_characters(data: Any) -> bool:
+    if isinstance(data, str):
+        return has_control_characters(data)
+    if isinstance(data, dict):
+        return any(_has_control_characters(k) or _has_control_characters(v)
+                   for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_control_characters(item) for item in data)
+    return False
 
 
 def validate(model: type[BaseModel], data: Any) -> Any:
@@ -268,7 +283,7 @@ def _int_param(request: Request, name: str, *, default: int, low: int, high: int
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ApiError(400, f"{name} must be a whole number from {low} to {high}.")
     return int(raw)
 

@@ -90,8 +90,9 @@ class QuestionIn(_Strict):
             raise ValueError("the question needs `choices`")
         correct = sum(choice.correct for choice in self.choices)
         if self.type == "single" and correct != 1:
+            hint = " (for several right answers say `type: multiple`)" if correct > 1 else ""
             raise ValueError(f"a single choice question needs exactly one correct choice, "
-                             f"not {correct}")
+                             f"not {correct}{hint}")
         if self.type == "multiple" and correct == 0:
             raise ValueError("a multiple choice question needs at least one correct choice")
         return self
@@ -123,7 +124,14 @@ class LessonIn(_Strict):
     title: Text
     body: Text  # a Markdown file name, or one per language
     image: str | None = None
-    video: Annotated[str, Field(pattern=r"^https://")] | None = None
+    video: str | None = None
+
+    @field_validator("video")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("the video must be an https:// link")
+        return value
 
 
 class FinalQuizIn(QuizRules):
@@ -298,7 +306,10 @@ def read_pack(folder: Path) -> Pack:
             problems.append(Problem(name, None, "", "the file is not UTF-8 text"))
         except yaml.MarkedYAMLError as exc:
             line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            problems.append(Problem(name, line, "", f"not valid YAML: {exc.problem}"))
+            hint = ""
+            if "mapping values are not allowed" in str(exc.problem):
+                hint = " (a text that contains ': ' must be in quotes)"
+            problems.append(Problem(name, line, "", f"not valid YAML: {exc.problem}{hint}"))
         except yaml.YAMLError as exc:
             problems.append(Problem(name, None, "", f"not valid YAML: {exc}"))
 
@@ -328,6 +339,14 @@ def read_pack(folder: Path) -> Pack:
 
     # Files are checked on the raw documents, so a missing image is reported even in a
     # quiz that has other problems.
+    # A course's final quiz is stored as "<course id>-final": that id is taken.
+    for course in courses:
+        final = f"{course.id}-final"
+        if final in where:
+            problems.append(Problem(where[final], None, "id",
+                                    f"the id {final!r} is reserved for the final quiz of "
+                                    f"course {course.id!r}"))
+
     images: dict[str, Path] = {}
     markdown: dict[str, str] = {}
     for name, (data, lines) in documents.items():

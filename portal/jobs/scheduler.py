@@ -25,6 +25,7 @@ class Job:
     trigger: BaseTrigger
     misfire_grace_seconds: int
     description: str
+    period: Callable[[datetime], str]  # the slice of time one run is responsible for
 
 
 JOBS: dict[str, Job] = {
@@ -36,6 +37,7 @@ JOBS: dict[str, Job] = {
             trigger=IntervalTrigger(hours=1),
             misfire_grace_seconds=3600,
             description="Delete sessions past their idle or absolute timeout",
+            period=lambda now: now.strftime("%Y-%m-%dT%H"),
         ),
     ]
 }
@@ -59,6 +61,7 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
 
 def _runner(job: Job, settings: Settings) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
-        await tasks.record_run(job.name, job.run, settings, now=datetime.now(UTC))
+        now = datetime.now(UTC)
+        await tasks.record_run(job.name, job.run, settings, period=job.period(now), now=now)
 
     return run

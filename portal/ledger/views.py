@@ -21,7 +21,7 @@ from portal.web.templating import render
 
 def page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100_000:
         raise HTTPException(400, i18n.gettext("The page number must be a whole number from 1."))
     return int(raw)
 

@@ -240,9 +240,9 @@ async def game(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/play/month", month, methods=["GET"], name="api.play.month"),
-    Route("/play/quizzes/{quiz_id:int}/start", start, methods=["POST"], name="api.play.start"),
-    Route("/play/games/{game_id:int}/question", question, methods=["GET"],
+    Route("/play/quizzes/{quiz_id:id}/start", start, methods=["POST"], name="api.play.start"),
+    Route("/play/games/{game_id:id}/question", question, methods=["GET"],
           name="api.play.question"),
-    Route("/play/games/{game_id:int}/answer", answer, methods=["POST"], name="api.play.answer"),
-    Route("/play/games/{game_id:int}", game, methods=["GET"], name="api.play.game"),
+    Route("/play/games/{game_id:id}/answer", answer, methods=["POST"], name="api.play.answer"),
+    Route("/play/games/{game_id:id}", game, methods=["GET"], name="api.play.game"),
 ]

@@ -38,8 +38,11 @@ class SessionMiddleware:
         connection = HTTPConnection(scope)
         signed_in: SignedIn | None = None
         # The API authenticates with bearer tokens only, never with the cookie (no CSRF).
+        # A page request carrying a bearer header skips asgi-csrf's check, so it must not
+        # be signed in by the cookie either.
         token = connection.cookies.get(SESSION_COOKIE)
-        if token and not scope["path"].startswith("/api/"):
+        if (token and not scope["path"].startswith("/api/")
+                and "authorization" not in connection.headers):
             signed_in = await accounts.resume_session(token, kind="web", idle=self.idle)
         scope.setdefault("state", {})["signed_in"] = signed_in
         with i18n.language(self._language(connection, signed_in)):

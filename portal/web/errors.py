@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
+from portal.db import DatabaseBusy
 from portal.i18n import N_
 from portal.web.auth import SignInRequired
 from portal.web.templating import environment, render
@@ -100,10 +101,21 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
     if _is_api(request):
         return api_error(401, "Sign in first: send 'Authorization: Bearer <token>'.")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    location = f"/login?next={quote(target)}"
     if request.headers.get("hx-request"):
-        response.headers["HX-Redirect"] = f"/login?next={quote(target)}"
-    return response
+        # HTMX would follow a 303 itself and swap the sign-in page into a fragment.
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+async def database_busy(request: Request, exc: Exception) -> Response:
+    log.warning("database busy: %s %s", request.method, request.url.path)
+    message = "The portal is very busy right now. Please try again in a moment."
+    if _is_api(request):
+        return api_error(503, message)
+    return render(request, "errors/error.html", status_code=503, status=503,
+                  title=i18n.gettext("The portal is very busy"),
+                  detail=i18n.gettext("Nothing was changed. Please try again in a moment."))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -138,5 +150,6 @@ async def csrf_failed(scope: Scope, send: Send, message_id: object) -> None:
 exception_handlers = {
     HTTPException: http_error,
     SignInRequired: sign_in_required,
+    DatabaseBusy: database_busy,
     Exception: server_error,
 }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from portal import i18n
@@ -22,12 +23,27 @@ class FormErrors(Exception):
         self.values = values
 
 
+# Any control character but tab and line breaks: refused everywhere (PostgreSQL cannot
+# even store a NUL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+DatabaseId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
+def has_control_characters(value: str) -> bool:
+    return bool(_CONTROL.search(value))
+
+
 def parse_form(model: type[Form], form: Mapping[str, Any]) -> Form:
     """The validated form, or FormErrors naming each field that is wrong and why."""
     values = {
         key: value for key, value in form.items()
         if key not in _TRANSPORT_FIELDS and isinstance(value, str)
     }
+    bad = [key for key, value in values.items() if has_control_characters(value)]
+    if bad:
+        raise FormErrors({key: i18n.gettext("This field contains characters that are not "
+                                            "allowed.") for key in bad},
+                         {k: v for k, v in values.items() if k not in bad and "password" not in k})
     try:
         return model.model_validate(values)
     except ValidationError as exc:
@@ -53,6 +69,9 @@ def _message(error: ErrorDetails) -> str:
         return i18n.gettext("Use at most %(n)s characters.") % {"n": ctx["max_length"]}
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return i18n.gettext("Enter a whole number.")
+    if kind in {"greater_than_equal", "less_than_equal"} and error.get("loc", ("",))[0] in {
+            "outlet_id", "region_id"}:
+        return i18n.gettext("Choose one of the offered options.")
     if kind == "value_error" and "email" in str(error.get("msg", "")).lower():
         return i18n.gettext("Enter a valid e-mail address.")
     if kind in {"enum", "literal_error"}:

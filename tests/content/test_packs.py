@@ -160,3 +160,10 @@ async def test_an_unplayed_quiz_can_change_and_a_played_one_cannot(
     assert (await Quiz.get(slug="basics")).base_points == 120
     assert (await Pack.get(slug="example")).title["en"] == "Example pack"
     assert await Course.all().count() == 1
+
+
+def test_a_quiz_cannot_take_the_id_of_a_courses_final_quiz(pack_dir: Path) -> None:
+    shutil.copy(pack_dir / "quiz-basics.yaml", pack_dir / "quiz-clash.yaml")
+    edit(pack_dir, "quiz-clash.yaml", "id: basics", "id: install-final")
+    assert any("reserved for the final quiz of course 'install'" in p
+               for p in problems_of(pack_dir))

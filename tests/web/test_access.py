@@ -40,35 +40,35 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/admin/companies"): (303, 403, 403, 403, 200),
     ("POST", "/admin/companies"): (303, 403, 403, 403, 400),
     ("POST", "/admin/regions"): (303, 403, 403, 403, 400),
-    ("GET", "/admin/companies/{company_id:int}"): (303, 403, 403, 403, 200),
-    ("POST", "/admin/companies/{company_id:int}/outlets"): (303, 403, 403, 403, 400),
+    ("GET", "/admin/companies/{company_id:id}"): (303, 403, 403, 403, 200),
+    ("POST", "/admin/companies/{company_id:id}/outlets"): (303, 403, 403, 403, 400),
     ("GET", "/admin/people"): (303, 403, 403, 403, 200),
     ("POST", "/admin/people"): (303, 403, 403, 403, 400),
-    ("GET", "/admin/people/{person_id:int}"): (303, 403, 403, 403, 200),
-    ("POST", "/admin/people/{person_id:int}"): (303, 403, 403, 403, 400),
+    ("GET", "/admin/people/{person_id:id}"): (303, 403, 403, 403, 200),
+    ("POST", "/admin/people/{person_id:id}"): (303, 403, 403, 403, 400),
     ("POST", "/api/v1/auth/login"): (422, 422, 422, 422, 422),
     ("POST", "/api/v1/auth/logout"): (401, 204, 204, 204, 204),
     ("GET", "/api/v1/me"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/me/ledger"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200),
     ("GET", "/api/v1/play/month"): (401, 200, 200, 403, 403),
-    ("POST", "/api/v1/play/quizzes/{quiz_id:int}/start"): (401, 404, 404, 403, 403),
-    ("GET", "/api/v1/play/games/{game_id:int}/question"): (401, 404, 404, 403, 403),
-    ("POST", "/api/v1/play/games/{game_id:int}/answer"): (401, 422, 422, 403, 403),
-    ("GET", "/api/v1/play/games/{game_id:int}"): (401, 404, 404, 403, 403),
+    ("POST", "/api/v1/play/quizzes/{quiz_id:id}/start"): (401, 404, 404, 403, 403),
+    ("GET", "/api/v1/play/games/{game_id:id}/question"): (401, 404, 404, 403, 403),
+    ("POST", "/api/v1/play/games/{game_id:id}/answer"): (401, 422, 422, 403, 403),
+    ("GET", "/api/v1/play/games/{game_id:id}"): (401, 404, 404, 403, 403),
     # Playing is for players; ids that do not exist are 404 (tests/play covers real ones).
     ("GET", "/play"): (303, 200, 200, 403, 403),
-    ("POST", "/play/quiz/{quiz_id:int}/start"): (303, 404, 404, 403, 403),
-    ("GET", "/play/game/{game_id:int}"): (303, 404, 404, 403, 403),
-    ("POST", "/play/game/{game_id:int}/answer"): (303, 400, 400, 403, 403),
-    ("GET", "/play/game/{game_id:int}/leave"): (303, 404, 404, 403, 403),
-    ("POST", "/play/game/{game_id:int}/leave"): (303, 404, 404, 403, 403),
-    ("GET", "/play/game/{game_id:int}/result"): (303, 404, 404, 403, 403),
-    ("GET", "/play/course/{course_id:int}"): (303, 404, 404, 403, 403),
-    ("GET", "/play/course/{course_id:int}/lesson/{lesson_id:int}"): (303, 404, 404, 403, 403),
-    ("POST", "/play/course/{course_id:int}/lesson/{lesson_id:int}/read"):
+    ("POST", "/play/quiz/{quiz_id:id}/start"): (303, 404, 404, 403, 403),
+    ("GET", "/play/game/{game_id:id}"): (303, 404, 404, 403, 403),
+    ("POST", "/play/game/{game_id:id}/answer"): (303, 400, 400, 403, 403),
+    ("GET", "/play/game/{game_id:id}/leave"): (303, 404, 404, 403, 403),
+    ("POST", "/play/game/{game_id:id}/leave"): (303, 404, 404, 403, 403),
+    ("GET", "/play/game/{game_id:id}/result"): (303, 404, 404, 403, 403),
+    ("GET", "/play/course/{course_id:id}"): (303, 404, 404, 403, 403),
+    ("GET", "/play/course/{course_id:id}/lesson/{lesson_id:id}"): (303, 404, 404, 403, 403),
+    ("POST", "/play/course/{course_id:id}/lesson/{lesson_id:id}/read"):
         (303, 404, 404, 403, 403),
-    ("GET", "/play/course/{course_id:int}/certificate"): (303, 404, 404, 403, 403),
+    ("GET", "/play/course/{course_id:id}/certificate"): (303, 404, 404, 403, 403),
 }
 
 
@@ -89,11 +89,11 @@ def test_every_route_has_an_entry_in_the_access_table(app: object) -> None:
 
 
 def concrete(path: str, people: People) -> str:
-    return (path.replace("{company_id:int}", str(people.acme.id))
-            .replace("{person_id:int}", str(people.alice.id))
+    return (path.replace("{company_id:id}", str(people.acme.id))
+            .replace("{person_id:id}", str(people.alice.id))
             .replace("{token}", "not-a-real-invite")
-            .replace("{quiz_id:int}", "999999").replace("{game_id:int}", "999999")
-            .replace("{course_id:int}", "999999").replace("{lesson_id:int}", "999999"))
+            .replace("{quiz_id:id}", "999999").replace("{game_id:id}", "999999")
+            .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999"))
 
 
 async def client_as(app: object, role: str, people: People) -> tuple[httpx.AsyncClient, str]:

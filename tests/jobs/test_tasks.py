@@ -1,0 +1,57 @@
+"""A job runs once per period, whoever starts it and however often."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from portal.jobs.models import JobRun
+from portal.jobs.scheduler import JOBS
+from portal.jobs.tasks import record_run
+from portal.settings import Settings
+
+pytestmark = pytest.mark.usefixtures("db")
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+SETTINGS = Settings(secret_key="x")
+
+
+async def test_two_runs_for_the_same_period_do_the_work_once() -> None:
+    calls: list[datetime] = []
+
+    async def job(now: datetime, settings: Settings) -> int:
+        calls.append(now)
+        await asyncio.sleep(0)
+        return 1
+
+    runs = await asyncio.gather(*(record_run("demo", job, SETTINGS, period="2026-12-01T03",
+                                             now=NOW) for _ in range(5)))
+    assert len(calls) == 1
+    assert sum(run is not None for run in runs) == 1
+    stored = await JobRun.get(job="demo", period="2026-12-01T03")
+    assert stored.result == "1 done" and stored.finished_at is not None
+
+
+async def test_a_failed_period_is_recorded_and_a_later_run_completes_it() -> None:
+    async def broken(now: datetime, settings: Settings) -> int:
+        raise RuntimeError("mail server down")
+
+    async def working(now: datetime, settings: Settings) -> int:
+        return 3
+
+    failed = await record_run("demo", broken, SETTINGS, period="p1", now=NOW)
+    assert failed is not None and "mail server down" in failed.error
+    retried = await record_run("demo", working, SETTINGS, period="p1",
+                               now=NOW + timedelta(minutes=5))
+    assert retried is not None and retried.result == "3 done" and retried.error == ""
+    assert await record_run("demo", working, SETTINGS, period="p1", now=NOW) is None
+
+
+async def test_the_session_purge_runs_for_each_hour() -> None:
+    job = JOBS["purge-sessions"]
+    assert job.period(NOW) == "2026-12-01T03"
+    assert job.period(NOW + timedelta(minutes=59)) == job.period(NOW)
+    assert job.period(NOW + timedelta(hours=1)) != job.period(NOW)
+    run = await record_run(job.name, job.run, SETTINGS, period=job.period(NOW), now=NOW)
+    assert run is not None and run.result == "0 done"
