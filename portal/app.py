@@ -18,6 +18,7 @@ from portal.accounts import views as accounts_views
 from portal.accounts.throttle import LoginThrottle
 from portal.admin import views as admin_views
 from portal.api import views as api_views
+from portal.content import views as content_views
 from portal.db import tortoise_config
 from portal.jobs.scheduler import build_scheduler
 from portal.ledger import views as ledger_views
@@ -60,6 +61,7 @@ def create_app(settings: Settings) -> Starlette:
             *ledger_views.routes,
             *admin_views.routes,
             *play_views.routes,
+            *content_views.routes,
             Mount("/api/v1", app=api, name="api"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
             Mount("/media", app=StaticFiles(directory=settings.media_dir, check_dir=False),
@@ -67,6 +69,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(errors.SecurityHeadersMiddleware),
+            Middleware(errors.MultipartNeedsCsrfHeader),
             # CSRF on every unsafe request. The API answers bearer tokens only, never the
             # cookie, so it is skipped; sign-in is protected even before any cookie exists.
             Middleware(

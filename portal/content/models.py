@@ -11,6 +11,8 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from portal.accounts.models import Person
+
 
 class Pack(Model):
     id = fields.IntField(primary_key=True)
@@ -116,3 +118,27 @@ class Question(Model):
         table = "question"
         unique_together = (("quiz", "slug"),)
         ordering = ["position"]
+
+
+class PackUpload(Model):
+    """A pack uploaded as a zip in the marketing workspace, kept until it is published.
+
+    The zip itself is stored, so any web instance can validate, preview and publish it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    token = fields.CharField(max_length=32, unique=True)
+    filename = fields.CharField(max_length=200)
+    data = fields.BinaryField()
+    created_at = fields.DatetimeField()
+    created_by: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
+        "portal.Person", related_name="pack_uploads", on_delete=fields.RESTRICT
+    )
+    created_by_id: int
+    pack_slug = fields.CharField(max_length=60, default="")
+    problems: list[str] = fields.JSONField(default=list)
+    published_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "pack_upload"
+        ordering = ["-created_at"]

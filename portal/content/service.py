@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
@@ -49,7 +50,7 @@ def render_markdown(text: str) -> str:
     return nh3.clean(_markdown.render(text), link_rel="noopener noreferrer nofollow")
 
 
-def _texts(value: dict[str, str] | None, default: str) -> dict[str, str] | None:
+def texts(value: dict[str, str] | None, default: str) -> dict[str, str] | None:
     if value is None:
         return None
     return {(code or default): text for code, text in value.items()}
@@ -63,17 +64,17 @@ def _digest(*parts: object) -> str:
     return digest.hexdigest()
 
 
-def _media_name(path: Path) -> str:
+def media_name(path: Path) -> str:
     data = path.read_bytes()
     return f"{hashlib.sha256(data).hexdigest()[:32]}{path.suffix.lower()}"
 
 
-def _store_media(pack: schema.Pack, media_dir: Path) -> dict[str, str]:
+def store_media(pack: schema.Pack, media_dir: Path) -> dict[str, str]:
     """Copies the pack's images into the media folder under content-derived names."""
     media_dir.mkdir(parents=True, exist_ok=True)
     names: dict[str, str] = {}
     for written, path in pack.images.items():
-        name = _media_name(path)
+        name = media_name(path)
         if not (media_dir / name).exists():
             shutil.copyfile(path, media_dir / name)
         names[written] = name
@@ -84,7 +85,7 @@ async def publish(pack: schema.Pack, *, media_dir: Path, now: datetime,
                   dry_run: bool = False) -> PublishReport:
     """Writes a validated pack in one transaction; PackInvalid if it would change or
     remove something already played. ``dry_run`` checks all of that and writes nothing."""
-    media = {written: _media_name(path) for written, path in pack.images.items()}
+    media = {written: media_name(path) for written, path in pack.images.items()}
     report = PublishReport(pack=pack.meta.id, dry_run=dry_run)
 
     class _Rollback(Exception):
@@ -97,7 +98,7 @@ async def publish(pack: schema.Pack, *, media_dir: Path, now: datetime,
                 raise _Rollback()
     except _Rollback:
         return report
-    _store_media(pack, media_dir)
+    store_media(pack, media_dir)
     return report
 
 
@@ -107,7 +108,7 @@ async def _write(conn: BaseDBAsyncClient, pack: schema.Pack, media: dict[str, st
     default = meta.default_language
     row = await Pack.filter(slug=meta.id).using_db(conn).first()
     values = {
-        "title": _texts(meta.title, default),
+        "title": texts(meta.title, default),
         "default_language": default,
         "live_from": meta.live_from,
         "live_until": meta.live_until,
@@ -157,9 +158,9 @@ async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
     values = {
         "course_id": course.id if course else None,
         "position": position,
-        "title": _texts(quiz.title, default) if isinstance(quiz, schema.QuizIn)
+        "title": texts(quiz.title, default) if isinstance(quiz, schema.QuizIn)
         else (course.title if course else {}),
-        "description": _texts(quiz.description, default) if isinstance(quiz, schema.QuizIn)
+        "description": texts(quiz.description, default) if isinstance(quiz, schema.QuizIn)
         else None,
         "time_limit": quiz.time_limit,
         "base_points": quiz.base_points,
@@ -183,21 +184,21 @@ async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
             slug=question.id,
             position=index,
             type=question.type,
-            text=_texts(question.text, default),
+            text=texts(question.text, default),
             image=media.get(question.image) if question.image else None,
-            choices=_choices(question, default),
-            explanation=_texts(question.explanation, default),
+            choices=choices_of(question, default),
+            explanation=texts(question.explanation, default),
             using_db=conn,
         )
 
 
-def _choices(question: schema.QuestionIn, default: str) -> list[dict[str, object]]:
+def choices_of(question: schema.QuestionIn, default: str) -> list[dict[str, Any]]:
     if question.type == "true_false":
         return [
             {"text": {"en": "True", "ru": "Верно"}, "correct": question.answer is True},
             {"text": {"en": "False", "ru": "Неверно"}, "correct": question.answer is False},
         ]
-    return [{"text": _texts(choice.text, default), "correct": choice.correct}
+    return [{"text": texts(choice.text, default), "correct": choice.correct}
             for choice in question.choices or []]
 
 
@@ -209,8 +210,8 @@ async def _publish_course(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
               for lesson in course.lessons}
     values = {
         "position": position,
-        "title": _texts(course.title, default),
-        "description": _texts(course.description, default),
+        "title": texts(course.title, default),
+        "description": texts(course.description, default),
         "mandatory": course.mandatory,
         "points": course.points,
         "checksum": _digest(course.model_dump(exclude={"final_quiz"}), bodies,
@@ -236,7 +237,7 @@ async def _publish_course(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
                 course_id=row.id,
                 slug=lesson.id,
                 position=index,
-                title=_texts(lesson.title, default),
+                title=texts(lesson.title, default),
                 body_html={(code or default): render_markdown(text)
                            for code, text in bodies[lesson.id].items()},
                 image=media.get(lesson.image) if lesson.image else None,

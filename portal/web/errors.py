@@ -57,6 +57,27 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class MultipartNeedsCsrfHeader:
+    """File uploads must carry the CSRF token in the X-CSRFToken header (HTMX sends it).
+
+    asgi-csrf 0.11 cannot read the token from a multipart body with the current
+    python-multipart (it fails with a TypeError, simonw/asgi-csrf#38); refusing such a
+    request here turns that 500 into the "form expired" page.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in {"GET", "HEAD", "OPTIONS"}:
+            headers = dict(scope.get("headers") or [])
+            if (headers.get(b"content-type", b"").startswith(b"multipart/")
+                    and not headers.get(b"x-csrftoken")):
+                await csrf_failed(scope, send, None)
+                return
+        await self.app(scope, receive, send)
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 

@@ -1,0 +1,116 @@
+"""The marketing workspace for content: packs, uploads, validation reports, previews."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal import i18n
+from portal.accounts.models import Role
+from portal.content import schema, uploads
+from portal.content.models import Pack, PackUpload, Quiz
+from portal.settings import LANGUAGES
+from portal.web.auth import require_person
+from portal.web.templating import render
+
+STAFF = (Role.MARKETING, Role.ADMIN)
+
+
+def _media_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.media_dir)
+
+
+async def packs(request: Request) -> Response:
+    require_person(request, *STAFF)
+    return await _render_packs(request)
+
+
+async def _render_packs(request: Request, *, status_code: int = 200, error: str = ""
+                        ) -> Response:
+    now = datetime.now(UTC)
+    rows = []
+    for pack in await uploads.published_packs():
+        state = "live" if pack.live_from <= now < pack.live_until else (
+            "scheduled" if now < pack.live_from else "closed")
+        count = await Quiz.filter(pack_id=pack.id).count()
+        rows.append((pack, state, count))
+    recent = await PackUpload.filter(published_at__isnull=True).limit(10)
+    return render(request, "content/packs.html", status_code=status_code, packs=rows,
+                  uploads=recent, error=error, language=i18n.current_language())
+
+
+async def upload(request: Request) -> Response:
+    who = require_person(request, *STAFF)
+    length = int(request.headers.get("content-length") or 0)
+    if length > uploads.MAX_ZIP_BYTES + 64 * 1024:
+        return await _render_packs(request, status_code=413,
+                                   error=i18n.gettext("The zip is larger than 20 MB."))
+    async with request.form(max_files=1, max_fields=5) as form:
+        file = form.get("pack")
+        if not isinstance(file, UploadFile) or not file.filename:
+            return await _render_packs(request, status_code=400,
+                                       error=i18n.gettext("Choose a zip file with the pack."))
+        filename = file.filename
+        data = await file.read(uploads.MAX_ZIP_BYTES + 1)
+    try:
+        stored = await uploads.store(who.person, filename=filename, data=data,
+                                     media_dir=_media_dir(request), now=datetime.now(UTC))
+    except uploads.UploadRefused as exc:
+        return await _render_packs(request, status_code=400, error=exc.translated())
+    target = request.url_for("content.upload", token=stored.token)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": str(target)})
+    return RedirectResponse(target, status_code=303)
+
+
+async def upload_report(request: Request) -> Response:
+    require_person(request, *STAFF)
+    try:
+        found = await uploads.find(request.path_params["token"])
+    except uploads.UploadRefused:
+        raise HTTPException(404) from None
+    language = request.query_params.get("lang", i18n.current_language())
+    if language not in LANGUAGES:
+        raise HTTPException(400, i18n.gettext("Unknown language."))
+    preview = None if found.problems else uploads.preview(found.data, language)
+    existing = await Pack.get_or_none(slug=found.pack_slug) if found.pack_slug else None
+    return render(request, "content/upload.html", upload=found, preview=preview,
+                  language=language, existing=existing, report=None, error="",
+                  now=datetime.now(UTC))
+
+
+async def publish(request: Request) -> Response:
+    require_person(request, *STAFF)
+    try:
+        found = await uploads.find(request.path_params["token"])
+    except uploads.UploadRefused:
+        raise HTTPException(404) from None
+    try:
+        report = await uploads.publish(found, media_dir=_media_dir(request),
+                                       now=datetime.now(UTC))
+    except uploads.UploadRefused as exc:
+        return render(request, "content/upload.html", status_code=409, upload=found,
+                      preview=None, language=i18n.current_language(), existing=None,
+                      report=None, error=exc.translated(), now=datetime.now(UTC))
+    except schema.PackInvalid as exc:
+        found.problems = [str(problem) for problem in exc.problems]
+        return render(request, "content/upload.html", status_code=409, upload=found,
+                      preview=None, language=i18n.current_language(), existing=None,
+                      report=None, error="", now=datetime.now(UTC))
+    return render(request, "content/published.html", report=report, upload=found)
+
+
+routes = [
+    Route("/marketing/content", packs, methods=["GET"], name="content.packs"),
+    Route("/marketing/content/upload", upload, methods=["POST"], name="content.upload_pack"),
+    Route("/marketing/content/uploads/{token}", upload_report, methods=["GET"],
+          name="content.upload"),
+    Route("/marketing/content/uploads/{token}/publish", publish, methods=["POST"],
+          name="content.publish"),
+]
