@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from portal.accounts.models import Role
 from portal.ledger import service as ledger
+from portal.play import service as play
 from portal.web.auth import require_person
 from portal.web.templating import render
 
@@ -20,8 +22,11 @@ async def dashboard(request: Request) -> Response:
     now = datetime.now(UTC)
     points = await ledger.summary(account, burn_after_days=settings.burn_after_days, now=now)
     recent, _ = await ledger.history(account, limit=5)
+    cards = await play.this_month(who.person, now=now) if Role.PLAYER in who.roles else []
+    waiting = [card for card in cards if card.state in {"new", "in_progress"}]
     return render(request, "pages/dashboard.html", points=points, recent=recent,
-                  welcome=request.query_params.get("welcome"), now=now)
+                  welcome=request.query_params.get("welcome"), now=now, waiting=waiting,
+                  live_count=len(cards))
 
 
 async def rules(request: Request) -> Response:

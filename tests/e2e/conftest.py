@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -33,6 +35,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The live server's database file, for tests that must know a right answer to click.
+LIVE_DATABASE: dict[str, Path] = {}
+
+
+def _live_copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    now = datetime.now(UTC)
+    text = (target / "pack.yaml").read_text()
+    text = re.sub(r"live_from: .*", f"live_from: {(now - timedelta(days=1)).isoformat()}", text)
+    text = re.sub(r"live_until: .*", f"live_until: {(now + timedelta(days=30)).isoformat()}",
+                  text)
+    (target / "pack.yaml").write_text(text.replace("id: example", "id: e2e-live"))
+    return target
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``portal web`` on a free port, over a fresh SQLite file with the demo loaded."""
@@ -41,15 +58,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "PORTAL_DATABASE_URL": f"sqlite://{folder / 'portal.sqlite3'}",
         "PORTAL_SECRET_KEY": "e2e-secret",
+        "PORTAL_MEDIA_DIR": str(folder / "media"),
     }
     portal = [sys.executable, "-m", "portal.cli"]
     subprocess.run([*portal, "demo"], env=env, cwd=PROJECT_ROOT, check=True,
+                   capture_output=True)
+    # The example pack, live around today whatever the date the suite runs on.
+    pack = _live_copy(PROJECT_ROOT / "quizzes" / "example", folder / "pack")
+    subprocess.run([*portal, "publish", str(pack)], env=env, cwd=PROJECT_ROOT, check=True,
                    capture_output=True)
     port = _free_port()
     log = (folder / "server.log").open("w")
     server = subprocess.Popen([*portal, "web", "--port", str(port), "--no-access-log"],
                               env=env, cwd=PROJECT_ROOT, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
+    LIVE_DATABASE[base] = folder / "portal.sqlite3"
     try:
         deadline = time.monotonic() + 30
         while True:
