@@ -1,4 +1,7 @@
-"""The ceiling: a bare Starlette app with one route, served exactly as ``portal web`` is.
+"""The ceiling: a bare Starlette app, served exactly as ``portal web`` is.
+
+``GET /`` answers "ok"; ``POST /answer`` parses a JSON body and answers JSON, the shape
+of the game's answer endpoint without any of its work (the ceiling of the answer bench).
 
 ``python -m tests.bench.bare --port N`` runs it with the same ``uvicorn.run`` arguments as
 ``portal.cli._serve`` (one worker, uvicorn's default loop and HTTP parser: uvloop and
@@ -9,12 +12,13 @@ portal endpoint is the portal's own work: middleware, CSRF, session, queries, te
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 
@@ -22,7 +26,14 @@ async def hello(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-app = Starlette(routes=[Route("/", hello, methods=["GET"])])
+async def answer(request: Request) -> Response:
+    body = json.loads(await request.body())
+    return JSONResponse({"question_id": body.get("question_id"), "correct": True,
+                         "chosen_positions": body.get("choices", [])})
+
+
+app = Starlette(routes=[Route("/", hello, methods=["GET"]),
+                        Route("/answer", answer, methods=["POST"])])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
