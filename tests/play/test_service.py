@@ -267,3 +267,17 @@ async def test_failing_the_final_quiz_allows_another_attempt_without_points(
     assert (await play.summary(alice, second.id)).passed is True
     # The first finished game (0 points) was the one counted for points; course points paid.
     assert await balance(alice) == 200 + 100
+
+
+async def test_a_missing_translation_falls_back_to_the_packs_default_language(
+    alice: Person,
+) -> None:
+    alice.language = "ru"
+    await alice.save(update_fields=["language"])
+    final = await Quiz.get(slug="install-final")
+    assert final.course_id is not None
+    view = await play.course_view(alice, final.course_id, now=T0)
+    assert view.title == "Установка насоса повышения давления"
+    place, connect = view.lessons
+    assert "Куда ставить насос" in place.body_html  # translated
+    assert "Fit a <strong>check valve</strong>" in connect.body_html  # English only

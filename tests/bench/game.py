@@ -1,0 +1,271 @@
+"""Answer submission under load: simulated players playing through the JSON API.
+
+``python -m tests.bench.game BASE --players 200 --password P --quiz-prefix TITLE``
+signs every player in (``POST /api/v1/auth/login``), then runs them all at once: each
+starts the live quizzes whose English title begins with TITLE, one after the other, and
+loops ``GET .../question`` then ``POST .../answer`` (choice 0) until the question
+endpoint answers 204. After a warm-up, answer POSTs that complete within the measured
+window are counted and timed.
+
+``python -m tests.bench.game BASE --bare --players 200`` is the same client against the
+bare app (``tests/bench/bare.py``): each player only POSTs ``BASE/answer``, the ceiling.
+
+It prints ``BENCH_RESULT {json}`` like ``loadgen.py`` does; ``statuses`` counts every
+answer POST, warm-up included. Any other failure (a sign-in, a start or a question that
+is not what the game promises) ends it with exit status 1.
+
+Bounded: 127.0.0.1/localhost only, a fixed warm-up and duration, a per-request timeout,
+an overall deadline and at most ``--max-answers`` answer POSTs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.bench.players import player_email
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SIGN_IN_CONCURRENCY = 8  # the server verifies argon2 hashes one at a time anyway
+
+
+class DriverError(Exception):
+    """The players could not play as the game promises; the message says why."""
+
+
+@dataclass
+class Window:
+    """The measured window, on the monotonic clock."""
+
+    start: float
+    end: float
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.end
+
+
+@dataclass
+class Stats:
+    window: Window
+    max_answers: int
+    latencies_us: list[int] = field(default_factory=list)  # answers done in the window
+    statuses: Counter[int] = field(default_factory=Counter)  # every answer POST
+    other: Counter[str] = field(default_factory=Counter)  # "GET question 200", ...
+    errors: Counter[str] = field(default_factory=Counter)
+    in_window: int = 0  # every request of the game completed in the window
+    finished_players: int = 0
+    last_done: float = 0.0
+
+    def sent_enough(self) -> bool:
+        return sum(self.statuses.values()) >= self.max_answers
+
+    def record(self, started: float, ended: float, status: int | None,
+               answer: bool) -> None:
+        inside = self.window.start <= ended <= self.window.end
+        if inside:
+            self.in_window += 1
+        if answer and status is not None:
+            self.statuses[status] += 1
+            if inside:
+                self.latencies_us.append(int((ended - started) * 1e6))
+
+
+async def _timed(stats: Stats, label: str, answer: bool,
+                 send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response | None:
+    """One request; counted, and None on a transport error (the player then stops)."""
+    started = time.monotonic()
+    try:
+        response = await send()
+    except httpx.TimeoutException:
+        stats.errors["timeout"] += 1
+        return None
+    except httpx.TransportError:
+        stats.errors["read"] += 1
+        return None
+    stats.record(started, time.monotonic(), response.status_code, answer)
+    if not answer:
+        stats.other[f"{label} {response.status_code}"] += 1
+    return response
+
+
+async def _sign_in(client: httpx.AsyncClient, email: str, password: str,
+                   gate: asyncio.Semaphore) -> str:
+    async with gate:
+        response = await client.post("/api/v1/auth/login",
+                                     json={"email": email, "password": password})
+    if response.status_code != 200:
+        raise DriverError(f"sign-in of {email} answered {response.status_code}: "
+                          f"{response.text[:300]}")
+    return str(response.json()["token"])
+
+
+async def _quiz_ids(client: httpx.AsyncClient, token: str, prefix: str) -> list[int]:
+    response = await client.get("/api/v1/play/month",
+                                headers={"Authorization": f"Bearer {token}"})
+    if response.status_code != 200:
+        raise DriverError(f"GET /api/v1/play/month answered {response.status_code}")
+    items = [item for item in response.json()["items"]
+             if item["kind"] == "quiz" and item["title"].startswith(prefix)]
+    if not items:
+        raise DriverError(f"no live quiz titled {prefix!r}... is open to players")
+    return [int(item["id"]) for item in sorted(items, key=lambda item: item["title"])]
+
+
+async def _play(client: httpx.AsyncClient, token: str, quiz_ids: list[int],
+                stats: Stats) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    for quiz_id in quiz_ids:
+        if stats.window.over():
+            return
+        started = await _timed(stats, "POST start", False, lambda q=quiz_id: client.post(
+            f"/api/v1/play/quizzes/{q}/start", headers=headers))
+        if started is None:
+            return
+        if started.status_code != 200:
+            raise DriverError(f"POST start of quiz {quiz_id} answered "
+                              f"{started.status_code}: {started.text[:300]}")
+        game = int(started.json()["game_id"])
+        question_url = f"/api/v1/play/games/{game}/question"
+        answer_url = f"/api/v1/play/games/{game}/answer"
+        while not stats.window.over() and not stats.sent_enough():
+            shown = await _timed(stats, "GET question", False,
+                                 lambda: client.get(question_url, headers=headers))
+            if shown is None:
+                return
+            if shown.status_code == 204:
+                break
+            if shown.status_code != 200:
+                raise DriverError(f"GET question answered {shown.status_code}: "
+                                  f"{shown.text[:300]}")
+            body = {"question_id": shown.json()["question_id"], "choices": [0]}
+            answered = await _timed(stats, "POST answer", True,
+                                    lambda b=body: client.post(answer_url, json=b,
+                                                               headers=headers))
+            if answered is None or answered.status_code != 200:
+                return  # counted in statuses; the run fails on it
+        else:
+            return
+    stats.finished_players += 1
+    stats.last_done = max(stats.last_done, time.monotonic())
+
+
+async def _post_bare(client: httpx.AsyncClient, stats: Stats) -> None:
+    body = {"question_id": 1, "choices": [0]}
+    while not stats.window.over() and not stats.sent_enough():
+        answered = await _timed(stats, "POST answer", True,
+                                lambda: client.post("/answer", json=body))
+        if answered is None or answered.status_code != 200:
+            return
+
+
+def _summary(stats: Stats, players: int, sign_in_seconds: float) -> dict[str, Any]:
+    window = stats.window
+    end = window.end
+    if stats.finished_players == players and stats.last_done < window.end:
+        end = stats.last_done  # everyone finished early: rate over the time they played
+    elapsed = max(0.0, end - window.start)
+    latencies = sorted(stats.latencies_us) or [0]
+
+    def percentile(p: float) -> int:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))]
+
+    return {
+        "requests": len(stats.latencies_us),
+        "duration_us": int(elapsed * 1e6),
+        "p50_us": percentile(50),
+        "p99_us": percentile(99),
+        "mean_us": sum(latencies) / len(latencies),
+        "max_us": latencies[-1],
+        "statuses": {str(code): n for code, n in stats.statuses.items()},
+        "errors": {kind: stats.errors[kind] for kind in ("connect", "read", "timeout")},
+        "players": players,
+        "answers_total": sum(stats.statuses.values()),
+        "requests_in_window": stats.in_window,
+        "finished_players": stats.finished_players,
+        "sign_in_s": round(sign_in_seconds, 3),
+        "other_statuses": dict(stats.other),
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    parts = urlsplit(args.base)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK:
+        raise DriverError(f"the driver only plays on this machine's loopback, not {args.base}")
+    limits = httpx.Limits(max_connections=args.players,
+                          max_keepalive_connections=args.players)
+    timeout = httpx.Timeout(args.timeout)
+    async with httpx.AsyncClient(base_url=args.base, limits=limits, timeout=timeout,
+                                 follow_redirects=False) as client:
+        tokens: list[str] = []
+        sign_in_started = time.monotonic()
+        quiz_ids: list[int] = []
+        if not args.bare:
+            gate = asyncio.Semaphore(SIGN_IN_CONCURRENCY)
+            tokens = list(await asyncio.gather(*(
+                _sign_in(client, player_email(index), args.password, gate)
+                for index in range(args.players))))
+            quiz_ids = await _quiz_ids(client, tokens[0], args.quiz_prefix)
+        sign_in_seconds = time.monotonic() - sign_in_started
+
+        now = time.monotonic()
+        window = Window(now + args.warmup, now + args.warmup + args.duration)
+        stats = Stats(window, args.max_answers)
+        if args.bare:
+            players = [_post_bare(client, stats) for _ in range(args.players)]
+        else:
+            players = [_play(client, token, quiz_ids, stats) for token in tokens]
+        deadline = args.warmup + args.duration + args.timeout + 10
+        try:
+            await asyncio.wait_for(asyncio.gather(*players), deadline)
+        except TimeoutError:
+            raise DriverError(f"the players were still busy {deadline:.0f} s after the "
+                              "start") from None
+        if not args.bare and stats.finished_players == args.players and (
+                stats.last_done <= window.start):
+            raise DriverError("every player finished during the warm-up: give the quizzes "
+                              "more questions")
+        return _summary(stats, args.players, sign_in_seconds)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.game", description=__doc__)
+    parser.add_argument("base", help="e.g. http://127.0.0.1:8000")
+    parser.add_argument("--players", type=int, default=200)
+    parser.add_argument("--bare", action="store_true",
+                        help="POST BASE/answer (the bare app) instead of playing")
+    parser.add_argument("--password", default="")
+    parser.add_argument("--quiz-prefix", default="")
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--max-answers", type=int, default=500_000)
+    args = parser.parse_args(argv)
+    if not args.bare and not (args.password and args.quiz_prefix):
+        parser.error("--password and --quiz-prefix are needed unless --bare")
+    try:
+        import uvloop
+    except ImportError:
+        runner: Callable[[Awaitable[dict[str, Any]]], dict[str, Any]] = asyncio.run
+    else:
+        runner = uvloop.run
+    try:
+        result = runner(run(args))
+    except DriverError as exc:
+        print(f"game driver failed: {exc}", file=sys.stderr)
+        return 1
+    print("BENCH_RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

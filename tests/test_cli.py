@@ -1,0 +1,107 @@
+"""The ``portal`` command: clear errors and non-zero exits on bad input, nothing half-done."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portal.settings import PROJECT_ROOT
+
+
+@pytest.fixture
+def portal(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-def]
+    database = tmp_path / "portal.sqlite3"
+    shutil.copy(sqlite_template, database)
+    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite://{database}",
+           "PORTAL_SECRET_KEY": "cli-test", "PORTAL_MEDIA_DIR": str(tmp_path / "media")}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "portal.cli", *args], env=env,
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+
+    run.database = database  # type: ignore[attr-defined]
+    return run
+
+
+def count(database: Path, table: str) -> int:
+    with sqlite3.connect(database) as db:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+def test_publishing_a_bad_pack_lists_every_problem_and_writes_nothing(portal, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                                      ) -> None:
+    pack = tmp_path / "bad"
+    shutil.copytree(PROJECT_ROOT / "quizzes" / "example", pack)
+    (pack / "quiz-basics.yaml").write_text(
+        (pack / "quiz-basics.yaml").read_text().replace("scoring: speed", "scoring: slow"))
+    (pack / "lessons" / "place.ru.md").unlink()
+    result = portal("publish", str(pack))
+    assert result.returncode == 1
+    assert "refused, nothing was written; 2 problem(s)" in result.stderr
+    assert "quiz-basics.yaml:11: scoring" in result.stderr
+    assert "lessons[0].body.ru: no Markdown file 'lessons/place.ru.md'" in result.stderr
+    assert count(portal.database, "pack") == 0 and count(portal.database, "quiz") == 0
+
+
+def test_a_dry_run_publishes_nothing_and_a_real_run_publishes_once(portal) -> None:  # type: ignore[no-untyped-def]
+    example = str(PROJECT_ROOT / "quizzes" / "example")
+    dry = portal("publish", example, "--dry-run")
+    assert dry.returncode == 0 and "would publish pack example" in dry.stdout
+    assert count(portal.database, "quiz") == 0
+    assert portal("publish", example).returncode == 0
+    again = portal("publish", example)
+    assert "0 new, 0 changed, 3 unchanged" in again.stdout
+    assert count(portal.database, "quiz") == 2
+
+
+def test_publishing_something_that_is_not_a_folder_is_an_error(portal) -> None:  # type: ignore[no-untyped-def]
+    result = portal("publish", "/no/such/pack")
+    assert result.returncode == 2 and "is not a folder" in result.stderr
+
+
+def test_check_passes_on_a_healthy_ledger_and_names_a_broken_account(portal) -> None:  # type: ignore[no-untyped-def]
+    assert portal("demo").returncode == 0
+    healthy = portal("check")
+    assert healthy.returncode == 0 and "every invariant holds" in healthy.stdout
+    with sqlite3.connect(portal.database) as db:
+        name = db.execute("SELECT name FROM account WHERE kind = 'person' LIMIT 1").fetchone()[0]
+        db.execute("UPDATE account SET balance = balance + 5 WHERE name = ?", (name,))
+    broken = portal("check")
+    assert broken.returncode == 1
+    assert f"({name}): balance differs from the sum of its transfers" in broken.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["create-user", "not-an-email", "--name", "X", "--role", "admin", "--password",
+      "long enough password"], "not a valid e-mail address"),
+    (["create-user", "x@example.com", "--name", "X", "--role", "owner", "--password",
+      "long enough password"], "roles must be among"),
+    (["create-user", "x@example.com", "--name", "X", "--role", "admin", "--password", "short"],
+     "at least 10 characters"),
+])
+def test_create_user_refuses_bad_input(portal, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    result = portal(*args)
+    assert result.returncode == 2 and message in result.stderr
+    assert count(portal.database, "person") == 0
+
+
+def test_create_user_twice_is_a_clear_error(portal) -> None:  # type: ignore[no-untyped-def]
+    args = ["create-user", "x@example.com", "--name", "Xena", "--role", "admin",
+            "--password", "long enough password"]
+    assert portal(*args).returncode == 0
+    second = portal(*args)
+    assert second.returncode == 1 and "already has an account" in second.stderr
+
+
+def test_a_bad_setting_is_a_clear_error(portal) -> None:  # type: ignore[no-untyped-def]
+    result = subprocess.run([sys.executable, "-m", "portal.cli", "check"], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PORTAL_BURN_AFTER_DAYS": "3"})
+    assert result.returncode == 2
+    assert "PORTAL_BURN_AFTER_DAYS must be between 7 and 90" in result.stderr
