@@ -101,7 +101,10 @@ class Refusal(Exception):
     """A request refused for a reason the person should read, in their own language.
 
     ``message`` is the English text marked with ``N_``; ``params`` fill its placeholders.
+    ``status`` is the HTTP status a handler answers with when it does not catch it.
     """
+
+    status = 409
 
     def __init__(self, message: str, **params: object) -> None:
         super().__init__(message % params if params else message)

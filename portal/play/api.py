@@ -103,10 +103,6 @@ async def _player(request: Request) -> Any:
     return who.person
 
 
-def _refusal(exc: play.PlayError) -> ApiError:
-    return ApiError(404 if isinstance(exc, play.NotFound) else 409, str(exc))
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -145,11 +141,8 @@ async def start(request: Request) -> Response:
       409: {description: Not open now, or already played}
     """
     person = await _player(request)
-    try:
-        game = await play.start(person, request.path_params["quiz_id"], now=_now(),
-                                rules=rules(request.app.state.settings))
-    except play.PlayError as exc:
-        raise _refusal(exc) from None
+    game = await play.start(person, request.path_params["quiz_id"], now=_now(),
+                            rules=rules(request.app.state.settings))
     return JSONResponse(GameStartedOut(game_id=game.id, attempt=game.attempt,
                                        status=game.status).model_dump())
 
@@ -171,11 +164,8 @@ async def question(request: Request) -> Response:
       404: {description: No such game of mine}
     """
     person = await _player(request)
-    try:
-        view = await play.current_question(person, request.path_params["game_id"], now=_now(),
-                                           rules=rules(request.app.state.settings))
-    except play.PlayError as exc:
-        raise _refusal(exc) from None
+    view = await play.current_question(person, request.path_params["game_id"], now=_now(),
+                                       rules=rules(request.app.state.settings))
     if view is None:
         return Response(status_code=204)
     return JSONResponse(QuestionOut.model_validate(asdict(view)).model_dump())
@@ -205,12 +195,9 @@ async def answer(request: Request) -> Response:
     """
     person = await _player(request)
     body = validate(AnswerIn, json_body(await request.body()))
-    try:
-        result = await play.answer(person, request.path_params["game_id"], body.question_id,
-                                   body.choices, now=_now(),
-                                   rules=rules(request.app.state.settings))
-    except play.PlayError as exc:
-        raise _refusal(exc) from None
+    result = await play.answer(person, request.path_params["game_id"], body.question_id,
+                               body.choices, now=_now(),
+                               rules=rules(request.app.state.settings))
     return JSONResponse(AnswerOut(**asdict(result)).model_dump())
 
 
@@ -230,10 +217,7 @@ async def game(request: Request) -> Response:
       404: {description: No such game of mine}
     """
     person = await _player(request)
-    try:
-        summary = await play.summary(person, request.path_params["game_id"])
-    except play.PlayError as exc:
-        raise _refusal(exc) from None
+    summary = await play.summary(person, request.path_params["game_id"])
     return JSONResponse(GameOut(**{**asdict(summary), "status": summary.status.value})
                         .model_dump())
 

@@ -35,6 +35,8 @@ class PlayError(Refusal):
 
 
 class NotFound(PlayError):
+    status = 404
+
     def __init__(self) -> None:
         super().__init__(N_("This game or quiz does not exist."))
 

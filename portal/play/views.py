@@ -26,12 +26,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _refused(request: Request, exc: play.PlayError) -> Response:
-    status = 404 if isinstance(exc, play.NotFound) else 409
-    return render(request, "errors/error.html", status_code=status, status=status,
-                  title=exc.translated(), detail="")
-
-
 async def month(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
     cards = await play.this_month(who.person, now=_now())
@@ -41,22 +35,16 @@ async def month(request: Request) -> Response:
 
 async def start(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
-    try:
-        game = await play.start(who.person, request.path_params["quiz_id"], now=_now(),
-                                rules=rules(request.app.state.settings))
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    game = await play.start(who.person, request.path_params["quiz_id"], now=_now(),
+                            rules=rules(request.app.state.settings))
     return RedirectResponse(request.url_for("play.game", game_id=game.id), status_code=303)
 
 
 async def game(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
     game_id = request.path_params["game_id"]
-    try:
-        question = await play.current_question(who.person, game_id, now=_now(),
-                                               rules=rules(request.app.state.settings))
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    question = await play.current_question(who.person, game_id, now=_now(),
+                                           rules=rules(request.app.state.settings))
     if question is None:
         url = request.url_for("play.result", game_id=game_id)
         if request.headers.get("hx-request"):
@@ -76,14 +64,11 @@ async def answer(request: Request) -> Response:
         positions = [int(str(value)) for value in form.getlist("choice")]
     except ValueError:
         raise HTTPException(400, "The answer form was not understood.") from None
-    try:
-        result = await play.answer(who.person, request.path_params["game_id"], question_id,
-                                   positions, now=_now(),
-                                   rules=rules(request.app.state.settings))
-        shown = await play.question_by_id(who.person, request.path_params["game_id"],
-                                          question_id)
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    result = await play.answer(who.person, request.path_params["game_id"], question_id,
+                               positions, now=_now(),
+                               rules=rules(request.app.state.settings))
+    shown = await play.question_by_id(who.person, request.path_params["game_id"],
+                                      question_id)
     template = "play/_result.html" if request.headers.get("hx-request") else "play/game.html"
     return render(request, template, question=shown, result=result)
 
@@ -91,40 +76,28 @@ async def answer(request: Request) -> Response:
 async def leave(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
     game_id = request.path_params["game_id"]
-    try:
-        if request.method == "GET":
-            summary = await play.summary(who.person, game_id)
-            return render(request, "play/leave.html", summary=summary)
-        await play.leave(who.person, game_id, now=_now())
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    if request.method == "GET":
+        summary = await play.summary(who.person, game_id)
+        return render(request, "play/leave.html", summary=summary)
+    await play.leave(who.person, game_id, now=_now())
     return RedirectResponse(request.url_for("play.result", game_id=game_id), status_code=303)
 
 
 async def result(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
-    try:
-        summary = await play.summary(who.person, request.path_params["game_id"])
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    summary = await play.summary(who.person, request.path_params["game_id"])
     return render(request, "play/result.html", summary=summary)
 
 
 async def course(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
-    try:
-        view = await play.course_view(who.person, request.path_params["course_id"], now=_now())
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    view = await play.course_view(who.person, request.path_params["course_id"], now=_now())
     return render(request, "play/course.html", course=view)
 
 
 async def lesson(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
-    try:
-        view = await play.course_view(who.person, request.path_params["course_id"], now=_now())
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    view = await play.course_view(who.person, request.path_params["course_id"], now=_now())
     current = next((item for item in view.lessons
                     if item.id == request.path_params["lesson_id"]), None)
     if current is None:
@@ -137,11 +110,8 @@ async def lesson(request: Request) -> Response:
 async def lesson_read(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
     course_id = request.path_params["course_id"]
-    try:
-        view = await play.mark_lesson_read(who.person, course_id,
-                                           request.path_params["lesson_id"], now=_now())
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    view = await play.mark_lesson_read(who.person, course_id,
+                                       request.path_params["lesson_id"], now=_now())
     unread = next((item for item in view.lessons if not item.done), None)
     if unread is not None:
         target = request.url_for("play.lesson", course_id=course_id, lesson_id=unread.id)
@@ -152,10 +122,7 @@ async def lesson_read(request: Request) -> Response:
 
 async def certificate(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
-    try:
-        found = await play.certificate(who.person, request.path_params["course_id"])
-    except play.PlayError as exc:
-        return _refused(request, exc)
+    found = await play.certificate(who.person, request.path_params["course_id"])
     return render(request, "play/certificate.html", certificate=found)
 
 

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
 from portal.db import DatabaseBusy
-from portal.i18n import N_
+from portal.i18n import N_, Refusal
 from portal.web.auth import SignInRequired
 from portal.web.templating import environment, render
 
@@ -139,6 +139,15 @@ async def database_busy(request: Request, exc: Exception) -> Response:
                   detail=i18n.gettext("Nothing was changed. Please try again in a moment."))
 
 
+async def refused(request: Request, exc: Exception) -> Response:
+    """A refusal a handler let through (a game that is over, a quiz not open)."""
+    assert isinstance(exc, Refusal)
+    if _is_api(request):
+        return api_error(exc.status, str(exc))
+    return render(request, "errors/error.html", status_code=exc.status, status=exc.status,
+                  title=exc.translated(), detail="")
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     request_id = request.scope.get("state", {}).get("request_id", "-")
     log.exception("request %s failed: %s %s", request_id, request.method, request.url.path)
@@ -172,5 +181,6 @@ exception_handlers = {
     HTTPException: http_error,
     SignInRequired: sign_in_required,
     DatabaseBusy: database_busy,
+    Refusal: refused,
     Exception: server_error,
 }
