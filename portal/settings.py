@@ -61,10 +61,6 @@ class Settings:
         if not self.secret_key:
             object.__setattr__(self, "secret_key", _local_secret_key())
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite:")
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.accounts.models import Person, Role
+from portal.accounts.service import normalize_email
 from portal.ledger import service as ledger
 from portal.ledger.models import TransferKind
 from portal.web.auth import require_person
@@ -79,7 +80,7 @@ async def adjust(request: Request) -> Response:
         form = parse_form(AdjustForm, await request.form())
     except FormErrors as exc:
         return await _render_audit(request, status_code=400, errors=exc.errors, values=exc.values)
-    person = await Person.get_or_none(email=form.email.lower())
+    person = await Person.get_or_none(email=normalize_email(form.email))
     if person is None:
         return await _render_audit(
             request, status_code=400, values=form.model_dump(exclude={"key"}),
