@@ -22,6 +22,7 @@ from portal.content import views as content_views
 from portal.db import tortoise_config
 from portal.jobs.scheduler import build_scheduler
 from portal.ledger import views as ledger_views
+from portal.notifications import views as notification_views
 from portal.pages import views as pages_views
 from portal.play import api as play_api
 from portal.play import views as play_views
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> Starlette:
             *admin_views.routes,
             *play_views.routes,
             *content_views.routes,
+            *notification_views.routes,
             Mount("/api/v1", app=api, name="api"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
             Mount("/media", app=StaticFiles(directory=settings.media_dir, check_dir=False),

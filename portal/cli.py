@@ -185,10 +185,51 @@ def _report_invalid(folder: object, exc: Exception) -> int:
 
 
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from portal.jobs.scheduler import JOBS
 
+    now = datetime.now(UTC)
+    print(f"{'job':16} {'next run (UTC)':20} what it does")
     for job in JOBS.values():
-        print(f"{job.name:20} {job.trigger}  {job.description}")
+        upcoming = job.trigger.get_next_fire_time(None, now)
+        when = upcoming.strftime("%Y-%m-%d %H:%M") if upcoming else "-"
+        print(f"{job.name:16} {when:20} {job.description}")
+    return 0
+
+
+def cmd_run_job(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from portal.jobs.scheduler import JOBS, run_job
+
+    job = JOBS.get(args.name)
+    if job is None:
+        print(f"error: there is no job {args.name!r}; the jobs are: {', '.join(JOBS)}",
+              file=sys.stderr)
+        return 2
+    now = datetime.now(UTC)
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            print(f"error: --now {args.now!r} is not a date and time like 2026-12-31T00:00",
+                  file=sys.stderr)
+            return 2
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    asyncio.run(migrate_database(settings.database_url))
+
+    async def run() -> object:
+        return await run_job(job, settings, now=now)
+
+    record = asyncio.run(_with_db(settings, run))
+    if record is None:
+        print(f"{job.name} for {job.period(now)} was already done; nothing to do")
+        return 0
+    if getattr(record, "error", ""):
+        print(f"error: {job.name} failed: {record.error}", file=sys.stderr)  # type: ignore[attr-defined]
+        return 1
+    print(f"{job.name} for {job.period(now)}: {record.result}")  # type: ignore[attr-defined]
     return 0
 
 
@@ -214,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="verify the ledger invariants").set_defaults(
         func=cmd_check)
     commands.add_parser("jobs", help="list the scheduled jobs").set_defaults(func=cmd_jobs)
+    run_job = commands.add_parser("run-job", help="run a scheduled job now")
+    run_job.add_argument("name", help="see `portal jobs`")
+    run_job.add_argument("--now", help="replay a moment, e.g. 2026-12-31T00:00 (UTC)")
+    run_job.set_defaults(func=cmd_run_job)
     publish = commands.add_parser("publish", help="validate and publish a content pack")
     publish.add_argument("folder", help="the pack's folder, e.g. quizzes/2026-12")
     publish.add_argument("--dry-run", action="store_true",

@@ -26,6 +26,8 @@ MODEL_MODULES = [
     "portal.jobs.models",
     "portal.content.models",
     "portal.play.models",
+    "portal.notifications.models",
+    "portal.leaderboard.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -110,3 +112,14 @@ async def migrate_database(database_url: str) -> None:
         await migrate(config=tortoise_config(database_url))
     finally:
         await Tortoise.close_connections()
+
+
+def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 1) -> list[str]:
+    """Parameter markers for raw SQL in the connection's dialect ($1 or ?)."""
+    if conn.capabilities.dialect == "postgres":
+        return [f"${n}" for n in range(start, start + count)]
+    return ["?"] * count
+
+
+def is_postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"

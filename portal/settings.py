@@ -46,6 +46,18 @@ class Settings:
     # Finishing every mandatory (onboarding) course awards this once.
     welcome_bonus: int = 100
     media_dir: str = str(VAR_DIR / "media")
+    # Warnings go out this many days before a burn (comma-separated).
+    burn_warning_days: str = "7,1"
+    # E-mail. With no SMTP host, mail is written as .eml files into outbox_dir instead.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"  # starttls, tls (implicit) or none
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    mail_from: str = "AquaFlow Partner Club <club@example.com>"
+    outbox_dir: str = str(VAR_DIR / "outbox")
+    # The address people use to reach the portal, for links in e-mails.
+    base_url: str = "http://127.0.0.1:8000"
     page_size: int = 25
     default_language: str = "en"
 
@@ -54,12 +66,26 @@ class Settings:
             raise SettingsError(
                 f"PORTAL_BURN_AFTER_DAYS must be between 7 and 90, not {self.burn_after_days}"
             )
+        if self.smtp_tls not in {"starttls", "tls", "none"}:
+            raise SettingsError("PORTAL_SMTP_TLS must be starttls, tls or none")
+        try:
+            days = self.warning_days
+        except ValueError:
+            raise SettingsError("PORTAL_BURN_WARNING_DAYS must be whole numbers, e.g. 7,1"
+                                ) from None
+        if any(not 0 < day < self.burn_after_days for day in days):
+            raise SettingsError("PORTAL_BURN_WARNING_DAYS must be between 1 and the burn period")
         if self.default_language not in LANGUAGES:
             raise SettingsError(
                 f"PORTAL_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}"
             )
         if not self.secret_key:
             object.__setattr__(self, "secret_key", _local_secret_key())
+
+    @property
+    def warning_days(self) -> tuple[int, ...]:
+        return tuple(sorted({int(day) for day in self.burn_warning_days.split(",") if day},
+                            reverse=True))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

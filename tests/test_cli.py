@@ -105,3 +105,24 @@ def test_a_bad_setting_is_a_clear_error(portal) -> None:  # type: ignore[no-unty
                             env={**os.environ, "PORTAL_BURN_AFTER_DAYS": "3"})
     assert result.returncode == 2
     assert "PORTAL_BURN_AFTER_DAYS must be between 7 and 90" in result.stderr
+
+
+def test_run_job_refuses_an_unknown_job_and_a_malformed_date(portal) -> None:  # type: ignore[no-untyped-def]
+    unknown = portal("run-job", "burn-everything")
+    assert unknown.returncode == 2 and "there is no job 'burn-everything'" in unknown.stderr
+    bad_date = portal("run-job", "inactivity-burn", "--now", "31/12/2026")
+    assert bad_date.returncode == 2 and "is not a date and time" in bad_date.stderr
+    assert count(portal.database, "job_run") == 0
+
+
+def test_run_job_replays_a_date_once(portal) -> None:  # type: ignore[no-untyped-def]
+    assert portal("demo").returncode == 0
+    first = portal("run-job", "inactivity-burn", "--now", "2027-06-01T02:00")
+    assert first.returncode == 0 and "inactivity-burn for 2027-06-01:" in first.stdout
+    burned = int(first.stdout.rsplit(":", 1)[1].split()[0])
+    assert burned >= 12
+    again = portal("run-job", "inactivity-burn", "--now", "2027-06-01T02:00")
+    assert "already done" in again.stdout
+    assert portal("check").returncode == 0
+    listing = portal("jobs")
+    assert "inactivity-burn" in listing.stdout and "burn-warnings" in listing.stdout

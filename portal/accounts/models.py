@@ -71,6 +71,9 @@ class Person(Model):
     # request, so they live on the row the session query already fetches.
     roles = fields.CharField(max_length=100, default=Role.PLAYER.value)
     is_active = fields.BooleanField(default=True)
+    # Non-essential e-mails the person agreed to; warnings in the portal always show.
+    email_burn_warnings = fields.BooleanField(default=True, db_default=True)
+    email_news = fields.BooleanField(default=True, db_default=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_login_at = fields.DatetimeField(null=True)
 

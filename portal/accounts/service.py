@@ -66,6 +66,7 @@ class SignedIn:
     person: Person
     roles: frozenset[Role]
     session_hash: str
+    unread: int = 0  # unread notifications, for the bell on every page
 
 
 def normalize_email(email: str) -> str:
@@ -134,10 +135,17 @@ async def set_roles(person: Person, roles: set[Role]) -> None:
     await person.save(update_fields=["roles"])
 
 
-async def update_profile(person: Person, *, display_name: str, language: str) -> Person:
+async def update_profile(person: Person, *, display_name: str, language: str,
+                         email_burn_warnings: bool | None = None,
+                         email_news: bool | None = None) -> Person:
     person.display_name = display_name.strip()
     person.language = language
-    await person.save(update_fields=["display_name", "language"])
+    if email_burn_warnings is not None:
+        person.email_burn_warnings = email_burn_warnings
+    if email_news is not None:
+        person.email_news = email_news
+    await person.save(update_fields=["display_name", "language", "email_burn_warnings",
+                                     "email_news"])
     return person
 
 

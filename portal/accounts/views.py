@@ -41,6 +41,8 @@ class LoginForm(_Form):
 class ProfileForm(_Form):
     display_name: str = Field(min_length=2, max_length=60)
     language: Language
+    email_burn_warnings: bool = False  # unticked boxes are not sent
+    email_news: bool = False
 
 
 class PasswordForm(_Form):
@@ -134,7 +136,9 @@ async def save_profile(request: Request) -> Response:
         return render(request, "accounts/profile.html", status_code=400, errors=exc.errors,
                       values=exc.values, password_errors={}, saved=None)
     await accounts.update_profile(who.person, display_name=form.display_name,
-                                  language=form.language)
+                                  language=form.language,
+                                  email_burn_warnings=form.email_burn_warnings,
+                                  email_news=form.email_news)
     return RedirectResponse("/profile?saved=profile", status_code=303)
 
 

@@ -15,6 +15,8 @@ from tortoise.expressions import Q
 from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
+from portal.jobs.models import JobRun
+from portal.jobs.scheduler import JOBS
 from portal.ledger.views import page_number
 from portal.web.auth import require_person
 from portal.web.forms import DatabaseId, FormErrors, parse_form
@@ -228,7 +230,16 @@ async def update_person(request: Request) -> Response:
         str(request.url_for("admin.person", person_id=person.id)) + "?saved=1", status_code=303)
 
 
+async def jobs(request: Request) -> Response:
+    require_person(request, Role.ADMIN)
+    page = page_number(request)
+    runs = await JobRun.all().order_by("-started_at").offset((page - 1) * 50).limit(51)
+    return render(request, "admin/jobs.html", runs=runs[:50], more=len(runs) > 50, page=page,
+                  jobs=JOBS.values())
+
+
 routes = [
+    Route("/admin/jobs", jobs, methods=["GET"], name="admin.jobs"),
     Route("/admin/companies", companies, methods=["GET"], name="admin.companies"),
     Route("/admin/companies", create_company, methods=["POST"], name="admin.create_company"),
     Route("/admin/regions", create_region, methods=["POST"], name="admin.create_region"),

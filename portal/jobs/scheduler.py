@@ -1,7 +1,9 @@
 """Wires the periodic jobs to APScheduler triggers; the jobs themselves know nothing of it.
 
 APScheduler's default misfire grace (1 s) silently skips a job that starts late, so every
-job sets its own grace and coalesces missed runs into one.
+job sets its own grace and coalesces missed runs into one; each job also runs once at
+start, so a period missed while the scheduler was down is caught up (once: every run
+claims its (job, period) row first).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from portal.jobs import tasks
@@ -28,17 +31,37 @@ class Job:
     period: Callable[[datetime], str]  # the slice of time one run is responsible for
 
 
+def _minute(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M")
+
+
+def _hour(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H")
+
+
+def _day(now: datetime) -> str:
+    return now.strftime("%Y-%m-%d")
+
+
+def _month(now: datetime) -> str:
+    return now.strftime("%Y-%m")
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in [
-        Job(
-            name="purge-sessions",
-            run=tasks.purge_sessions,
-            trigger=IntervalTrigger(hours=1),
-            misfire_grace_seconds=3600,
-            description="Delete sessions past their idle or absolute timeout",
-            period=lambda now: now.strftime("%Y-%m-%dT%H"),
-        ),
+        Job("expire-games", tasks.expire_games, IntervalTrigger(minutes=1, timezone=UTC), 300,
+            "Abandon games past their deadline (their points burn)", _minute),
+        Job("inactivity-burn", tasks.inactivity_burn, CronTrigger(hour=2, timezone=UTC),
+            24 * 3600, "Burn the available points of idle players", _day),
+        Job("burn-warnings", tasks.burn_warnings, CronTrigger(hour=9, timezone=UTC),
+            24 * 3600, "Warn players before their points burn", _day),
+        Job("season-end", tasks.season_end, CronTrigger(day=1, minute=5, timezone=UTC),
+            27 * 24 * 3600, "Freeze last month's standings; announce the new month", _month),
+        Job("send-email", tasks.send_email, IntervalTrigger(minutes=1, timezone=UTC), 300,
+            "Deliver queued e-mail, retrying failures with backoff", _minute),
+        Job("purge-sessions", tasks.purge_sessions, IntervalTrigger(hours=1, timezone=UTC),
+            3600, "Delete sessions past their idle or absolute timeout", _hour),
     ]
 }
 
@@ -59,9 +82,12 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
     return scheduler
 
 
+async def run_job(job: Job, settings: Settings, *, now: datetime) -> tasks.JobRun | None:
+    return await tasks.record_run(job.name, job.run, settings, period=job.period(now), now=now)
+
+
 def _runner(job: Job, settings: Settings) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
-        now = datetime.now(UTC)
-        await tasks.record_run(job.name, job.run, settings, period=job.period(now), now=now)
+        await run_job(job, settings, now=datetime.now(UTC))
 
     return run

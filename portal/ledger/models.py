@@ -59,6 +59,8 @@ class Account(Model):
 
     class Meta:
         table = "account"
+        # The all-time board, and the inactivity burn's search for idle accounts.
+        indexes = (("kind", "earned_total", "last_earned_at"), ("kind", "last_earned_at"))
 
 
 class Transfer(Model):

@@ -17,7 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 
-from portal.db import write_transaction
+from portal.db import is_postgres, placeholders, write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger.models import (
     Account,
@@ -685,3 +685,93 @@ async def summary(account: Account, *, burn_after_days: int, now: datetime | Non
         last_activity=last_activity,
         next_burn=last_activity + timedelta(days=burn_after_days) if available > 0 else None,
     )
+
+
+# -- inactivity burns ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BurnedAccount:
+    account_id: int
+    person_id: int
+    amount: int
+    last_activity: datetime
+    key: str
+
+
+async def burn_idle_batch(*, cutoff: datetime, now: datetime, after: int, limit: int
+                          ) -> tuple[int, list[BurnedAccount]] | None:
+    """Burns the available points of up to ``limit`` idle person accounts with ids above
+    ``after``: one transaction, a handful of set-based statements. Returns the last id
+    looked at and what was burned, or None when no idle account is left.
+
+    An account is idle when it earned nothing since ``cutoff`` (or was opened before it
+    and never earned). Held points stay: bidding is activity. The key names the account
+    and its last activity, so each idle period burns once, whoever runs this and however
+    often; the rows are locked (FOR UPDATE, or SQLite's write lock) while they burn.
+    """
+    async with write_transaction() as conn:
+        p = placeholders(conn, 3)
+        lock = " FOR UPDATE" if is_postgres(conn) else ""
+        rows = await conn.execute_query_dict(
+            "SELECT id, person_id, balance - held AS amount, "  # noqa: S608
+            "COALESCE(last_earned_at, created_at) AS active FROM account "
+            f"WHERE kind = 'person' AND id > {p[0]} AND balance - held > 0 "
+            f"AND COALESCE(last_earned_at, created_at) <= {p[1]} "
+            f"ORDER BY id LIMIT {p[2]}{lock}",
+            [after, cutoff, limit],
+        )
+        if not rows:
+            return None
+        due = [BurnedAccount(row["id"], row["person_id"], int(row["amount"]),
+                             _as_datetime(row["active"]),
+                             f"burn:{row['id']}:{_as_datetime(row['active']).date()}")
+               for row in rows]
+        done = set(await Transfer.filter(key__in=[d.key for d in due]).using_db(conn)
+                   .values_list("key", flat=True))
+        due = [d for d in due if d.key not in done]
+        if due:
+            burns = await system_account(BURNS, name="Points burned", conn=conn)
+            marks = placeholders(conn, 9)
+            await conn.execute_many(
+                "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "  # noqa: S608
+                f"reference, season, created_at) VALUES ({', '.join(marks)})",
+                [[d.key, TransferKind.BURN.value, d.account_id, burns.id, d.amount,
+                  f"Points burned: no finished game or course since "
+                  f"{d.last_activity.date().isoformat()}", "inactivity", season_of(now), now]
+                 for d in due],
+            )
+            # The rows are locked, so balance - held is still exactly the burned amount.
+            await Account.filter(id__in=[d.account_id for d in due]).using_db(conn).update(
+                balance=F("held"))
+            await Account.filter(id=burns.id).using_db(conn).update(
+                balance=F("balance") + sum(d.amount for d in due))
+        return rows[-1]["id"], due
+
+
+def _as_datetime(value: object) -> datetime:
+    """SQLite hands timestamps back as text from raw queries; PostgreSQL as datetimes."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def idle_accounts(*, active_from: datetime, active_until: datetime, after: int,
+                        limit: int) -> list[tuple[int, int, int, datetime]]:
+    """(account id, person id, available, last activity) of person accounts with points
+    available whose last activity lies in [active_from, active_until), by id."""
+    from tortoise import connections
+
+    conn = connections.get("default")
+    p = placeholders(conn, 4)
+    rows = await conn.execute_query_dict(
+        "SELECT id, person_id, balance - held AS amount, "  # noqa: S608
+        "COALESCE(last_earned_at, created_at) AS active FROM account "
+        f"WHERE kind = 'person' AND id > {p[0]} AND balance - held > 0 "
+        f"AND COALESCE(last_earned_at, created_at) >= {p[1]} "
+        f"AND COALESCE(last_earned_at, created_at) < {p[2]} ORDER BY id LIMIT {p[3]}",
+        [after, active_from, active_until, limit],
+    )
+    return [(row["id"], row["person_id"], int(row["amount"]), _as_datetime(row["active"]))
+            for row in rows]

@@ -40,7 +40,7 @@ class Game(Model):
     sent_at = fields.DatetimeField(null=True)
     started_at = fields.DatetimeField()
     deadline = fields.DatetimeField(db_index=True)  # past it, an unfinished game is abandoned
-    finished_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True, db_index=True)
     correct = fields.IntField(default=0)
     points = fields.IntField(default=0)  # provisional until the game is finished
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from starlette.exceptions import HTTPException
@@ -13,6 +14,7 @@ from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.accounts.service import SignedIn
+from portal.notifications import service as notifications
 from portal.settings import LANGUAGES, Settings
 
 SESSION_COOKIE = "portal_session"
@@ -44,6 +46,9 @@ class SessionMiddleware:
         if (token and not scope["path"].startswith("/api/")
                 and "authorization" not in connection.headers):
             signed_in = await accounts.resume_session(token, kind="web", idle=self.idle)
+            if signed_in is not None:
+                signed_in = replace(signed_in, unread=await notifications.unread_count(
+                    signed_in.person.id))
         scope.setdefault("state", {})["signed_in"] = signed_in
         with i18n.language(self._language(connection, signed_in)):
             await self.app(scope, receive, send)

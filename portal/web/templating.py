@@ -20,8 +20,9 @@ HTMX_FILE = "htmx-2.0.11.min.js"
 def build_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        # Escape everything, not only .html: no template may emit raw user text.
-        autoescape=True,
+        # Escape everything but plain-text e-mail bodies, not only .html files.
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",),
+                                            default_for_string=True, default=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
@@ -56,6 +57,7 @@ def render(
         {
             "me": signed_in.person if signed_in else None,
             "roles": signed_in.roles if signed_in else frozenset(),
+            "unread": signed_in.unread if signed_in else 0,
             "csrf_token": csrf_token(request),
             **context,
         },

@@ -23,10 +23,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import ssl
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +63,7 @@ class Stats:
     statuses: Counter[int] = field(default_factory=Counter)  # every answer POST
     other: Counter[str] = field(default_factory=Counter)  # "GET question 200", ...
     errors: Counter[str] = field(default_factory=Counter)
+    error_detail: Counter[str] = field(default_factory=Counter)  # "POST start: ReadError"
     in_window: int = 0  # every request of the game completed in the window
     finished_players: int = 0
     last_done: float = 0.0
@@ -81,16 +83,16 @@ class Stats:
 
 
 async def _timed(stats: Stats, label: str, answer: bool,
-                 send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response | None:
-    """One request; counted, and None on a transport error (the player then stops)."""
+                 request: Awaitable[httpx.Response]) -> httpx.Response | None:
+    """One request (not yet started); counted, and None on a transport error."""
     started = time.monotonic()
     try:
-        response = await send()
-    except httpx.TimeoutException:
-        stats.errors["timeout"] += 1
-        return None
-    except httpx.TransportError:
-        stats.errors["read"] += 1
+        response = await request
+    except httpx.TransportError as exc:
+        kind = ("timeout" if isinstance(exc, httpx.TimeoutException) else
+                "connect" if isinstance(exc, httpx.ConnectError) else "read")
+        stats.errors[kind] += 1
+        stats.error_detail[f"{label}: {type(exc).__name__}"] += 1
         return None
     stats.record(started, time.monotonic(), response.status_code, answer)
     if not answer:
@@ -98,15 +100,25 @@ async def _timed(stats: Stats, label: str, answer: bool,
     return response
 
 
-async def _sign_in(client: httpx.AsyncClient, email: str, password: str,
-                   gate: asyncio.Semaphore) -> str:
-    async with gate:
-        response = await client.post("/api/v1/auth/login",
-                                     json={"email": email, "password": password})
-    if response.status_code != 200:
-        raise DriverError(f"sign-in of {email} answered {response.status_code}: "
-                          f"{response.text[:300]}")
-    return str(response.json()["token"])
+async def _sign_in_all(clients: list[httpx.AsyncClient], emails: list[str],
+                       password: str) -> list[str]:
+    """Every player's bearer token, signed in a few at a time (the server checks one
+    argon2 hash at a time anyway) over ``clients``."""
+    tokens: dict[str, str] = {}
+    queue = list(reversed(emails))
+
+    async def sign_in(client: httpx.AsyncClient) -> None:
+        while queue:
+            email = queue.pop()
+            response = await client.post("/api/v1/auth/login",
+                                         json={"email": email, "password": password})
+            if response.status_code != 200:
+                raise DriverError(f"sign-in of {email} answered {response.status_code}: "
+                                  f"{response.text[:300]}")
+            tokens[email] = str(response.json()["token"])
+
+    await asyncio.gather(*(sign_in(client) for client in clients))
+    return [tokens[email] for email in emails]
 
 
 async def _quiz_ids(client: httpx.AsyncClient, token: str, prefix: str) -> list[int]:
@@ -127,8 +139,8 @@ async def _play(client: httpx.AsyncClient, token: str, quiz_ids: list[int],
     for quiz_id in quiz_ids:
         if stats.window.over():
             return
-        started = await _timed(stats, "POST start", False, lambda q=quiz_id: client.post(
-            f"/api/v1/play/quizzes/{q}/start", headers=headers))
+        started = await _timed(stats, "POST start", False, client.post(
+            f"/api/v1/play/quizzes/{quiz_id}/start", headers=headers))
         if started is None:
             return
         if started.status_code != 200:
@@ -139,7 +151,7 @@ async def _play(client: httpx.AsyncClient, token: str, quiz_ids: list[int],
         answer_url = f"/api/v1/play/games/{game}/answer"
         while not stats.window.over() and not stats.sent_enough():
             shown = await _timed(stats, "GET question", False,
-                                 lambda: client.get(question_url, headers=headers))
+                                 client.get(question_url, headers=headers))
             if shown is None:
                 return
             if shown.status_code == 204:
@@ -149,12 +161,11 @@ async def _play(client: httpx.AsyncClient, token: str, quiz_ids: list[int],
                                   f"{shown.text[:300]}")
             body = {"question_id": shown.json()["question_id"], "choices": [0]}
             answered = await _timed(stats, "POST answer", True,
-                                    lambda b=body: client.post(answer_url, json=b,
-                                                               headers=headers))
+                                    client.post(answer_url, json=body, headers=headers))
             if answered is None or answered.status_code != 200:
                 return  # counted in statuses; the run fails on it
         else:
-            return
+            return  # time is up (or the answer budget): this player has not finished
     stats.finished_players += 1
     stats.last_done = max(stats.last_done, time.monotonic())
 
@@ -163,7 +174,7 @@ async def _post_bare(client: httpx.AsyncClient, stats: Stats) -> None:
     body = {"question_id": 1, "choices": [0]}
     while not stats.window.over() and not stats.sent_enough():
         answered = await _timed(stats, "POST answer", True,
-                                lambda: client.post("/answer", json=body))
+                                client.post("/answer", json=body))
         if answered is None or answered.status_code != 200:
             return
 
@@ -194,47 +205,70 @@ def _summary(stats: Stats, players: int, sign_in_seconds: float) -> dict[str, An
         "finished_players": stats.finished_players,
         "sign_in_s": round(sign_in_seconds, 3),
         "other_statuses": dict(stats.other),
+        "error_detail": dict(stats.error_detail),
     }
+
+
+def _clients(base: str, count: int, timeout: float,
+             tls: ssl.SSLContext) -> list[httpx.AsyncClient]:
+    # One client (one keep-alive connection) per player, as players are separate devices;
+    # one shared pool of 200 connections costs httpcore ten times more per request. The
+    # TLS context, unused on http://, is made once instead of once per client.
+    return [httpx.AsyncClient(base_url=base, verify=tls, timeout=timeout,
+                              limits=httpx.Limits(max_connections=1,
+                                                  max_keepalive_connections=1),
+                              follow_redirects=False)
+            for _ in range(count)]
+
+
+async def _close(clients: list[httpx.AsyncClient]) -> None:
+    await asyncio.gather(*(client.aclose() for client in clients))
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     parts = urlsplit(args.base)
     if parts.scheme != "http" or parts.hostname not in LOOPBACK:
         raise DriverError(f"the driver only plays on this machine's loopback, not {args.base}")
-    limits = httpx.Limits(max_connections=args.players,
-                          max_keepalive_connections=args.players)
-    timeout = httpx.Timeout(args.timeout)
-    async with httpx.AsyncClient(base_url=args.base, limits=limits, timeout=timeout,
-                                 follow_redirects=False) as client:
-        tokens: list[str] = []
-        sign_in_started = time.monotonic()
-        quiz_ids: list[int] = []
-        if not args.bare:
-            gate = asyncio.Semaphore(SIGN_IN_CONCURRENCY)
-            tokens = list(await asyncio.gather(*(
-                _sign_in(client, player_email(index), args.password, gate)
-                for index in range(args.players))))
-            quiz_ids = await _quiz_ids(client, tokens[0], args.quiz_prefix)
-        sign_in_seconds = time.monotonic() - sign_in_started
+    tls = ssl.create_default_context()
+    tokens: list[str] = []
+    quiz_ids: list[int] = []
+    sign_in_started = time.monotonic()
+    if not args.bare:
+        # Separate connections for signing in: a player's connection left idle while the
+        # others sign in would meet the server's keep-alive timeout on its first move.
+        signing = _clients(args.base, SIGN_IN_CONCURRENCY, args.timeout, tls)
+        try:
+            tokens = await _sign_in_all(signing, [player_email(index)
+                                                  for index in range(args.players)],
+                                        args.password)
+            quiz_ids = await _quiz_ids(signing[0], tokens[0], args.quiz_prefix)
+        finally:
+            await _close(signing)
+    sign_in_seconds = time.monotonic() - sign_in_started
 
+    clients = _clients(args.base, args.players, args.timeout, tls)
+    try:
         now = time.monotonic()
         window = Window(now + args.warmup, now + args.warmup + args.duration)
         stats = Stats(window, args.max_answers)
         if args.bare:
-            players = [_post_bare(client, stats) for _ in range(args.players)]
+            players = [_post_bare(client, stats) for client in clients]
         else:
-            players = [_play(client, token, quiz_ids, stats) for token in tokens]
+            players = [_play(client, token, quiz_ids, stats)
+                       for client, token in zip(clients, tokens, strict=True)]
         deadline = args.warmup + args.duration + args.timeout + 10
         try:
             await asyncio.wait_for(asyncio.gather(*players), deadline)
         except TimeoutError:
             raise DriverError(f"the players were still busy {deadline:.0f} s after the "
                               "start") from None
-        if not args.bare and stats.finished_players == args.players and (
-                stats.last_done <= window.start):
-            raise DriverError("every player finished during the warm-up: give the quizzes "
-                              "more questions")
-        return _summary(stats, args.players, sign_in_seconds)
+    finally:
+        await _close(clients)
+    if not args.bare and stats.finished_players == args.players and (
+            stats.last_done <= window.start):
+        raise DriverError("every player finished during the warm-up: give the quizzes "
+                          "more questions")
+    return _summary(stats, args.players, sign_in_seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -255,7 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         import uvloop
     except ImportError:
-        runner: Callable[[Awaitable[dict[str, Any]]], dict[str, Any]] = asyncio.run
+        runner: Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]] = (
+            asyncio.run)
     else:
         runner = uvloop.run
     try:

@@ -20,7 +20,8 @@ def _both(english: str, russian: str) -> dict[str, str]:
     return {"en": english, "ru": russian}
 
 
-def _question(quiz: int, number: int) -> dict[str, Any]:
+def question_document(quiz: int, number: int) -> dict[str, Any]:
+    """Question ``number`` (0-based) of a quiz, as written in its YAML file."""
     kind = QUESTION_TYPES[number % len(QUESTION_TYPES)]
     question: dict[str, Any] = {
         "id": f"q-{number + 1}",
@@ -75,7 +76,7 @@ def write_pack(folder: Path, *, pack_id: str, title: str, quizzes: int, question
             "scoring": "speed",
             "attempts": attempts,
             "shuffle": True,
-            "questions": [_question(quiz, number) for number in range(questions)],
+            "questions": [question_document(quiz, number) for number in range(questions)],
         }
         (folder / f"quiz-{quiz}.yaml").write_text(
             yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")

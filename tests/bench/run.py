@@ -13,15 +13,32 @@ thread: the machine has two cores and the server needs one) or, without wrk, by
 req/s to the ceiling, and exits non-zero if any measured response was not 2xx or any
 socket error occurred: a benchmark of error pages is worthless.
 
+Then, in the same run:
+
+* **answer submission under load** (``tests/bench/game.py``, its own process): 200
+  players (``PORTAL_BENCH_PLAYERS``) sign in through the JSON API and play a live
+  benchmark pack (2 quizzes of 30 questions, published with ``portal publish``) at
+  the same time, question after question; answer POSTs per second and their p99, next
+  to two ceilings: (a) the same client POSTing JSON to the bare app, and (b) single-row
+  INSERT transactions per second on the same database (``tests/bench/rawdb.py``). Every
+  answer must be a 200;
+* **publishing a pack of 500 questions** (``tests/bench/publish.py``, in-process with the
+  portal's functions): validation, publishing and republishing the unchanged pack, next
+  to a raw 500-row INSERT in one transaction on the same database.
+
+Ratios are always "how close to the ceiling": req/s over the ceiling's req/s, or the
+ceiling's time over the measured time; 1.00 is as fast as the ceiling.
+
 The database is a fresh SQLite file in a temporary directory, loaded with ``portal demo``;
 set ``PORTAL_BENCH_DATABASE_URL`` (e.g. ``postgres://postgres@127.0.0.1:5432/bench``) to
-measure PostgreSQL instead: demo data is then loaded into that database (it is safe to
-repeat, but do not point it at a database you care about).
+measure PostgreSQL instead: demo data, bench players and bench packs are then loaded into
+that database (it is safe to repeat, but do not point it at a database you care about).
 
 Knobs: ``PORTAL_BENCH_DURATION`` (seconds, default 10), ``PORTAL_BENCH_WARMUP``
 (default 2), ``PORTAL_BENCH_CONNECTIONS`` (default 32), ``PORTAL_BENCH_LOADGEN``
-(``wrk`` or ``python``; default wrk when installed). Every other ``PORTAL_*`` variable
-of the calling shell is dropped for the servers, so runs compare.
+(``wrk`` or ``python``; default wrk when installed), ``PORTAL_BENCH_PLAYERS`` (default
+200). Every other ``PORTAL_*`` variable of the calling shell is dropped for the servers,
+so runs compare.
 """
 
 from __future__ import annotations
@@ -33,6 +50,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,10 +58,14 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
+
+from tests.bench.packs import write_pack
 
 HOST = "127.0.0.1"
 HERE = Path(__file__).resolve().parent
@@ -53,6 +75,11 @@ LUA_SCRIPT = HERE / "report.lua"
 DEMO_EMAIL = "player@example.com"
 DEMO_PASSWORD = "portal-demo"
 STARTUP_TIMEOUT = 60.0
+PLAYER_PASSWORD = "bench-player-password"
+# The game pack: enough questions that no player runs out within the measured window.
+GAME_QUIZZES = 2
+GAME_QUESTIONS = 30
+RAW_INSERT_SECONDS = 3
 
 
 class BenchError(Exception):
@@ -76,6 +103,8 @@ class Result:
     mean_ms: float
     statuses: dict[str, int]
     errors: dict[str, int]
+    only_status: str | None = None  # when set, any other status is a failure
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
@@ -84,9 +113,16 @@ class Result:
     @property
     def problems(self) -> list[str]:
         found = []
-        bad = {code: n for code, n in self.statuses.items() if not code.startswith("2")}
-        if bad:
-            found.append("non-2xx responses " + ", ".join(f"{c}: {n}" for c, n in bad.items()))
+        if self.only_status:
+            bad = {code: n for code, n in self.statuses.items() if code != self.only_status}
+            if bad:
+                found.append(f"responses other than {self.only_status} " +
+                             ", ".join(f"{c}: {n}" for c, n in bad.items()))
+        else:
+            bad = {code: n for code, n in self.statuses.items() if not code.startswith("2")}
+            if bad:
+                found.append("non-2xx responses " +
+                             ", ".join(f"{c}: {n}" for c, n in bad.items()))
         socket_errors = {k: n for k, n in self.errors.items() if n and k != "status"}
         if socket_errors:
             found.append("socket errors " + ", ".join(f"{k}: {n}" for k, n in
@@ -190,23 +226,49 @@ def _load(target: Target, duration: float, connections: int, loadgen: str,
                 "--connections", str(connections), "--duration", str(seconds)]
         for header in target.headers:
             argv += ["-H", header]
-    try:
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
-                              timeout=seconds + 30, check=False)
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"the load generator did not finish {target.label} in time") from None
-    with log.open("a") as out:
-        out.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}\n")
-    match = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode != 0 or match is None:
-        raise BenchError(f"the load generator failed on {target.label} "
-                         f"(exit {done.returncode}):\n{done.stdout}{done.stderr}")
-    data = json.loads(match.group(1))
+    data = _bench_result(argv, f"the load generator on {target.label}", log,
+                         timeout=seconds + 30)
+    return _result(target, data)
+
+
+def _result(target: Target, data: dict[str, Any]) -> Result:
     return Result(target=target, requests=int(data["requests"]),
                   seconds=data["duration_us"] / 1e6, p50_ms=data["p50_us"] / 1000,
                   p99_ms=data["p99_us"] / 1000, mean_ms=data["mean_us"] / 1000,
                   statuses={str(k): int(v) for k, v in data["statuses"].items()},
                   errors={str(k): int(v) for k, v in data["errors"].items()})
+
+
+def _bench_result(argv: Sequence[str], what: str, log: Path, *, timeout: float,
+                  env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Runs a bench process of ours to its end; its BENCH_RESULT line, parsed."""
+    try:
+        done = subprocess.run(list(argv), cwd=ROOT, capture_output=True, text=True, env=env,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{what} did not finish within {timeout:.0f} s") from None
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}\n")
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.MULTILINE)
+    if done.returncode != 0 or match is None:
+        raise BenchError(f"{what} failed (exit {done.returncode}):\n"
+                         f"{done.stdout}{done.stderr}")
+    data: dict[str, Any] = json.loads(match.group(1))
+    return data
+
+
+def _run_step(argv: Sequence[str], what: str, env: dict[str, str], log: Path,
+              timeout: float = 180) -> None:
+    """A set-up command of ours (``portal publish``, creating players) that must succeed."""
+    try:
+        done = subprocess.run(list(argv), env=env, cwd=ROOT, text=True, capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{what} did not finish within {timeout:.0f} s") from None
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}\n")
+    if done.returncode != 0:
+        raise BenchError(f"{what} failed:\n{done.stdout}{done.stderr}")
 
 
 def measure(target: Target, *, warmup: float, duration: float, connections: int,
@@ -268,19 +330,153 @@ def _portal_env(database_url: str) -> dict[str, str]:
     return env
 
 
-def _table(results: list[Result], ceiling: Result) -> str:
-    rows = [("endpoint", "req/s", "p50 ms", "p99 ms", "vs ceiling")]
-    for r in results:
-        ratio = r.rps / ceiling.rps if ceiling.rps else 0.0
-        rows.append((r.target.label, f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
-                     f"{ratio:.2f}"))
+def _format(rows: Sequence[Sequence[str]]) -> str:
+    """A text table: the first column left-aligned, the others right-aligned."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
         cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
                                                                          strict=True)]
-        lines.append("   ".join(cells))
+        lines.append("   ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _ratio(value: float, ceiling: float) -> str:
+    return f"{value / ceiling:.2f}" if ceiling else "-"
+
+
+def _table(results: list[Result], ceiling: Result) -> str:
+    rows = [("endpoint", "req/s", "p50 ms", "p99 ms", "vs ceiling")]
+    for r in results:
+        rows.append((r.target.label, f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
+                     _ratio(r.rps, ceiling.rps)))
+    return _format(rows)
+
+
+# -- answer submission under load -----------------------------------------------------------
+
+
+@dataclass
+class RawCeilings:
+    """``tests/bench/rawdb.py``'s figures: the database with no portal in the way."""
+
+    engine: str
+    commits: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    bulk_rows: int
+    bulk_s: float  # median
+
+    @property
+    def commits_per_second(self) -> float:
+        return self.commits / self.seconds if self.seconds else 0.0
+
+
+def measure_raw_database(database_url: str, env: dict[str, str], log: Path) -> RawCeilings:
+    print(f"  raw database: single-row INSERT commits for {RAW_INSERT_SECONDS} s, "
+          "500-row INSERTs ...", flush=True)
+    data = _bench_result([sys.executable, "-m", "tests.bench.rawdb", database_url,
+                          "--seconds", str(RAW_INSERT_SECONDS)],
+                         "the raw database ceiling", log, timeout=RAW_INSERT_SECONDS + 60,
+                         env=env)
+    return RawCeilings(engine=data["engine"], commits=int(data["commits"]),
+                       seconds=float(data["seconds"]), p50_ms=data["p50_us"] / 1000,
+                       p99_ms=data["p99_us"] / 1000, bulk_rows=int(data["bulk_rows"]),
+                       bulk_s=statistics.median(data["bulk_s"]))
+
+
+def measure_players(label: str, base: str, *, players: int, warmup: float, duration: float,
+                    log: Path, quiz_prefix: str | None = None) -> Result:
+    """The game driver against ``base``: playing quizzes, or (no prefix) the bare POST."""
+    what = "playing" if quiz_prefix else "POSTing"
+    print(f"  {label}: {players} players {what}, warm-up {warmup:.0f} s, then "
+          f"{duration:.0f} s ...", flush=True)
+    argv = [sys.executable, "-m", "tests.bench.game", base, "--players", str(players),
+            "--warmup", str(warmup), "--duration", str(duration)]
+    if quiz_prefix is None:
+        argv.append("--bare")
+    else:
+        argv += ["--password", PLAYER_PASSWORD, "--quiz-prefix", quiz_prefix]
+    # Sign-ins: the server checks one argon2 hash at a time, ~0.15-0.4 s each here.
+    data = _bench_result(argv, f"the game driver on {label}", log,
+                         timeout=warmup + duration + players * 0.5 + 120)
+    result = _result(Target(label, base), data)
+    result.only_status = "200"
+    result.extra = {k: data[k] for k in ("players", "answers_total", "requests_in_window",
+                                         "finished_players", "sign_in_s", "other_statuses",
+                                         "error_detail")}
+    return result
+
+
+def prepare_game(workdir: Path, env: dict[str, str], players: int, log: Path) -> str:
+    """Publishes a live benchmark pack with ``portal publish`` and creates the players;
+    returns the title prefix of its quizzes."""
+    tag = secrets.token_hex(3)
+    now = datetime.now(UTC)
+    folder = workdir / "game-pack"
+    write_pack(folder, pack_id=f"bench-game-{tag}", title=f"Bench {tag}",
+               quizzes=GAME_QUIZZES, questions=GAME_QUESTIONS,
+               live_from=now - timedelta(hours=1), live_until=now + timedelta(days=1),
+               attempts=1, time_limit=60)
+    print(f"  set-up: portal publish of a live pack ({GAME_QUIZZES} quizzes x "
+          f"{GAME_QUESTIONS} questions), {players} player accounts ...", flush=True)
+    _run_step([str(BIN / "portal"), "publish", str(folder)], "portal publish of the game pack",
+              env, log)
+    _run_step([sys.executable, "-m", "tests.bench.players", "--count", str(players),
+               "--password", PLAYER_PASSWORD], "creating the bench players", env, log)
+    return f"Bench {tag} quiz"
+
+
+def _answer_table(bare: Result, raw: RawCeilings, answers: Result) -> str:
+    engine = "SQLite" if raw.engine == "sqlite" else "PostgreSQL"
+    rows = [("measurement", "per s", "p50 ms", "p99 ms", "vs bare POST", "vs raw INSERT"),
+            ("bare starlette POST /answer (ceiling a)", f"{bare.rps:,.0f}",
+             f"{bare.p50_ms:.1f}", f"{bare.p99_ms:.1f}", "1.00", "-"),
+            (f"raw {engine} INSERT, 1 row per commit (ceiling b)",
+             f"{raw.commits_per_second:,.0f}", f"{raw.p50_ms:.2f}", f"{raw.p99_ms:.2f}", "-",
+             "1.00"),
+            ("POST /api/v1/play/games/{id}/answer", f"{answers.rps:,.0f}",
+             f"{answers.p50_ms:.1f}", f"{answers.p99_ms:.1f}", _ratio(answers.rps, bare.rps),
+             _ratio(answers.rps, raw.commits_per_second))]
+    extra = answers.extra
+    in_window = extra["requests_in_window"] / answers.seconds if answers.seconds else 0.0
+    return "\n".join([
+        _format(rows),
+        f"  {answers.requests:,} answers in the {answers.seconds:.0f} s window, "
+        f"{extra['answers_total']:,} in all; {in_window:,.0f} game requests/s counting "
+        f"GET .../question; {extra['finished_players']} of {extra['players']} players "
+        f"finished; {extra['players']} sign-ins took {extra['sign_in_s']:.1f} s",
+    ])
+
+
+# -- publishing ------------------------------------------------------------------------------
+
+
+def measure_publish(workdir: Path, env: dict[str, str], log: Path) -> dict[str, Any]:
+    print("  publish: validate, publish and republish a 500-question pack, 3 rounds ...",
+          flush=True)
+    return _bench_result([sys.executable, "-m", "tests.bench.publish", str(workdir)],
+                         "the publish bench", log, timeout=180, env=env)
+
+
+def _publish_table(publish: dict[str, Any], raw: RawCeilings) -> str:
+    engine = "SQLite" if raw.engine == "sqlite" else "PostgreSQL"
+    validate = statistics.median(publish["validate_s"])
+    first = statistics.median(publish["publish_s"])
+    again = statistics.median(publish["republish_s"])
+    ceiling = raw.bulk_s
+    rows = [(f"pack of {publish['questions']} questions ({publish['quizzes']} quizzes), "
+             "median of 3", "ms", "vs ceiling"),
+            (f"raw {engine} INSERT of {raw.bulk_rows} rows, one transaction (ceiling)",
+             f"{ceiling * 1000:,.1f}", "1.00"),
+            ("validate (schema.read_pack)", f"{validate * 1000:,.1f}", "-"),
+            ("publish, new pack (service.publish)", f"{first * 1000:,.1f}",
+             _ratio(ceiling, first)),
+            ("validate + publish (portal publish less start-up)",
+             f"{(validate + first) * 1000:,.1f}", _ratio(ceiling, validate + first)),
+            ("republish unchanged", f"{again * 1000:,.1f}", _ratio(ceiling, again))]
+    return _format(rows)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -292,6 +488,7 @@ def main() -> int:
     duration = _env_number("PORTAL_BENCH_DURATION", 10)
     warmup = _env_number("PORTAL_BENCH_WARMUP", 2)
     connections = int(_env_number("PORTAL_BENCH_CONNECTIONS", 32))
+    players = int(_env_number("PORTAL_BENCH_PLAYERS", 200))
     loadgen = os.environ.get("PORTAL_BENCH_LOADGEN") or ("wrk" if shutil.which("wrk")
                                                          else "python")
     if loadgen not in {"wrk", "python"}:
@@ -302,6 +499,7 @@ def main() -> int:
                     or f"sqlite://{workdir / 'portal.sqlite3'}")
     database = "PostgreSQL" if database_url.startswith(("postgres", "asyncpg")) else "SQLite"
     env = _portal_env(database_url)
+    env["PORTAL_MEDIA_DIR"] = str(workdir / "media")
     load_log = workdir / "load.log"
     ok = False
     try:
@@ -312,10 +510,7 @@ def main() -> int:
         if loadgen == "python":
             print("  note: without wrk, the load generator's own ceiling may cap the bare "
                   "figure (install wrk for comparable runs)", flush=True)
-        demo = subprocess.run([str(BIN / "portal"), "demo"], env=env, cwd=ROOT, text=True,
-                              capture_output=True, timeout=180, check=False)
-        if demo.returncode != 0:
-            raise BenchError(f"portal demo failed:\n{demo.stdout}{demo.stderr}")
+        _run_step([str(BIN / "portal"), "demo"], "portal demo", env, load_log)
 
         results: list[Result] = []
         port = _free_port()
@@ -326,6 +521,13 @@ def main() -> int:
             results.append(measure(Target("bare starlette", bare.base + "/"),
                                    warmup=warmup, duration=duration,
                                    connections=connections, loadgen=loadgen, log=load_log))
+            bare_post = measure_players("bare starlette POST /answer", bare.base,
+                                        players=players, warmup=warmup, duration=duration,
+                                        log=load_log)
+
+        # No server runs now: the database has this process's full attention.
+        raw = measure_raw_database(database_url, env, load_log)
+        publish = measure_publish(workdir, env, load_log)
 
         port = _free_port()
         portal = Server("portal web", [str(BIN / "portal"), "web", "--host", HOST,
@@ -342,12 +544,28 @@ def main() -> int:
                 results.append(measure(target, warmup=warmup, duration=duration,
                                        connections=connections, loadgen=loadgen,
                                        log=load_log))
+            # After the pages above, so they measure the same data as before this bench.
+            prefix = prepare_game(workdir, env, players, load_log)
+            answers = measure_players("POST /api/v1/play/games/{id}/answer", portal.base,
+                                      players=players, warmup=warmup, duration=duration,
+                                      log=load_log, quiz_prefix=prefix)
 
         print()
         print(_table(results, results[0]))
-        failed = [(r.target.label, p) for r in results for p in r.problems]
+        print()
+        print(f"answer submission: {players} concurrent players, one asyncio + httpx "
+              "process")
+        print(_answer_table(bare_post, raw, answers))
+        print()
+        print("publishing, in-process (portal.content.schema.read_pack, service.publish)")
+        print(_publish_table(publish, raw))
+        failed = [(r.target.label, p) for r in [*results, bare_post, answers]
+                  for p in r.problems]
         for label, problem in failed:
             print(f"FAILED {label}: {problem}", file=sys.stderr)
+        for r in (bare_post, answers):
+            if r.problems and r.extra.get("error_detail"):
+                print(f"  {r.target.label}: {r.extra['error_detail']}", file=sys.stderr)
         ok = not failed
         return 0 if ok else 1
     finally:

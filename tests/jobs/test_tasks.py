@@ -55,3 +55,39 @@ async def test_the_session_purge_runs_for_each_hour() -> None:
     assert job.period(NOW + timedelta(hours=1)) != job.period(NOW)
     run = await record_run(job.name, job.run, SETTINGS, period=job.period(NOW), now=NOW)
     assert run is not None and run.result == "0 done"
+
+
+def test_every_job_sets_its_misfire_grace_and_coalesces() -> None:
+    from portal.jobs.scheduler import build_scheduler
+
+    scheduler = build_scheduler(SETTINGS)
+    jobs = scheduler.get_jobs()
+    assert {job.id for job in jobs} == set(JOBS)
+    for job in jobs:
+        assert job.coalesce is True
+        assert job.misfire_grace_time >= 60  # APScheduler's 1 s default skips late runs
+        assert job.max_instances == 1
+
+
+async def test_the_season_end_freezes_last_month_once_and_announces_the_new_one() -> None:
+    from portal.leaderboard.models import SeasonStanding
+    from portal.ledger import service as ledger
+    from portal.notifications.models import Notification
+    from tests.factories import make_person
+
+    people = [await make_person(f"p{i}@example.com") for i in range(3)]
+    for i, person in enumerate(people):
+        account = await ledger.account_of_person(person.id)
+        await ledger.earn(account, amount=100 * (i + 1), reason="Quiz", reference="q",
+                          key=f"e{i}", now=datetime(2026, 11, 20, tzinfo=UTC))
+    job = JOBS["season-end"]
+    moment = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
+    first = await record_run(job.name, job.run, SETTINGS, period=job.period(moment), now=moment)
+    assert first is not None and first.result == "3 done"
+    standings = await SeasonStanding.filter(season="2026-11").order_by("rank")
+    assert [(s.rank, s.earned) for s in standings] == [(1, 300), (2, 200), (3, 100)]
+    from portal.jobs.tasks import season_end
+
+    assert await season_end(moment, SETTINGS) == 0  # even run again, outside its claim
+    assert await SeasonStanding.filter(season="2026-11").count() == 3
+    assert await Notification.filter(kind="new_season").count() == 3

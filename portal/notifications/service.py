@@ -1,0 +1,78 @@
+"""The notification centre: adding notifications once per event, reading, marking read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from portal import i18n
+from portal.db import write_transaction
+from portal.i18n import N_
+from portal.notifications.models import Notification
+
+# What each kind of notification says; ``params`` fill the placeholders.
+MESSAGES = {
+    "burn_warning": N_("%(points)s points burn on %(date)s: finish one game or course "
+                       "to keep them."),
+    "burned": N_("%(points)s points burned: no finished game or course since %(date)s."),
+    "new_season": N_("A new month has started: this month's quizzes and courses are live."),
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    id: int
+    text: str
+    created_at: datetime
+    read: bool
+    kind: str
+
+
+def text_of(kind: str, params: dict[str, Any]) -> str:
+    """The message in the current request's language, numbers and dates formatted."""
+    values = dict(params)
+    if "points" in values:
+        values["points"] = i18n.points(int(values["points"]))
+    if "date" in values:
+        values["date"] = i18n.day(date.fromisoformat(str(values["date"])))
+    return i18n.gettext(MESSAGES.get(kind, kind)) % values
+
+
+async def add_many(rows: list[tuple[int, str, str, dict[str, Any]]], *, now: datetime
+                   ) -> set[str]:
+    """Adds (person id, key, kind, params) notifications; a key already used adds nothing.
+    Returns the keys that are new."""
+    if not rows:
+        return set()
+    async with write_transaction() as conn:
+        existing = set(await Notification.filter(key__in=[r[1] for r in rows]).using_db(conn)
+                       .values_list("key", flat=True))
+        new = [r for r in rows if r[1] not in existing]
+        if new:
+            await Notification.bulk_create(
+                [Notification(person_id=person_id, key=key, kind=kind, params=params,
+                              created_at=now) for person_id, key, kind, params in new],
+                using_db=conn)
+    return {r[1] for r in new}
+
+
+async def unread_count(person_id: int) -> int:
+    return await Notification.filter(person_id=person_id, read_at__isnull=True).count()
+
+
+async def recent(person_id: int, *, offset: int = 0, limit: int = 25
+                 ) -> tuple[list[Shown], bool]:
+    rows = await Notification.filter(person_id=person_id).order_by("-id").offset(
+        offset).limit(limit + 1)
+    shown = [Shown(row.id, text_of(row.kind, row.params), row.created_at,
+                   row.read_at is not None, row.kind) for row in rows[:limit]]
+    return shown, len(rows) > limit
+
+
+async def mark_read(person_id: int, *, now: datetime, notification_id: int | None = None
+                    ) -> int:
+    query = Notification.filter(person_id=person_id, read_at__isnull=True)
+    if notification_id is not None:
+        query = query.filter(id=notification_id)
+    return await query.update(read_at=now)
