@@ -101,8 +101,12 @@ async def record_run(
     period: str,
     now: datetime,
 ) -> JobRun | None:
-    """Runs a job once for its period and keeps a record (counts, or the error)."""
-    run = await claim(name, period, now)
+    """Runs a job once for its period and keeps a record (counts, or the error).
+
+    ``now`` is the moment the job works for (a replayed date, say); the record keeps
+    the wall-clock start and end, so the admin page shows how long it really took.
+    """
+    run = await claim(name, period, datetime.now(now.tzinfo))
     if run is None:
         log.info("job %s for %s was already claimed", name, period)
         return None
