@@ -21,6 +21,8 @@ from portal.api import views as api_views
 from portal.content import views as content_views
 from portal.db import tortoise_config
 from portal.jobs.scheduler import build_scheduler
+from portal.leaderboard import api as leaderboard_api
+from portal.leaderboard import views as leaderboard_views
 from portal.ledger import views as ledger_views
 from portal.notifications import views as notification_views
 from portal.pages import views as pages_views
@@ -48,7 +50,7 @@ def create_app(settings: Settings) -> Starlette:
                     scheduler.shutdown(wait=False)
 
     api = Starlette(
-        routes=[*api_views.routes, *play_api.routes],
+        routes=[*api_views.routes, *play_api.routes, *leaderboard_api.routes],
         exception_handlers={
             api_views.ApiError: api_views.api_error_handler,
             **errors.exception_handlers,
@@ -64,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
             *play_views.routes,
             *content_views.routes,
             *notification_views.routes,
+            *leaderboard_views.routes,
             Mount("/api/v1", app=api, name="api"),
             Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
             Mount("/media", app=StaticFiles(directory=settings.media_dir, check_dir=False),
@@ -88,7 +91,8 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     api.state.settings = settings
-    api.state.openapi = api_views.schema_generator([*api_views.MODELS, *play_api.MODELS])
+    api.state.openapi = api_views.schema_generator(
+        [*api_views.MODELS, *play_api.MODELS, *leaderboard_api.MODELS])
     throttle = LoginThrottle(
         per_account=settings.login_limit_per_account,
         per_address=settings.login_limit_per_address,

@@ -45,6 +45,8 @@ class Settings:
     game_extra_minutes: int = 15
     # Finishing every mandatory (onboarding) course awards this once.
     welcome_bonus: int = 100
+    # An outlet, company or region is ranked once this many staff played this month.
+    leaderboard_min_active: int = 3
     media_dir: str = str(VAR_DIR / "media")
     # Warnings go out this many days before a burn (comma-separated).
     burn_warning_days: str = "7,1"

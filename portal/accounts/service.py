@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -96,9 +97,10 @@ async def create_person(
 ) -> Person:
     """A person with their points account and roles, in one transaction."""
     email = normalize_email(email)
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
     try:
         async with write_transaction() as conn:
-            return await _insert_person(conn, email=email, password=password,
+            return await _insert_person(conn, email=email, password_hash=password_hash,
                                         full_name=full_name, display_name=display_name,
                                         roles=roles, outlet_id=outlet_id, language=language)
     except IntegrityError:
@@ -108,13 +110,13 @@ async def create_person(
 
 
 async def _insert_person(
-    conn: BaseDBAsyncClient, *, email: str, password: str, full_name: str,
+    conn: BaseDBAsyncClient, *, email: str, password_hash: str, full_name: str,
     display_name: str | None, roles: set[Role] | frozenset[Role], outlet_id: int | None,
     language: str,
 ) -> Person:
     person = await Person.create(
         email=email,
-        password_hash=_hasher.hash(password),
+        password_hash=password_hash,
         full_name=full_name.strip(),
         display_name=(display_name or full_name.split()[0]).strip()[:60],
         outlet_id=outlet_id,
@@ -154,10 +156,10 @@ async def change_password(
 ) -> None:
     """Sets a new password and signs out every other session of this person."""
     try:
-        _hasher.verify(person.password_hash, current)
+        await asyncio.to_thread(_hasher.verify, person.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise AccountError(N_("The current password is not right.")) from None
-    person.password_hash = _hasher.hash(new)
+    person.password_hash = await asyncio.to_thread(_hasher.hash, new)
     async with write_transaction() as conn:
         await person.save(update_fields=["password_hash"], using_db=conn)
         others = Session.filter(person_id=person.id).using_db(conn)
@@ -172,14 +174,17 @@ async def change_password(
 async def authenticate(email: str, password: str, *, now: datetime | None = None) -> Person:
     """The active person with this e-mail and password, or InvalidCredentials."""
     person = await Person.get_or_none(email=normalize_email(email), is_active=True)
+    # argon2 takes a good fraction of a second on purpose: off the event loop, so one
+    # sign-in never stalls everyone else's requests.
     try:
-        _hasher.verify(person.password_hash if person else _DUMMY_HASH, password)
+        await asyncio.to_thread(_hasher.verify, person.password_hash if person else _DUMMY_HASH,
+                                password)
     except (VerificationError, InvalidHashError):
         raise InvalidCredentials() from None
     if person is None:
         raise InvalidCredentials()
     if _hasher.check_needs_rehash(person.password_hash):
-        person.password_hash = _hasher.hash(password)
+        person.password_hash = await asyncio.to_thread(_hasher.hash, password)
     person.last_login_at = _now(now)
     await person.save(update_fields=["password_hash", "last_login_at"])
     return person
@@ -281,6 +286,7 @@ async def accept_invite(
 ) -> Person:
     """Claims the invite and creates the person in one transaction: both or neither."""
     found = await find_invite(token, now=now)
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
     try:
         async with write_transaction() as conn:
             # The conditional update claims the invite, so a double submit creates one person.
@@ -288,7 +294,7 @@ async def accept_invite(
                 conn).update(accepted_at=_now(now))
             if claimed != 1:
                 raise InvalidInvite(N_("This invite link is not valid or was already used."))
-            return await _insert_person(conn, email=found.email, password=password,
+            return await _insert_person(conn, email=found.email, password_hash=password_hash,
                                         full_name=full_name, display_name=display_name,
                                         roles={Role.PLAYER}, outlet_id=found.outlet_id,
                                         language=language)
@@ -301,11 +307,6 @@ async def pending_invites(manager: Person) -> list[Invite]:
     return await Invite.filter(outlet_id__in=outlet_ids, accepted_at__isnull=True).select_related(
         "outlet"
     )
-
-
-async def team_of(manager: Person) -> list[Person]:
-    outlet_ids = [o.id for o in await outlets_managed_by(manager)]
-    return await Person.filter(outlet_id__in=outlet_ids).select_related("outlet", "account")
 
 
 # -- organisation (admin) -----------------------------------------------------------------

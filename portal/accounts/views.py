@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -13,6 +13,7 @@ from starlette.routing import Route
 from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
+from portal.leaderboard import service as leaderboard
 from portal.settings import Settings
 from portal.web.auth import (
     LANGUAGE_COOKIE,
@@ -122,10 +123,10 @@ async def logout(request: Request) -> Response:
 
 
 async def profile(request: Request) -> Response:
-    require_person(request)
+    who = require_person(request)
     saved = request.query_params.get("saved")
     return render(request, "accounts/profile.html", saved=saved, values={}, errors={},
-                  password_errors={})
+                  password_errors={}, badges=await leaderboard.badges(who.person))
 
 
 async def save_profile(request: Request) -> Response:
@@ -134,7 +135,7 @@ async def save_profile(request: Request) -> Response:
         form = parse_form(ProfileForm, await request.form())
     except FormErrors as exc:
         return render(request, "accounts/profile.html", status_code=400, errors=exc.errors,
-                      values=exc.values, password_errors={}, saved=None)
+                      values=exc.values, password_errors={}, saved=None, badges=[])
     await accounts.update_profile(who.person, display_name=form.display_name,
                                   language=form.language,
                                   email_burn_warnings=form.email_burn_warnings,
@@ -150,10 +151,10 @@ async def change_password(request: Request) -> Response:
                                        new=form.new_password, keep_session_hash=who.session_hash)
     except FormErrors as exc:
         return render(request, "accounts/profile.html", status_code=400, errors={},
-                      values={}, password_errors=exc.errors, saved=None)
+                      values={}, password_errors=exc.errors, saved=None, badges=[])
     except accounts.AccountError:
         return render(request, "accounts/profile.html", status_code=400, errors={}, values={},
-                      saved=None,
+                      saved=None, badges=[],
                       password_errors={"current_password":
                                        i18n.gettext("The current password is not right.")})
     return RedirectResponse("/profile?saved=password", status_code=303)
@@ -187,7 +188,8 @@ async def _render_team(request: Request, manager: accounts.Person, *, status_cod
         request,
         "accounts/team.html",
         status_code=status_code,
-        people=await accounts.team_of(manager),
+        staff=await leaderboard.staff_board(manager,
+                                            season=leaderboard.season_of(datetime.now(UTC))),
         outlets=await accounts.outlets_managed_by(manager),
         invites=await accounts.pending_invites(manager),
         **context,

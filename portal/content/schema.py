@@ -224,8 +224,13 @@ class PackInvalid(Exception):
         self.problems = problems
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers where each mapping key and list item starts."""
+# libyaml's parser when installed (many times faster), the pure-Python one otherwise;
+# both are the safe loader: no Python objects from YAML tags.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """A safe loader whose nodes remember where each mapping key and list item starts."""
 
 
 def _load_yaml(text: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:

@@ -178,8 +178,8 @@ async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
         await Question.filter(quiz_id=existing.id).using_db(conn).delete()
         row = existing
         report.updated.append(label)
-    for index, question in enumerate(quiz.questions):
-        await Question.create(
+    await Question.bulk_create([
+        Question(
             quiz_id=row.id,
             slug=question.id,
             position=index,
@@ -188,8 +188,9 @@ async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
             image=media.get(question.image) if question.image else None,
             choices=choices_of(question, default),
             explanation=texts(question.explanation, default),
-            using_db=conn,
         )
+        for index, question in enumerate(quiz.questions)
+    ], using_db=conn)
 
 
 def choices_of(question: schema.QuestionIn, default: str) -> list[dict[str, Any]]:

@@ -1,24 +1,291 @@
-"""Leaderboards: seasons (calendar months) and their frozen final standings."""
+"""Leaderboards: this month (the season), all time, outlets, companies and regions.
+
+Players are ranked by points *earned* (per season in ``season_score``, all time in
+``account.earned_total``), never by balance, so spending or a burn never lowers a rank.
+Ties go to whoever reached the score first, then to the older account. The top of a
+board, one player's rank and their neighbours are each one indexed query; nothing here
+reads the ledger. A finished season's final standings are frozen once.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from portal.accounts.models import Person
 from portal.db import placeholders, write_transaction
+from portal.leaderboard.models import SeasonFreeze, SeasonStanding
+from portal.ledger.models import Account
+
+NEIGHBOURS = 5
+TOP = 10
+
+
+def season_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
 
 
 def previous_season(now: datetime) -> str:
     return (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
+def season_bounds(season: str) -> tuple[datetime, datetime]:
+    start = datetime.strptime(season + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    account_id: int
+    name: str  # the display name: never the e-mail
+    outlet: str
+    points: int
+    is_me: bool
+
+
+@dataclass(frozen=True)
+class Board:
+    kind: str  # season or all-time
+    season: str | None
+    top: list[Row]
+    me: Row | None  # None when the viewer has no points on this board yet
+    around_me: list[Row]  # up to five above, the viewer, up to five below
+    page: list[Row]
+    page_number: int
+    has_more: bool
+    frozen: bool
+
+
+@dataclass(frozen=True)
+class Filters:
+    region_id: int | None = None
+    outlet_id: int | None = None
+
+
+class _Source:
+    """Where a board's scores come from, as SQL fragments with their parameters."""
+
+    def __init__(self, conn: BaseDBAsyncClient, kind: str, season: str | None,
+                 filters: Filters) -> None:
+        self.conn = conn
+        self.params: list[Any] = []
+        joins = ("JOIN person p ON p.id = a.person_id "
+                 "LEFT JOIN outlet o ON o.id = p.outlet_id ")
+        if kind == "season":
+            self.sql = (f"FROM season_score s JOIN account a ON a.id = s.account_id {joins}"
+                        f"WHERE s.season = {self._param(season)} AND s.earned > 0 ")
+            self.score, self.tie = "s.earned", "s.reached_at"
+        else:
+            self.sql = (f"FROM account a {joins}"
+                        "WHERE a.kind = 'person' AND a.earned_total > 0 ")
+            self.score, self.tie = "a.earned_total", "a.last_earned_at"
+        self.sql += "AND p.is_active = TRUE " if _postgres(conn) else "AND p.is_active = 1 "
+        if filters.region_id is not None:
+            self.sql += f"AND o.region_id = {self._param(filters.region_id)} "
+        if filters.outlet_id is not None:
+            self.sql += f"AND p.outlet_id = {self._param(filters.outlet_id)} "
+
+    def _param(self, value: Any) -> str:
+        self.params.append(value)
+        return placeholders(self.conn, 1, start=len(self.params))[0]
+
+    def columns(self) -> str:
+        return (f"a.id AS account_id, p.display_name AS name, COALESCE(o.name, '') AS outlet, "
+                f"{self.score} AS points, {self.tie} AS tie")
+
+    def order(self, *, reverse: bool = False) -> str:
+        if reverse:
+            return f"ORDER BY {self.score} ASC, {self.tie} DESC, a.id DESC"
+        return f"ORDER BY {self.score} DESC, {self.tie} ASC, a.id ASC"
+
+    def ahead_of(self, points: int, tie: Any, account_id: int) -> str:
+        """Rows ranked above the given one."""
+        return self._beyond(">", "<", points, tie, account_id)
+
+    def behind(self, points: int, tie: Any, account_id: int) -> str:
+        return self._beyond("<", ">", points, tie, account_id)
+
+    def _beyond(self, score_op: str, tie_op: str, points: int, tie: Any, account_id: int
+                ) -> str:
+        # Markers are added in the order they appear: SQLite's "?" are positional.
+        s1 = self._param(points)
+        s2 = self._param(points)
+        t1 = self._param(tie)
+        t2 = self._param(tie)
+        i = self._param(account_id)
+        return (f"AND ({self.score} {score_op} {s1} OR ({self.score} = {s2} AND "
+                f"({self.tie} {tie_op} {t1} OR ({self.tie} = {t2} AND a.id {tie_op} {i})))) ")
+
+
+def _postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+async def _rows(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    return list(await conn.execute_query_dict(sql, params))
+
+
+def _row(raw: dict[str, Any], rank: int, me: int | None) -> Row:
+    return Row(rank, raw["account_id"], raw["name"], raw["outlet"], int(raw["points"]),
+               raw["account_id"] == me)
+
+
+async def board(viewer: Person, *, kind: str, season: str | None = None,
+                filters: Filters | None = None, page: int = 1, size: int = 50,
+                now: datetime | None = None) -> Board:
+    """A player board ("season" or "all-time") as the viewer sees it."""
+    filters = filters or Filters()
+    moment = now or datetime.now(UTC)
+    if kind == "season":
+        season = season or season_of(moment)
+        if season < season_of(moment):
+            # A finished month: its frozen standings (frozen now if nobody did yet).
+            await freeze_season(season, now=moment)
+            return await _frozen_board(viewer, season, filters, page, size)
+    conn = connections.get("default")
+    me_id = await _account_id(conn, viewer)
+
+    def source() -> _Source:
+        return _Source(conn, kind, season, filters)
+
+    top_source = source()
+    top = [_row(r, n + 1, me_id) for n, r in enumerate(await _rows(
+        conn, f"SELECT {top_source.columns()} {top_source.sql} {top_source.order()} "
+              f"LIMIT {TOP}", top_source.params))]
+
+    me, around = None, []
+    mine = source()
+    found = await _rows(conn, f"SELECT {mine.columns()} {mine.sql} "
+                              f"AND a.id = {mine._param(me_id)}", mine.params)
+    if found:
+        raw = found[0]
+        counted = source()
+        ahead = counted.ahead_of(int(raw["points"]), raw["tie"], me_id)
+        rank = 1 + int((await _rows(conn, f"SELECT COUNT(*) AS n {counted.sql} {ahead}",
+                                    counted.params))[0]["n"])
+        me = _row(raw, rank, me_id)
+        above_src = source()
+        above = await _rows(conn, f"SELECT {above_src.columns()} {above_src.sql} "
+                                  f"{above_src.ahead_of(me.points, raw['tie'], me_id)} "
+                                  f"{above_src.order(reverse=True)} LIMIT {NEIGHBOURS}",
+                            above_src.params)
+        below_src = source()
+        below = await _rows(conn, f"SELECT {below_src.columns()} {below_src.sql} "
+                                  f"{below_src.behind(me.points, raw['tie'], me_id)} "
+                                  f"{below_src.order()} LIMIT {NEIGHBOURS}", below_src.params)
+        around = ([_row(r, rank - n - 1, me_id) for n, r in enumerate(above)][::-1] + [me]
+                  + [_row(r, rank + n + 1, me_id) for n, r in enumerate(below)])
+
+    paged = source()
+    rows = await _rows(conn, f"SELECT {paged.columns()} {paged.sql} {paged.order()} "
+                             f"LIMIT {size + 1} OFFSET {(page - 1) * size}", paged.params)
+    listed = [_row(r, (page - 1) * size + n + 1, me_id) for n, r in enumerate(rows[:size])]
+    return Board(kind, season, top, me, around, listed, page, len(rows) > size, False)
+
+
+async def _account_id(conn: BaseDBAsyncClient, person: Person) -> int:
+    return (await Account.filter(person_id=person.id).using_db(conn).only("id").get()).id
+
+
+async def _frozen_board(viewer: Person, season: str, filters: Filters, page: int, size: int
+                        ) -> Board:
+    query = SeasonStanding.filter(season=season).select_related(
+        "account__person__outlet").order_by("rank")
+    if filters.outlet_id is not None:
+        query = query.filter(account__person__outlet_id=filters.outlet_id)
+    if filters.region_id is not None:
+        query = query.filter(account__person__outlet__region_id=filters.region_id)
+    conn = connections.get("default")
+    me_id = await _account_id(conn, viewer)
+
+    def row(standing: SeasonStanding) -> Row:
+        person = standing.account.person
+        outlet = person.outlet.name if person and person.outlet else ""
+        return Row(standing.rank, standing.account_id, person.display_name if person else "",
+                   outlet, standing.earned, standing.account_id == me_id)
+
+    top = [row(s) for s in await query.limit(TOP)]
+    mine = await SeasonStanding.get_or_none(season=season, account_id=me_id).select_related(
+        "account__person__outlet")
+    around = []
+    if mine is not None:
+        around = [row(s) for s in await query.filter(
+            rank__gte=mine.rank - NEIGHBOURS, rank__lte=mine.rank + NEIGHBOURS)]
+    listed = [row(s) for s in await query.offset((page - 1) * size).limit(size + 1)]
+    return Board("season", season, top, row(mine) if mine else None, around, listed[:size],
+                 page, len(listed) > size, True)
+
+
+# -- teams: outlets, companies, regions ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    rank: int
+    id: int
+    name: str
+    active: int  # staff who finished at least one game this season
+    average: float  # points earned this season per active member
+    is_mine: bool
+
+
+async def team_board(viewer: Person, *, by: str, season: str, minimum_active: int
+                     ) -> list[TeamRow]:
+    """Outlets, companies or regions ranked by the average points earned this season by
+    their *active* staff; a team with fewer active staff than ``minimum_active`` is not
+    ranked (a one-person outlet must not beat a whole network)."""
+    group = {"outlets": ("o.id", "o.name"), "companies": ("c.id", "c.name"),
+             "regions": ("r.id", "r.name")}[by]
+    conn = connections.get("default")
+    start, end = season_bounds(season)
+    p = placeholders(conn, 4)
+    rows = await conn.execute_query_dict(
+        f"SELECT {group[0]} AS id, {group[1]} AS name, COUNT(*) AS active, "  # noqa: S608
+        "SUM(COALESCE(s.earned, 0)) AS total "
+        "FROM person p JOIN outlet o ON o.id = p.outlet_id "
+        "JOIN company c ON c.id = o.company_id JOIN region r ON r.id = o.region_id "
+        "JOIN account a ON a.person_id = p.id "
+        f"LEFT JOIN season_score s ON s.account_id = a.id AND s.season = {p[0]} "
+        "WHERE p.id IN (SELECT DISTINCT g.person_id FROM game g WHERE g.status = 'finished' "
+        f"AND g.finished_at >= {p[1]} AND g.finished_at < {p[2]}) "
+        f"GROUP BY {group[0]}, {group[1]} HAVING COUNT(*) >= {p[3]}",
+        [season, start, end, minimum_active])
+    mine = await _viewer_team(viewer, by)
+    ranked = sorted(rows, key=lambda r: (-int(r["total"]) / int(r["active"]), str(r["name"])))
+    return [TeamRow(n + 1, int(r["id"]), str(r["name"]), int(r["active"]),
+                    round(int(r["total"]) / int(r["active"]), 1), int(r["id"]) == mine)
+            for n, r in enumerate(ranked)]
+
+
+async def _viewer_team(viewer: Person, by: str) -> int | None:
+    if viewer.outlet_id is None:
+        return None
+    await viewer.fetch_related("outlet")
+    outlet = viewer.outlet
+    assert outlet is not None
+    return {"outlets": outlet.id, "companies": outlet.company_id,
+            "regions": outlet.region_id}[by]
+
+
+# -- seasons ------------------------------------------------------------------------------
+
+
 async def freeze_season(season: str, *, now: datetime) -> bool:
     """Keeps a finished season's final standings, once: whoever claims the season first
     writes them all in one statement; a second call changes nothing (False)."""
+    if await SeasonFreeze.exists(season=season):
+        return False
     async with write_transaction() as conn:
         p = placeholders(conn, 2)
-        claimed, _ = await conn.execute_query(
+        claimed = await conn.execute_query_dict(
             f"INSERT INTO season_freeze (season, frozen_at) VALUES ({p[0]}, {p[1]}) "  # noqa: S608
-            "ON CONFLICT (season) DO NOTHING", [season, now])
+            "ON CONFLICT (season) DO NOTHING RETURNING season", [season, now])
         if not claimed:
             return False
         q = placeholders(conn, 2)
@@ -30,3 +297,47 @@ async def freeze_season(season: str, *, now: datetime) -> bool:
             f"WHERE s.season = {q[1]} AND a.kind = 'person' AND s.earned > 0",
             [season, season])
     return True
+
+
+async def past_seasons() -> list[str]:
+    return [str(season) for season in
+            await SeasonFreeze.all().order_by("-season").values_list("season", flat=True)]
+
+
+async def badges(person: Person) -> list[tuple[str, int]]:
+    """(season, place) for every season this person finished in the top three."""
+    rows = await SeasonStanding.filter(account__person_id=person.id, rank__lte=3).order_by(
+        "-season")
+    return [(row.season, row.rank) for row in rows]
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    person_id: int
+    name: str
+    outlet: str
+    games: int  # finished this season
+    points: int  # earned this season
+
+
+async def staff_board(manager: Person, *, season: str) -> list[StaffRow]:
+    """A partner manager's own company: each person's games and points this month."""
+    if manager.outlet_id is None:
+        return []
+    await manager.fetch_related("outlet")
+    assert manager.outlet is not None
+    conn = connections.get("default")
+    start, end = season_bounds(season)
+    p = placeholders(conn, 4)
+    rows = await conn.execute_query_dict(
+        "SELECT p.id, p.full_name AS name, o.name AS outlet, "  # noqa: S608
+        "COALESCE(s.earned, 0) AS points, (SELECT COUNT(*) FROM game g WHERE "
+        f"g.person_id = p.id AND g.status = 'finished' AND g.finished_at >= {p[0]} "
+        f"AND g.finished_at < {p[1]}) AS games "
+        "FROM person p JOIN outlet o ON o.id = p.outlet_id "
+        "JOIN account a ON a.person_id = p.id "
+        f"LEFT JOIN season_score s ON s.account_id = a.id AND s.season = {p[2]} "
+        f"WHERE o.company_id = {p[3]} ORDER BY points DESC, p.full_name",
+        [start, end, season, manager.outlet.company_id])
+    return [StaffRow(int(r["id"]), str(r["name"]), str(r["outlet"]), int(r["games"]),
+                     int(r["points"])) for r in rows]

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.functions import Count
 
 from portal.accounts.models import Person
 from portal.content.models import Course, Lesson, Pack, Question, Quiz
@@ -127,8 +128,8 @@ async def this_month(person: Person, *, now: datetime) -> list[Card]:
     cards: list[Card] = []
     for pack in packs:
         lang = _language(person, pack)
-        quizzes = await Quiz.filter(pack_id=pack.id, course_id=None).prefetch_related(
-            "questions")
+        quizzes = await Quiz.filter(pack_id=pack.id, course_id=None).annotate(
+            question_count=Count("questions"))
         for quiz in quizzes:
             cards.append(await _quiz_card(person, quiz, lang, now))
         for course in await Course.filter(pack_id=pack.id):
@@ -138,7 +139,7 @@ async def this_month(person: Person, *, now: datetime) -> list[Card]:
 
 async def _quiz_card(person: Person, quiz: Quiz, lang: tuple[str, str], now: datetime) -> Card:
     games = await Game.filter(person_id=person.id, quiz_id=quiz.id).order_by("attempt")
-    total = len(quiz.questions)
+    total = quiz.question_count  # type: ignore[attr-defined]  # annotated by the caller
     active = next((g for g in games if g.status == GameStatus.ACTIVE and g.deadline > now), None)
     finished = [g for g in games if g.status == GameStatus.FINISHED]
     best = max(finished, key=lambda g: g.points) if finished else None

@@ -134,7 +134,7 @@ async def test_the_openapi_document_describes_every_endpoint(client: httpx.Async
     assert set(document["paths"]) == {
         "/auth/login", "/auth/logout", "/me", "/me/ledger", "/play/month",
         "/play/quizzes/{quiz_id}/start", "/play/games/{game_id}/question",
-        "/play/games/{game_id}/answer", "/play/games/{game_id}"}
+        "/play/games/{game_id}/answer", "/play/games/{game_id}", "/leaderboards/{board}"}
     assert "MeOut" in document["components"]["schemas"]
     me = document["paths"]["/me"]["get"]
     assert me["responses"]["200"]["content"]["application/json"]["schema"] == {

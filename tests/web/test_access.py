@@ -55,6 +55,9 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/notifications"): (303, 200, 200, 200, 200),
     ("POST", "/notifications/read"): (303, 303, 303, 303, 303),
     ("GET", "/admin/jobs"): (303, 403, 403, 403, 200),
+    ("GET", "/leaderboard"): (303, 303, 303, 303, 303),
+    ("GET", "/api/v1/leaderboards/{board}"): (401, 200, 200, 200, 200),
+    ("GET", "/leaderboard/{board}"): (303, 200, 200, 200, 200),
     ("GET", "/marketing/content"): (303, 403, 403, 200, 200),
     ("POST", "/marketing/content/upload"): (303, 403, 403, 400, 400),
     ("GET", "/marketing/content/uploads/{token}"): (303, 403, 403, 404, 404),
@@ -98,7 +101,7 @@ def test_every_route_has_an_entry_in_the_access_table(app: object) -> None:
 def concrete(path: str, people: People) -> str:
     return (path.replace("{company_id:id}", str(people.acme.id))
             .replace("{person_id:id}", str(people.alice.id))
-            .replace("{token}", "not-a-real-invite")
+            .replace("{token}", "not-a-real-invite").replace("{board}", "season")
             .replace("{quiz_id:id}", "999999").replace("{game_id:id}", "999999")
             .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999"))
 

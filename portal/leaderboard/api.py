@@ -1,0 +1,110 @@
+"""Leaderboards through the JSON API, with the viewer's rank and neighbours."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from portal.api.views import ApiError, require_token
+from portal.leaderboard import service as boards
+
+_SEASON = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class RowOut(BaseModel):
+    rank: int
+    name: str
+    outlet: str
+    points: int
+    is_me: bool
+
+
+class BoardOut(BaseModel):
+    board: str
+    season: str | None
+    frozen: bool
+    me: RowOut | None
+    around_me: list[RowOut]
+    top: list[RowOut]
+
+
+class TeamOut(BaseModel):
+    rank: int
+    name: str
+    active: int
+    average: float
+    is_mine: bool
+
+
+class TeamBoardOut(BaseModel):
+    board: str
+    season: str
+    minimum_active: int
+    teams: list[TeamOut]
+
+
+MODELS: list[type[BaseModel]] = [BoardOut, RowOut, TeamBoardOut, TeamOut]
+
+
+def _row(row: boards.Row) -> RowOut:
+    # Only what a player may see of another: display name, outlet, points (never e-mail).
+    return RowOut(rank=row.rank, name=row.name, outlet=row.outlet, points=row.points,
+                  is_me=row.is_me)
+
+
+async def leaderboard(request: Request) -> Response:
+    """A leaderboard with my rank and neighbours.
+    ---
+    summary: A leaderboard (season, all-time, outlets, companies or regions)
+    security: [{bearer: []}]
+    parameters:
+      - name: board
+        in: path
+        required: true
+        schema: {type: string, enum: [season, all-time, outlets, companies, regions]}
+      - {name: season, in: query, schema: {type: string, example: "2026-12"}}
+    responses:
+      200:
+        description: Player boards answer BoardOut, team boards TeamBoardOut
+        content:
+          application/json:
+            schema:
+              oneOf:
+                - {$ref: '#/components/schemas/BoardOut'}
+                - {$ref: '#/components/schemas/TeamBoardOut'}
+      400: {description: Bad season}
+      404: {description: No such board}
+    """
+    who = await require_token(request)
+    kind = request.path_params["board"]
+    now = datetime.now(UTC)
+    season = request.query_params.get("season") or boards.season_of(now)
+    if not _SEASON.match(season) or season > boards.season_of(now):
+        raise ApiError(400, "season must be a past or the current month, like 2026-12.")
+    if kind in ("season", "all-time"):
+        board = await boards.board(who.person, kind=kind, season=season, now=now)
+        out = BoardOut(board=kind, season=board.season, frozen=board.frozen,
+                       me=_row(board.me) if board.me else None,
+                       around_me=[_row(r) for r in board.around_me],
+                       top=[_row(r) for r in board.top])
+        return JSONResponse(out.model_dump())
+    if kind not in ("outlets", "companies", "regions"):
+        raise ApiError(404, "There is no such leaderboard.")
+    minimum = request.app.state.settings.leaderboard_min_active
+    teams = await boards.team_board(who.person, by=kind, season=season,
+                                    minimum_active=minimum)
+    return JSONResponse(TeamBoardOut(
+        board=kind, season=season, minimum_active=minimum,
+        teams=[TeamOut(**{k: v for k, v in asdict(t).items() if k != "id"}) for t in teams],
+    ).model_dump())
+
+
+routes: list[BaseRoute] = [
+    Route("/leaderboards/{board}", leaderboard, methods=["GET"], name="api.leaderboard"),
+]

@@ -1,0 +1,81 @@
+"""Leaderboard pages: this month, all time, and teams; with the viewer's own place."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal import i18n
+from portal.accounts.models import Outlet, Region
+from portal.leaderboard import service as boards
+from portal.ledger.views import page_number
+from portal.web.auth import require_person
+from portal.web.templating import render
+
+PLAYER_BOARDS = ("season", "all-time")
+TEAM_BOARDS = ("outlets", "companies", "regions")
+_SEASON = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _optional_id(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**31:
+        raise HTTPException(400, i18n.gettext("Choose one of the offered options."))
+    return int(raw)
+
+
+def _season(request: Request, now: datetime) -> str:
+    season = request.query_params.get("season") or boards.season_of(now)
+    if not _SEASON.match(season) or season > boards.season_of(now):
+        raise HTTPException(400, i18n.gettext("Choose one of the offered seasons."))
+    return season
+
+
+async def index(request: Request) -> Response:
+    require_person(request)
+    return RedirectResponse(request.url_for("leaderboard.board", board="season"),
+                            status_code=303)
+
+
+async def show(request: Request) -> Response:
+    who = require_person(request)
+    kind = request.path_params["board"]
+    if kind not in PLAYER_BOARDS + TEAM_BOARDS:
+        raise HTTPException(404)
+    now = datetime.now(UTC)
+    season = _season(request, now)
+    context: dict[str, Any] = {
+        "kind": kind, "season": season, "current_season": boards.season_of(now),
+        "past_seasons": await boards.past_seasons(), "board": None, "teams": None,
+        "minimum": request.app.state.settings.leaderboard_min_active,
+        "region_id": None, "outlet_id": None,
+    }
+    if kind in PLAYER_BOARDS:
+        filters = boards.Filters(region_id=_optional_id(request, "region"),
+                                 outlet_id=_optional_id(request, "outlet"))
+        context.update(
+            board=await boards.board(who.person, kind=kind, season=season, filters=filters,
+                                     page=page_number(request), now=now),
+            region_id=filters.region_id, outlet_id=filters.outlet_id,
+            regions=await Region.all(), outlets=await Outlet.all().select_related("company"))
+    else:
+        context["teams"] = await boards.team_board(
+            who.person, by=kind, season=season,
+            minimum_active=request.app.state.settings.leaderboard_min_active)
+    template = ("leaderboard/_board.html" if request.headers.get("hx-request")
+                else "leaderboard/board.html")
+    return render(request, template, **context)
+
+
+routes = [
+    Route("/leaderboard", index, methods=["GET"], name="leaderboard.index"),
+    Route("/leaderboard/{board}", show, methods=["GET"], name="leaderboard.board"),
+]

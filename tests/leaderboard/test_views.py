@@ -1,0 +1,119 @@
+"""Leaderboard pages and API: who is ranked, and what a player may see of others."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from portal.content.models import Question, Quiz
+from portal.leaderboard import service as boards
+from portal.play import service as play
+from portal.settings import Settings
+from tests.api.test_api import token_for
+from tests.factories import People, make_person, publish_live_copy
+
+RULES = play.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
+
+
+async def finish_a_game(person) -> None:  # type: ignore[no-untyped-def]
+    """Plays the example quiz through, answering every question right."""
+    now = datetime.now(UTC)
+    quiz = await Quiz.get(slug="basics")
+    game = await play.start(person, quiz.id, now=now, rules=RULES)
+    while view := await play.current_question(person, game.id, now=now, rules=RULES):
+        question = await Question.get(id=view.question_id)
+        order = game.choice_order[str(question.id)]
+        right = [p for p, a in enumerate(order) if question.choices[a]["correct"]]
+        await play.answer(person, game.id, view.question_id, right, now=now, rules=RULES)
+
+
+@pytest.fixture
+async def live(people: People, settings: Settings, tmp_path: Path) -> None:
+    await publish_live_copy("example", tmp_path / "pack", Path(settings.media_dir))
+
+
+@pytest.mark.usefixtures("live")
+async def test_the_outlet_board_counts_only_active_staff_and_hides_small_outlets(
+    people: People, sign_in
+) -> None:
+    # North: Alice and Bob played, plus a colleague who never plays. South: one player.
+    await make_person("idle@example.com", outlet=people.north)
+    lone = await make_person("lone@example.com", outlet=people.south)
+    for person in (people.alice, people.bob, lone):
+        await finish_a_game(person)
+    alice = await sign_in("alice@example.com")
+    page = await alice.get("/leaderboard/outlets")
+    assert page.status_code == 200
+    assert "Acme North" not in page.text  # two active staff: under the minimum of three
+    assert "No team has enough active staff" in page.text
+    api = httpx.AsyncClient(transport=alice._transport, base_url="http://testserver")
+    token = await token_for(api, "bob@example.com")
+    body = (await api.get("/api/v1/leaderboards/outlets?season=2026-11",
+                          headers={"Authorization": f"Bearer {token}"})).json()
+    assert body["minimum_active"] == 3
+    await api.aclose()
+
+
+@pytest.mark.usefixtures("live")
+async def test_with_a_lower_minimum_the_average_is_over_active_staff(
+    app, people: People, sign_in  # type: ignore[no-untyped-def]
+) -> None:
+    app.state.settings = Settings(**{**app.state.settings.__dict__,
+                                     "leaderboard_min_active": 1})
+    await make_person("idle@example.com", outlet=people.north)  # never plays: not counted
+    for person in (people.alice, people.bob):
+        await finish_a_game(person)
+    alice = await sign_in("alice@example.com")
+    page = await alice.get("/leaderboard/outlets")
+    assert "Acme North" in page.text
+    teams = await boards.team_board(
+        people.alice, by="outlets", season=datetime.now(UTC).strftime("%Y-%m"),
+        minimum_active=1)
+    north = next(t for t in teams if t.name == "Acme North")
+    assert north.active == 2 and north.is_mine
+
+
+@pytest.mark.usefixtures("live")
+async def test_no_board_shows_anyones_email(people: People, sign_in) -> None:
+    for person in (people.alice, people.erin):
+        await finish_a_game(person)
+    alice = await sign_in("alice@example.com")
+    for board in ("season", "all-time", "outlets", "regions", "companies"):
+        page = await alice.get(f"/leaderboard/{board}")
+        assert "@example.com" not in page.text, board
+    api = httpx.AsyncClient(transport=alice._transport, base_url="http://testserver")
+    headers = {"Authorization": f"Bearer {await token_for(api, 'alice@example.com')}"}
+    for board in ("season", "all-time", "outlets"):
+        response = await api.get(f"/api/v1/leaderboards/{board}", headers=headers)
+        assert response.status_code == 200 and "@example.com" not in response.text
+    await api.aclose()
+
+
+@pytest.mark.usefixtures("live")
+async def test_the_board_shows_my_place_and_refreshes_as_a_fragment(people: People,
+                                                                   sign_in) -> None:
+    await finish_a_game(people.alice)
+    alice = await sign_in("alice@example.com")
+    page = await alice.get("/leaderboard/season")
+    assert "You are #1 with" in page.text and 'hx-trigger="every 30s"' in page.text
+    fragment = await alice.get("/leaderboard/season", headers={"hx-request": "true"})
+    assert "<html" not in fragment.text and "You are #1 with" in fragment.text
+    erin = await sign_in("erin@example.com")
+    assert "You are not on this board yet" in (await erin.get("/leaderboard/season")).text
+
+
+@pytest.mark.parametrize("url", ["/leaderboard/season?season=2026-13",
+                                 "/leaderboard/season?season=2999-01",
+                                 "/leaderboard/season?region=abc",
+                                 "/leaderboard/season?outlet=99999999999"])
+async def test_bad_board_parameters_are_a_400(people: People, sign_in, url: str) -> None:
+    alice = await sign_in("alice@example.com")
+    assert (await alice.get(url)).status_code == 400
+
+
+async def test_an_unknown_board_is_a_404(people: People, sign_in) -> None:
+    alice = await sign_in("alice@example.com")
+    assert (await alice.get("/leaderboard/galaxy")).status_code == 404
