@@ -69,40 +69,53 @@ class Filters:
 
 
 class _Source:
-    """Where a board's scores come from, as SQL fragments with their parameters."""
+    """Where a board's scores come from, as SQL fragments with their parameters.
+
+    Counting and ordering read the score table alone, along the board index
+    (score descending, then who got there first, then account id), so the top, a rank
+    and its neighbours are index range scans; names are joined only for rows shown.
+    """
 
     def __init__(self, conn: BaseDBAsyncClient, kind: str, season: str | None,
                  filters: Filters) -> None:
         self.conn = conn
         self.params: list[Any] = []
-        joins = ("JOIN person p ON p.id = a.person_id "
-                 "LEFT JOIN outlet o ON o.id = p.outlet_id ")
         if kind == "season":
-            self.sql = (f"FROM season_score s JOIN account a ON a.id = s.account_id {joins}"
-                        f"WHERE s.season = {self._param(season)} AND s.earned > 0 ")
-            self.score, self.tie = "s.earned", "s.reached_at"
+            self.sql = (f"FROM season_score s WHERE s.season = {self._param(season)} "
+                        "AND s.earned > 0 ")
+            self.score, self.tie, self.key = "s.earned", "s.reached_at", "s.account_id"
         else:
-            self.sql = (f"FROM account a {joins}"
-                        "WHERE a.kind = 'person' AND a.earned_total > 0 ")
-            self.score, self.tie = "a.earned_total", "a.last_earned_at"
-        self.sql += "AND p.is_active = TRUE " if _postgres(conn) else "AND p.is_active = 1 "
-        if filters.region_id is not None:
-            self.sql += f"AND o.region_id = {self._param(filters.region_id)} "
-        if filters.outlet_id is not None:
-            self.sql += f"AND p.outlet_id = {self._param(filters.outlet_id)} "
+            self.sql = "FROM account a WHERE a.kind = 'person' AND a.earned_total > 0 "
+            self.score, self.tie, self.key = "a.earned_total", "a.last_earned_at", "a.id"
+        if filters.region_id is not None or filters.outlet_id is not None:
+            owner = "s.account_id" if kind == "season" else "a.id"
+            people = ("SELECT acc.id FROM account acc JOIN person pp ON pp.id = acc.person_id "
+                      "JOIN outlet oo ON oo.id = pp.outlet_id WHERE 1 = 1 ")
+            if filters.region_id is not None:
+                people += f"AND oo.region_id = {self._param(filters.region_id)} "
+            if filters.outlet_id is not None:
+                people += f"AND oo.id = {self._param(filters.outlet_id)} "
+            self.sql += f"AND {owner} IN ({people}) "
 
     def _param(self, value: Any) -> str:
         self.params.append(value)
         return placeholders(self.conn, 1, start=len(self.params))[0]
 
-    def columns(self) -> str:
-        return (f"a.id AS account_id, p.display_name AS name, COALESCE(o.name, '') AS outlet, "
-                f"{self.score} AS points, {self.tie} AS tie")
+    def listing(self, condition: str = "", order: str = "", limit: str = "") -> str:
+        """SELECT the shown columns: the scores first, the names joined afterwards."""
+        inner = (f"SELECT {self.key} AS account_id, {self.score} AS points, "
+                 f"{self.tie} AS tie {self.sql} {condition} {order} {limit}")
+        return ("SELECT r.account_id, r.points, r.tie, p.display_name AS name, "  # noqa: S608
+                f"COALESCE(o.name, '') AS outlet FROM ({inner}) r "
+                "JOIN account a ON a.id = r.account_id JOIN person p ON p.id = a.person_id "
+                "LEFT JOIN outlet o ON o.id = p.outlet_id "
+                + order.replace(self.score, "r.points").replace(self.tie, "r.tie")
+                .replace(self.key, "r.account_id"))
 
     def order(self, *, reverse: bool = False) -> str:
         if reverse:
-            return f"ORDER BY {self.score} ASC, {self.tie} DESC, a.id DESC"
-        return f"ORDER BY {self.score} DESC, {self.tie} ASC, a.id ASC"
+            return f"ORDER BY {self.score} ASC, {self.tie} DESC, {self.key} DESC"
+        return f"ORDER BY {self.score} DESC, {self.tie} ASC, {self.key} ASC"
 
     def ahead_of(self, points: int, tie: Any, account_id: int) -> str:
         """Rows ranked above the given one."""
@@ -120,7 +133,8 @@ class _Source:
         t2 = self._param(tie)
         i = self._param(account_id)
         return (f"AND ({self.score} {score_op} {s1} OR ({self.score} = {s2} AND "
-                f"({self.tie} {tie_op} {t1} OR ({self.tie} = {t2} AND a.id {tie_op} {i})))) ")
+                f"({self.tie} {tie_op} {t1} OR ({self.tie} = {t2} AND "
+                f"{self.key} {tie_op} {i})))) ")
 
 
 def _postgres(conn: BaseDBAsyncClient) -> bool:
@@ -156,13 +170,13 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
 
     top_source = source()
     top = [_row(r, n + 1, me_id) for n, r in enumerate(await _rows(
-        conn, f"SELECT {top_source.columns()} {top_source.sql} {top_source.order()} "
-              f"LIMIT {TOP}", top_source.params))]
+        conn, top_source.listing(order=top_source.order(), limit=f"LIMIT {TOP}"),
+        top_source.params))]
 
     me, around = None, []
     mine = source()
-    found = await _rows(conn, f"SELECT {mine.columns()} {mine.sql} "
-                              f"AND a.id = {mine._param(me_id)}", mine.params)
+    found = await _rows(conn, mine.listing(f"AND {mine.key} = {mine._param(me_id)}"),
+                        mine.params)
     if found:
         raw = found[0]
         counted = source()
@@ -171,20 +185,20 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
                                     counted.params))[0]["n"])
         me = _row(raw, rank, me_id)
         above_src = source()
-        above = await _rows(conn, f"SELECT {above_src.columns()} {above_src.sql} "
-                                  f"{above_src.ahead_of(me.points, raw['tie'], me_id)} "
-                                  f"{above_src.order(reverse=True)} LIMIT {NEIGHBOURS}",
-                            above_src.params)
+        above = await _rows(conn, above_src.listing(
+            above_src.ahead_of(me.points, raw["tie"], me_id), above_src.order(reverse=True),
+            f"LIMIT {NEIGHBOURS}"), above_src.params)
         below_src = source()
-        below = await _rows(conn, f"SELECT {below_src.columns()} {below_src.sql} "
-                                  f"{below_src.behind(me.points, raw['tie'], me_id)} "
-                                  f"{below_src.order()} LIMIT {NEIGHBOURS}", below_src.params)
+        below = await _rows(conn, below_src.listing(
+            below_src.behind(me.points, raw["tie"], me_id), below_src.order(),
+            f"LIMIT {NEIGHBOURS}"), below_src.params)
         around = ([_row(r, rank - n - 1, me_id) for n, r in enumerate(above)][::-1] + [me]
                   + [_row(r, rank + n + 1, me_id) for n, r in enumerate(below)])
 
     paged = source()
-    rows = await _rows(conn, f"SELECT {paged.columns()} {paged.sql} {paged.order()} "
-                             f"LIMIT {size + 1} OFFSET {(page - 1) * size}", paged.params)
+    rows = await _rows(conn, paged.listing(order=paged.order(),
+                                           limit=f"LIMIT {size + 1} OFFSET {(page - 1) * size}"),
+                       paged.params)
     listed = [_row(r, (page - 1) * size + n + 1, me_id) for n, r in enumerate(rows[:size])]
     return Board(kind, season, top, me, around, listed, page, len(rows) > size, False)
 

@@ -59,8 +59,8 @@ class Account(Model):
 
     class Meta:
         table = "account"
-        # The all-time board, and the inactivity burn's search for idle accounts.
-        indexes = (("kind", "earned_total", "last_earned_at"), ("kind", "last_earned_at"))
+        # The all-time board's index (earned_total descending) is made by migration 0005:
+        # Tortoise cannot declare a descending column.
 
 
 class Transfer(Model):
@@ -136,4 +136,5 @@ class SeasonScore(Model):
     class Meta:
         table = "season_score"
         unique_together = (("account", "season"),)
-        indexes = (("season", "earned", "reached_at"),)
+        # The board's index (season, earned descending, reached_at, account_id) is made by
+        # migration 0005: Tortoise cannot declare a descending column.
