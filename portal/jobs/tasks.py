@@ -50,9 +50,14 @@ async def season_end(now: datetime, settings: Settings) -> int:
     while players := await Person.filter(is_active=True, id__gt=after,
                                          roles__contains="player").order_by("id").limit(1000):
         after = players[-1].id
-        told += len(await notifications.add_many(
+        new = await notifications.add_many(
             [(p.id, f"season:{season}:{p.id}", "new_season", {"season": season})
-             for p in players], now=now))
+             for p in players], now=now)
+        told += len(new)
+        for person in players:
+            if person.email_news and f"season:{season}:{person.id}" in new:
+                await mail.queue(person, key=f"email:season:{season}:{person.id}",
+                                 rendered=mail.render("new_season", person, settings), now=now)
     return told
 
 

@@ -228,3 +228,15 @@ async def test_bad_invites_are_refused_with_a_reason(
     assert response.status_code == 400
     assert message in response.text
     assert await Invite.all().count() == 0
+
+
+async def test_a_player_turns_off_the_emails_they_do_not_want(people: People, sign_in) -> None:
+    client = await sign_in("alice@example.com")
+    response = await post_form(client, "/profile", {"display_name": "Alice", "language": "en",
+                                                    "email_burn_warnings": "true"})
+    assert response.status_code == 303
+    alice = await Person.get(id=people.alice.id)
+    assert (alice.email_burn_warnings, alice.email_news) == (True, False)
+    page = await client.get("/profile")
+    assert 'name="email_burn_warnings" value="true" checked' in page.text
+    assert 'name="email_news" value="true" checked' not in page.text

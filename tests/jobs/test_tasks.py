@@ -91,3 +91,6 @@ async def test_the_season_end_freezes_last_month_once_and_announces_the_new_one(
     assert await season_end(moment, SETTINGS) == 0  # even run again, outside its claim
     assert await SeasonStanding.filter(season="2026-11").count() == 3
     assert await Notification.filter(kind="new_season").count() == 3
+    from portal.notifications.models import Email
+
+    assert await Email.filter(subject="This month's quizzes are live").count() == 3
