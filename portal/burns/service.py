@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from portal.accounts.models import Person
+from portal.db import write_transaction
 from portal.ledger import service as ledger
 from portal.notifications import mail
 from portal.notifications import service as notifications
@@ -29,14 +32,16 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH) -> int:
     """Burns every idle account, a batch per transaction; returns how many burned."""
     cutoff = now - timedelta(days=days)
     after, burned = 0, 0
-    while (done := await ledger.burn_idle_batch(cutoff=cutoff, now=now, after=after,
-                                                limit=batch)) is not None:
-        after, accounts = done
-        burned += len(accounts)
+    async def tell(conn: BaseDBAsyncClient, accounts: list[ledger.BurnedAccount]) -> None:
         await notifications.add_many(
             [(a.person_id, f"burned:{a.key}", "burned",
               {"points": a.amount, "date": a.last_activity.date().isoformat()})
-             for a in accounts], now=now)
+             for a in accounts], now=now, conn=conn)
+
+    while (done := await ledger.burn_idle_batch(cutoff=cutoff, now=now, after=after,
+                                                limit=batch, also=tell)) is not None:
+        after, accounts = done
+        burned += len(accounts)
     return burned
 
 
@@ -55,20 +60,18 @@ async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BA
             rows = [(person_id, f"warn:{ahead}:{account_id}:{active.date()}", "burn_warning",
                      {"points": amount, "date": next_burn(active, days).date().isoformat()})
                     for account_id, person_id, amount, active in accounts]
-            new = await notifications.add_many(rows, now=now)
+            people = {p.id: p for p in await Person.filter(
+                id__in=[row[0] for row in rows], is_active=True, email_burn_warnings=True)}
+            # A warning and its e-mail are written together, or neither.
+            async with write_transaction() as conn:
+                new = await notifications.add_many(rows, now=now, conn=conn)
+                for person_id, key, _, params in rows:
+                    person = people.get(person_id)
+                    if key in new and person is not None:
+                        rendered = mail.render(
+                            "burn_warning", person, settings, points=params["points"],
+                            due=datetime.fromisoformat(str(params["date"])).date())
+                        await mail.queue(person, key=f"email:{key}", rendered=rendered,
+                                         now=now, conn=conn)
             warned += len(new)
-            await _email_warnings([row for row in rows if row[1] in new], now, settings)
     return warned
-
-
-async def _email_warnings(rows: list[tuple[int, str, str, dict[str, object]]], now: datetime,
-                          settings: Settings) -> None:
-    people = {p.id: p for p in await Person.filter(
-        id__in=[row[0] for row in rows], is_active=True, email_burn_warnings=True)}
-    for person_id, key, _, params in rows:
-        person = people.get(person_id)
-        if person is None:
-            continue
-        rendered = mail.render("burn_warning", person, settings, points=params["points"],
-                               due=datetime.fromisoformat(str(params["date"])).date())
-        await mail.queue(person, key=f"email:{key}", rendered=rendered, now=now)

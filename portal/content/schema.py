@@ -233,7 +233,15 @@ class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """A safe loader whose nodes remember where each mapping key and list item starts."""
 
 
+class _Aliases(Exception):
+    pass
+
+
 def _load_yaml(text: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    # Anchors and aliases (&a, *a) let a few bytes expand into millions of nodes; packs
+    # never need them, so they are refused before anything is built.
+    if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=_SafeLoader)):
+        raise _Aliases()
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()
@@ -309,6 +317,9 @@ def read_pack(folder: Path) -> Pack:
             documents[name] = _load_yaml(path.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
             problems.append(Problem(name, None, "", "the file is not UTF-8 text"))
+        except _Aliases:
+            problems.append(Problem(name, None, "", "YAML anchors and aliases (& and *) "
+                                                    "are not allowed in a pack"))
         except yaml.MarkedYAMLError as exc:
             line = exc.problem_mark.line + 1 if exc.problem_mark else None
             hint = ""

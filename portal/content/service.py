@@ -144,8 +144,11 @@ async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
                         report: PublishReport, problems: list[schema.Problem]) -> None:
     slug = quiz.id if isinstance(quiz, schema.QuizIn) else f"{course.slug}-final"  # type: ignore[union-attr]
     label = f"quiz {slug}"
-    checksum = _digest(quiz.model_dump(), {k: media[k] for k in sorted(media)})
-    existing = await Quiz.filter(pack_id=pack_row.id, slug=slug).using_db(conn).first()
+    used = {q.image for q in quiz.questions if q.image}
+    checksum = _digest(quiz.model_dump(), {k: media[k] for k in sorted(used)})
+    # Locked like a game start locks it: a game is never made from half-replaced questions.
+    existing = await Quiz.filter(pack_id=pack_row.id, slug=slug).using_db(
+        conn).select_for_update().first()
     report.questions += len(quiz.questions)
     if existing is not None and existing.checksum == checksum:
         report.unchanged.append(label)
@@ -216,7 +219,8 @@ async def _publish_course(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
         "mandatory": course.mandatory,
         "points": course.points,
         "checksum": _digest(course.model_dump(exclude={"final_quiz"}), bodies,
-                            {k: media[k] for k in sorted(media)}),
+                            {k: media[k] for k in sorted({lesson.image for lesson in
+                                                          course.lessons if lesson.image})}),
     }
     existing = await Course.filter(pack_id=pack_row.id, slug=course.id).using_db(conn).first()
     label = f"course {course.id}"
@@ -263,13 +267,21 @@ async def _remove_missing(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
         await Question.filter(quiz_id=quiz.id).using_db(conn).delete()
         await Quiz.filter(id=quiz.id).using_db(conn).delete()
         report.removed.append(f"quiz {quiz.slug}")
+    from portal.play.models import CourseProgress
+
     course_slugs = {c.id for c in pack.courses}
     for course in await Course.filter(pack_id=pack_row.id).using_db(conn):
-        if course.slug not in course_slugs and not await Quiz.filter(
+        if course.slug in course_slugs or await Quiz.filter(
                 course_id=course.id).using_db(conn).exists():
-            await Lesson.filter(course_id=course.id).using_db(conn).delete()
-            await Course.filter(id=course.id).using_db(conn).delete()
-            report.removed.append(f"course {course.slug}")
+            continue
+        if started := await CourseProgress.filter(course_id=course.id).using_db(conn).count():
+            problems.append(schema.Problem(
+                course.slug, None, "", f"{started} person(s) have started this course, so "
+                "it cannot be removed from the pack"))
+            continue
+        await Lesson.filter(course_id=course.id).using_db(conn).delete()
+        await Course.filter(id=course.id).using_db(conn).delete()
+        report.removed.append(f"course {course.slug}")
 
 
 # -- reading what is live -----------------------------------------------------------------

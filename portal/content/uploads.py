@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,7 +47,13 @@ def unpacked(data: bytes) -> Iterator[Path]:
                                 name=member.filename)
     with tempfile.TemporaryDirectory(prefix="pack-") as temporary:
         root = Path(temporary)
-        archive.extractall(root)
+        try:
+            archive.extractall(root)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, zlib.error, OSError,
+                EOFError):
+            # Damaged, encrypted or oddly compressed members.
+            raise UploadRefused(N_("The zip is damaged, encrypted or uses an unsupported "
+                                   "compression.")) from None
         packs = sorted(p.parent for p in root.rglob("pack.yaml")
                        if "__MACOSX" not in p.parts)
         if not packs:
@@ -62,7 +70,8 @@ async def store(person: Person, *, filename: str, data: bytes, media_dir: Path,
     slug, problems = "", []
     with unpacked(data) as folder:
         try:
-            pack = schema.read_pack(folder)
+            # Parsing is CPU work: off the event loop, so other requests go on meanwhile.
+            pack = await asyncio.to_thread(schema.read_pack, folder)
         except schema.PackInvalid as exc:
             problems = [str(problem) for problem in exc.problems]
         else:

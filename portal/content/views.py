@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,7 +79,8 @@ async def upload_report(request: Request) -> Response:
     language = request.query_params.get("lang", i18n.current_language())
     if language not in LANGUAGES:
         raise HTTPException(400, i18n.gettext("Unknown language."))
-    preview = None if found.problems else uploads.preview(found.data, language)
+    preview = None if found.problems else await asyncio.to_thread(
+        uploads.preview, found.data, language)
     existing = await Pack.get_or_none(slug=found.pack_slug) if found.pack_slug else None
     return render(request, "content/upload.html", upload=found, preview=preview,
                   language=language, existing=existing, report=None, error="",

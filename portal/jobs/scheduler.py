@@ -56,7 +56,7 @@ JOBS: dict[str, Job] = {
             24 * 3600, "Burn the available points of idle players", _day),
         Job("burn-warnings", tasks.burn_warnings, CronTrigger(hour=9, timezone=UTC),
             24 * 3600, "Warn players before their points burn", _day),
-        Job("season-end", tasks.season_end, CronTrigger(day=1, minute=5, timezone=UTC),
+        Job("season-end", tasks.season_end, CronTrigger(day=1, hour=0, minute=5, timezone=UTC),
             27 * 24 * 3600, "Freeze last month's standings; announce the new month", _month),
         Job("send-email", tasks.send_email, IntervalTrigger(minutes=1, timezone=UTC), 300,
             "Deliver queued e-mail, retrying failures with backoff", _minute),

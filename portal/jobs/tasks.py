@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Person
 from portal.burns import service as burns
+from portal.db import write_transaction
 from portal.jobs.models import JobRun
 from portal.leaderboard import service as leaderboard
 from portal.notifications import mail
@@ -22,6 +24,7 @@ from portal.play import service as play
 from portal.settings import Settings
 
 log = logging.getLogger("portal.jobs")
+STALE = timedelta(hours=1)  # a run unfinished this long is taken to have died
 
 
 async def purge_sessions(now: datetime, settings: Settings) -> int:
@@ -50,14 +53,16 @@ async def season_end(now: datetime, settings: Settings) -> int:
     while players := await Person.filter(is_active=True, id__gt=after,
                                          roles__contains="player").order_by("id").limit(1000):
         after = players[-1].id
-        new = await notifications.add_many(
-            [(p.id, f"season:{season}:{p.id}", "new_season", {"season": season})
-             for p in players], now=now)
+        async with write_transaction() as conn:  # the notice and its e-mail, or neither
+            new = await notifications.add_many(
+                [(p.id, f"season:{season}:{p.id}", "new_season", {"season": season})
+                 for p in players], now=now, conn=conn)
+            for person in players:
+                if person.email_news and f"season:{season}:{person.id}" in new:
+                    await mail.queue(person, key=f"email:season:{season}:{person.id}",
+                                     rendered=mail.render("new_season", person, settings),
+                                     now=now, conn=conn)
         told += len(new)
-        for person in players:
-            if person.email_news and f"season:{season}:{person.id}" in new:
-                await mail.queue(person, key=f"email:season:{season}:{person.id}",
-                                 rendered=mail.render("new_season", person, settings), now=now)
     return told
 
 
@@ -93,8 +98,11 @@ async def claim(name: str, period: str, now: datetime) -> JobRun | None:
     try:
         return await JobRun.create(job=name, period=period, started_at=now)
     except IntegrityError:
-        retried = await JobRun.filter(job=name, period=period).exclude(error="").update(
-            error="", result="", started_at=now, finished_at=None)
+        # A failed run, or one that died without a word an hour ago, may be taken over.
+        retried = await JobRun.filter(
+            Q(error__not="") | Q(finished_at__isnull=True, started_at__lt=now - STALE),
+            job=name, period=period,
+        ).update(error="", result="", started_at=now, finished_at=None)
         return await JobRun.get(job=name, period=period) if retried else None
 
 

@@ -53,8 +53,10 @@ class Account(Model):
     held = fields.BigIntField(default=0)
     # Points ever earned: ranks and tiers use this, so spending never demotes anyone.
     earned_total = fields.BigIntField(default=0)
-    # When points were last earned (a finished game or course): inactivity burns use it.
+    # When points were last earned: the all-time board's tie-break.
     last_earned_at = fields.DatetimeField(null=True)
+    # When a game or course was last finished (points or not): inactivity burns use it.
+    last_active_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

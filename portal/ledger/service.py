@@ -10,6 +10,7 @@ again answers as the first time did; the same key with other values is an error.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -392,6 +393,7 @@ async def _credit(
     if earned_at is not None:
         changes["earned_total"] = F("earned_total") + amount
         changes["last_earned_at"] = earned_at
+        changes["last_active_at"] = earned_at
     changed = await Account.filter(id=account.id).using_db(conn).update(**changes)
     if changed != 1:
         raise LedgerError(N_("Account %(id)s does not exist."), id=account.id)
@@ -674,7 +676,7 @@ async def summary(account: Account, *, burn_after_days: int, now: datetime | Non
                   ) -> Summary:
     """What a player's dashboard shows about their points (``account`` freshly read)."""
     moment = _now(now)
-    last_activity = account.last_earned_at or account.created_at
+    last_activity = account.last_active_at or account.created_at
     available = account.balance - account.held
     return Summary(
         balance=account.balance,
@@ -699,8 +701,10 @@ class BurnedAccount:
     key: str
 
 
-async def burn_idle_batch(*, cutoff: datetime, now: datetime, after: int, limit: int
-                          ) -> tuple[int, list[BurnedAccount]] | None:
+async def burn_idle_batch(
+    *, cutoff: datetime, now: datetime, after: int, limit: int,
+    also: Callable[[BaseDBAsyncClient, list[BurnedAccount]], Awaitable[object]] | None = None,
+) -> tuple[int, list[BurnedAccount]] | None:
     """Burns the available points of up to ``limit`` idle person accounts with ids above
     ``after``: one transaction, a handful of set-based statements. Returns the last id
     looked at and what was burned, or None when no idle account is left.
@@ -709,15 +713,16 @@ async def burn_idle_batch(*, cutoff: datetime, now: datetime, after: int, limit:
     and never earned). Held points stay: bidding is activity. The key names the account
     and its last activity, so each idle period burns once, whoever runs this and however
     often; the rows are locked (FOR UPDATE, or SQLite's write lock) while they burn.
+    ``also`` runs inside the same transaction with what was burned.
     """
     async with write_transaction() as conn:
         p = placeholders(conn, 3)
         lock = " FOR UPDATE" if is_postgres(conn) else ""
         rows = await conn.execute_query_dict(
             "SELECT id, person_id, balance - held AS amount, "  # noqa: S608
-            "COALESCE(last_earned_at, created_at) AS active FROM account "
+            "COALESCE(last_active_at, created_at) AS active FROM account "
             f"WHERE kind = 'person' AND id > {p[0]} AND balance - held > 0 "
-            f"AND COALESCE(last_earned_at, created_at) <= {p[1]} "
+            f"AND COALESCE(last_active_at, created_at) <= {p[1]} "
             f"ORDER BY id LIMIT {p[2]}{lock}",
             [after, cutoff, limit],
         )
@@ -746,7 +751,15 @@ async def burn_idle_batch(*, cutoff: datetime, now: datetime, after: int, limit:
                 balance=F("held"))
             await Account.filter(id=burns.id).using_db(conn).update(
                 balance=F("balance") + sum(d.amount for d in due))
+            if also is not None:  # e.g. the notices, committed with the burn or not at all
+                await also(conn, due)
         return rows[-1]["id"], due
+
+
+async def mark_active(conn: BaseDBAsyncClient, person_id: int, *, now: datetime) -> None:
+    """A finished game or course is activity even when it earned nothing: it resets the
+    inactivity clock. Called inside the transaction that finishes it."""
+    await Account.filter(person_id=person_id).using_db(conn).update(last_active_at=now)
 
 
 def _as_datetime(value: object) -> datetime:
@@ -767,10 +780,10 @@ async def idle_accounts(*, active_from: datetime, active_until: datetime, after:
     p = placeholders(conn, 4)
     rows = await conn.execute_query_dict(
         "SELECT id, person_id, balance - held AS amount, "  # noqa: S608
-        "COALESCE(last_earned_at, created_at) AS active FROM account "
+        "COALESCE(last_active_at, created_at) AS active FROM account "
         f"WHERE kind = 'person' AND id > {p[0]} AND balance - held > 0 "
-        f"AND COALESCE(last_earned_at, created_at) >= {p[1]} "
-        f"AND COALESCE(last_earned_at, created_at) < {p[2]} ORDER BY id LIMIT {p[3]}",
+        f"AND COALESCE(last_active_at, created_at) >= {p[1]} "
+        f"AND COALESCE(last_active_at, created_at) < {p[2]} ORDER BY id LIMIT {p[3]}",
         [after, active_from, active_until, limit],
     )
     return [(row["id"], row["person_id"], int(row["amount"]), _as_datetime(row["active"]))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
-from tortoise.exceptions import IntegrityError
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
 from portal.accounts.models import Person
@@ -44,15 +44,13 @@ def render(template: str, person: Person, settings: Settings, **context: Any) ->
     return Rendered(subject.strip(), body.strip() + "\n", html)
 
 
-async def queue(person: Person, *, key: str, rendered: Rendered, now: datetime) -> bool:
-    """Adds the e-mail to the outbox once per key; False if it was already there."""
-    try:
-        await Email.create(key=key, person_id=person.id, to=person.email,
-                           subject=rendered.subject, text=rendered.text, html=rendered.html,
-                           next_attempt_at=now, created_at=now)
-    except IntegrityError:
-        return False
-    return True
+async def queue(person: Person, *, key: str, rendered: Rendered, now: datetime,
+                conn: BaseDBAsyncClient | None = None) -> None:
+    """Adds the e-mail to the outbox once per key (inside ``conn``'s transaction if given)."""
+    await Email.bulk_create(
+        [Email(key=key, person_id=person.id, to=person.email, subject=rendered.subject,
+               text=rendered.text, html=rendered.html, next_attempt_at=now, created_at=now)],
+        ignore_conflicts=True, using_db=conn)
 
 
 def _message(email: Email, settings: Settings) -> EmailMessage:

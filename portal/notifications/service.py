@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from portal import i18n
 from portal.db import write_transaction
 from portal.i18n import N_
@@ -39,21 +41,25 @@ def text_of(kind: str, params: dict[str, Any]) -> str:
     return i18n.gettext(MESSAGES.get(kind, kind)) % values
 
 
-async def add_many(rows: list[tuple[int, str, str, dict[str, Any]]], *, now: datetime
-                   ) -> set[str]:
+async def add_many(rows: list[tuple[int, str, str, dict[str, Any]]], *, now: datetime,
+                   conn: BaseDBAsyncClient | None = None) -> set[str]:
     """Adds (person id, key, kind, params) notifications; a key already used adds nothing.
-    Returns the keys that are new."""
+    Returns the keys that are new. Pass ``conn`` to write inside the caller's transaction
+    (a burn and its notice commit together)."""
     if not rows:
         return set()
-    async with write_transaction() as conn:
-        existing = set(await Notification.filter(key__in=[r[1] for r in rows]).using_db(conn)
-                       .values_list("key", flat=True))
-        new = [r for r in rows if r[1] not in existing]
-        if new:
-            await Notification.bulk_create(
-                [Notification(person_id=person_id, key=key, kind=kind, params=params,
-                              created_at=now) for person_id, key, kind, params in new],
-                using_db=conn)
+    if conn is None:
+        async with write_transaction() as own:
+            return await add_many(rows, now=now, conn=own)
+    existing = set(await Notification.filter(key__in=[r[1] for r in rows]).using_db(conn)
+                   .values_list("key", flat=True))
+    new = [r for r in rows if r[1] not in existing]
+    if new:
+        # ON CONFLICT DO NOTHING: a concurrent run adding the same key is not an error.
+        await Notification.bulk_create(
+            [Notification(person_id=person_id, key=key, kind=kind, params=params,
+                          created_at=now) for person_id, key, kind, params in new],
+            ignore_conflicts=True, using_db=conn)
     return {r[1] for r in new}
 
 

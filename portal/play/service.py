@@ -197,15 +197,31 @@ async def start(person: Person, quiz_id: int, *, now: datetime, rules: Rules) ->
     if quiz.course_id is not None:
         progress = await CourseProgress.get_or_none(person_id=person.id,
                                                     course_id=quiz.course_id)
-        lessons = await Lesson.filter(course_id=quiz.course_id).count()
-        if progress is None or len(progress.lessons_done) < lessons:
+        lessons = set(await Lesson.filter(course_id=quiz.course_id).values_list(
+            "slug", flat=True))
+        if progress is None or not lessons <= set(progress.lessons_done):
             raise PlayError(N_("Read every lesson of the course before its final quiz."))
         if progress.completed_at is not None:
             raise PlayError(N_("You have already completed this course."))
     played = await Game.filter(person_id=person.id, quiz_id=quiz.id).count()
     if played >= quiz.attempts:
         raise PlayError(N_("You have already played this quiz."))
-    questions = await Question.filter(quiz_id=quiz.id).order_by("position")
+    try:
+        async with write_transaction() as conn:
+            # The quiz row is locked while the game is made from its questions, so a
+            # republish cannot swap the questions in between (publishing locks it too).
+            await Quiz.filter(id=quiz.id).using_db(conn).select_for_update().first()
+            questions = await Question.filter(quiz_id=quiz.id).using_db(conn).order_by(
+                "position")
+            return await Game.create(using_db=conn, **_new_game(
+                person, quiz, questions, attempt=played + 1, now=now, rules=rules))
+    except IntegrityError:
+        # A second tab started the same attempt at the same moment: use that game.
+        return await Game.get(person_id=person.id, quiz_id=quiz.id, attempt=played + 1)
+
+
+def _new_game(person: Person, quiz: Quiz, questions: list[Question], *, attempt: int,
+              now: datetime, rules: Rules) -> dict[str, object]:
     rng = random.Random(secrets.randbits(64))
     order = [q.id for q in questions]
     choice_order = {str(q.id): list(range(len(q.choices))) for q in questions}
@@ -215,15 +231,9 @@ async def start(person: Person, quiz_id: int, *, now: datetime, rules: Rules) ->
             if question.type != "true_false":
                 rng.shuffle(choice_order[str(question.id)])
     window = len(order) * (quiz.time_limit + rules.grace_seconds)
-    try:
-        return await Game.create(
-            person_id=person.id, quiz_id=quiz.id, attempt=played + 1, question_order=order,
-            choice_order=choice_order, started_at=now,
-            deadline=now + timedelta(seconds=window, minutes=rules.extra_minutes),
-        )
-    except IntegrityError:
-        # A second tab started the same attempt at the same moment: use that game.
-        return await Game.get(person_id=person.id, quiz_id=quiz.id, attempt=played + 1)
+    return {"person_id": person.id, "quiz_id": quiz.id, "attempt": attempt,
+            "question_order": order, "choice_order": choice_order, "started_at": now,
+            "deadline": now + timedelta(seconds=window, minutes=rules.extra_minutes)}
 
 
 async def _owned_game(person: Person, game_id: int) -> Game:
@@ -320,7 +330,8 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
         async with write_transaction() as conn:
             # Claim the step: only one request moves the game past this question.
             moved = await Game.filter(id=game.id, current=game.current,
-                                      status=GameStatus.ACTIVE).using_db(conn).update(
+                                      status=GameStatus.ACTIVE,
+                                      deadline__gt=now).using_db(conn).update(
                 current=game.current + 1, sent_at=None, correct=F("correct") + int(correct),
                 points=F("points") + points)
             if moved != 1:
@@ -331,8 +342,13 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
             if last:
                 await _finish(conn, person, game.id, quiz, now, rules)
     except (_Lost, IntegrityError):
-        # A double tap or a second tab answered first: answer as that one did.
-        stored = await Answer.get(game_id=game.id, question_id=question_id)
+        # A double tap or a second tab answered first: answer as that one did. If nobody
+        # did, the game ended meanwhile (its deadline, the expiry job, or leaving).
+        found = await Answer.get_or_none(game_id=game.id, question_id=question_id)
+        if found is None:
+            await _expire_if_late(await Game.get(id=game.id), now)
+            raise PlayError(N_("This game is over.")) from None
+        stored = found
     return await _result_of(person, await Game.get(id=game.id), stored)
 
 
@@ -362,13 +378,13 @@ async def _finish(conn: BaseDBAsyncClient, person: Person, game_id: int, quiz: Q
                   now: datetime, rules: Rules) -> None:
     await Game.filter(id=game_id).using_db(conn).update(status=GameStatus.FINISHED,
                                                         finished_at=now)
+    await ledger.mark_active(conn, person.id, now=now)
     game = await Game.filter(id=game_id).using_db(conn).get()
     account = await Account.filter(person_id=person.id).using_db(conn).get()
     title = localized(quiz.title, "en", quiz.pack.default_language)
-    # The key names the quiz and the person: the points of a quiz are credited once.
-    first = not await Game.filter(person_id=person.id, quiz_id=quiz.id,
-                                  status=GameStatus.FINISHED).exclude(id=game_id).using_db(
-        conn).exists()
+    # Only the first game started on a quiz earns points, finished or not: a player who
+    # saw answers and left cannot replay for more. The key also says: once per quiz.
+    first = game.attempt == 1
     if first and game.points > 0:
         await ledger.earn(
             account, amount=game.points, key=f"quiz:{quiz.id}:person:{person.id}",
@@ -394,13 +410,15 @@ async def _complete_course(conn: BaseDBAsyncClient, person: Person, account: Acc
                           reason=f"Course completed: {title}", reference=f"course:{course.id}",
                           now=now, conn=conn)
     if course.mandatory and rules.welcome_bonus > 0:
-        # The onboarding path: every mandatory course published so far.
-        mandatory = await Course.filter(mandatory=True, pack__live_from__lte=now).using_db(
-            conn).values_list("id", flat=True)
-        done = await CourseProgress.filter(
-            person_id=person.id, course_id__in=list(mandatory), completed_at__isnull=False
-        ).using_db(conn).count()
-        if done == len(mandatory):
+        # The onboarding path: the mandatory courses open now (closed ones can no longer
+        # be taken, so they cannot hold a newcomer's bonus back).
+        open_now = set(await Course.filter(
+            mandatory=True, pack__live_from__lte=now, pack__live_until__gt=now
+        ).using_db(conn).values_list("id", flat=True))
+        done = set(await CourseProgress.filter(
+            person_id=person.id, course__mandatory=True, completed_at__isnull=False
+        ).using_db(conn).values_list("course_id", flat=True))
+        if open_now <= done:
             await ledger.earn(account, amount=rules.welcome_bonus,
                               key=f"welcome:person:{person.id}",
                               reason="Welcome bonus: onboarding courses completed",

@@ -299,7 +299,8 @@ def _sign_in_api(base: str) -> str:
     return str(response.json()["token"])
 
 
-def _sign_in_web(base: str) -> str:
+def _sign_in_web(base: str, *, email: str = DEMO_EMAIL, password: str = DEMO_PASSWORD
+                 ) -> str:
     """Signs in through the form; returns the Cookie header a browser would then send."""
     with httpx.Client(base_url=base, timeout=30.0, follow_redirects=False) as client:
         page = client.get("/login")
@@ -308,7 +309,7 @@ def _sign_in_web(base: str) -> str:
         if page.status_code != 200 or found is None or csrf_cookie is None:
             raise BenchError(f"GET /login gave no CSRF token (status {page.status_code})")
         response = client.post("/login", data={
-            "csrftoken": found.group(1), "email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+            "csrftoken": found.group(1), "email": email, "password": password})
         session = response.cookies.get("portal_session")
         if response.status_code != 303 or not session:
             raise BenchError(f"POST /login answered {response.status_code} without a "

@@ -167,3 +167,50 @@ def test_a_quiz_cannot_take_the_id_of_a_courses_final_quiz(pack_dir: Path) -> No
     edit(pack_dir, "quiz-clash.yaml", "id: basics", "id: install-final")
     assert any("reserved for the final quiz of course 'install'" in p
                for p in problems_of(pack_dir))
+
+
+def test_yaml_aliases_are_refused_before_they_can_expand(pack_dir: Path) -> None:
+    bomb = "kind: quiz\nid: bomb\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a]\n"
+    (pack_dir / "quiz-bomb.yaml").write_text(bomb)
+    assert "quiz-bomb.yaml: YAML anchors and aliases (& and *) are not allowed in a pack" in (
+        problems_of(pack_dir))
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_new_image_elsewhere_in_the_pack_does_not_change_a_played_quiz(
+    tmp_path: Path, pack_dir: Path
+) -> None:
+    from portal.play.models import Game
+    from tests.factories import make_person
+
+    await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+    quiz = await Quiz.get(slug="basics")
+    alice = await make_person()
+    await Game.create(person_id=alice.id, quiz_id=quiz.id, attempt=1, question_order=[],
+                      choice_order={}, started_at=NOW, deadline=NOW)
+    shutil.copy(pack_dir / "quiz-basics.yaml", pack_dir / "quiz-more.yaml")
+    edit(pack_dir, "quiz-more.yaml", "id: basics", "id: more")
+    shutil.copy(pack_dir / "images" / "impeller.svg", pack_dir / "images" / "other.svg")
+    (pack_dir / "images" / "other.svg").write_text(
+        (pack_dir / "images" / "other.svg").read_text().replace("#f2a900", "#000000"))
+    edit(pack_dir, "quiz-more.yaml", "images/impeller.svg", "images/other.svg")
+    report = await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+    assert "quiz basics" in report.unchanged and "quiz more" in report.created
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_started_course_cannot_be_removed_and_says_why(tmp_path: Path,
+                                                              pack_dir: Path) -> None:
+    from portal.play.models import CourseProgress
+    from tests.factories import make_person
+
+    await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+    course = await Course.get(slug="install")
+    alice = await make_person()
+    await CourseProgress.create(person_id=alice.id, course_id=course.id, lessons_done=[],
+                                started_at=NOW)
+    (pack_dir / "course-install.yaml").unlink()
+    with pytest.raises(schema.PackInvalid) as refused:
+        await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+    assert any("have started this course" in str(p) for p in refused.value.problems)
+    assert await Course.exists(slug="install")

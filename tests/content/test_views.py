@@ -106,3 +106,12 @@ async def test_a_multipart_post_without_the_csrf_header_is_refused_not_a_500(car
     assert response.status_code == 403
     assert "This form has expired" in response.text
     assert await PackUpload.all().count() == 0
+
+
+async def test_a_damaged_zip_is_refused_with_a_reason(carol) -> None:  # type: ignore[no-untyped-def]
+    data = bytearray(zip_of(EXAMPLE))
+    index = data.find(b"kind: quiz")
+    data[index:index + 4] = b"XXXX"  # the stored CRC no longer matches
+    response = await upload(carol, bytes(data))
+    assert response.status_code == 400
+    assert "damaged" in response.text

@@ -94,3 +94,17 @@ async def test_the_season_end_freezes_last_month_once_and_announces_the_new_one(
     from portal.notifications.models import Email
 
     assert await Email.filter(subject="This month's quizzes are live").count() == 3
+
+
+async def test_a_run_that_died_without_a_word_is_taken_over_after_an_hour() -> None:
+    # Claims are judged by the wall clock (when runs really started), not the replayed date.
+    wall = datetime.now(UTC)
+    dead = await JobRun.create(job="demo", period="p2", started_at=wall - timedelta(minutes=30))
+
+    async def working(now: datetime, settings: Settings) -> int:
+        return 1
+
+    assert await record_run("demo", working, SETTINGS, period="p2", now=NOW) is None
+    await JobRun.filter(id=dead.id).update(started_at=wall - timedelta(hours=2))
+    taken = await record_run("demo", working, SETTINGS, period="p2", now=NOW)
+    assert taken is not None and taken.result == "1 done"

@@ -281,3 +281,55 @@ async def test_a_missing_translation_falls_back_to_the_packs_default_language(
     place, connect = view.lessons
     assert "Куда ставить насос" in place.body_html  # translated
     assert "Fit a <strong>check valve</strong>" in connect.body_html  # English only
+
+
+async def test_leaving_after_seeing_answers_and_replaying_earns_no_points(alice: Person) -> None:
+    final = await Quiz.get(slug="install-final")
+    assert final.course_id is not None
+    for lesson in (await play.course_view(alice, final.course_id, now=T0)).lessons:
+        await play.mark_lesson_read(alice, final.course_id, lesson.id, now=T0)
+    first = await play.start(alice, final.id, now=T0, rules=RULES)
+    view = await play.current_question(alice, first.id, now=T0, rules=RULES)
+    assert view is not None
+    await play.answer(alice, first.id, view.question_id, [0], now=at(1), rules=RULES)
+    await play.leave(alice, first.id, now=at(2))  # the right answer was shown; now replay
+    second = await play.start(alice, final.id, now=at(10), rules=RULES)
+    await play_through(alice, second, start=10)
+    summary = await play.summary(alice, second.id)
+    assert summary.passed is True and summary.credited == 0
+    assert not await Transfer.filter(key__startswith="quiz:").exists()
+    assert await balance(alice) == 200 + 100  # the course and the welcome bonus only
+
+
+async def test_an_answer_after_the_games_deadline_is_refused_and_nothing_is_credited(
+    alice: Person,
+) -> None:
+    game = await play.start(alice, (await basics()).id, now=T0, rules=RULES)
+    clock = 0.0
+    while True:
+        view = await play.current_question(alice, game.id, now=at(clock), rules=RULES)
+        assert view is not None
+        if view.number == view.total:
+            break
+        clock += 1
+        await play.answer(alice, game.id, view.question_id,
+                          await right_positions(await Game.get(id=game.id), view.question_id),
+                          now=at(clock), rules=RULES)
+    late = game.deadline + timedelta(seconds=5)
+    with pytest.raises(play.PlayError, match="over"):
+        await play.answer(alice, game.id, view.question_id,
+                          await right_positions(await Game.get(id=game.id), view.question_id),
+                          now=late, rules=RULES)
+    assert (await Game.get(id=game.id)).status == GameStatus.ABANDONED
+    assert await balance(alice) == 0
+
+
+async def test_a_game_finished_without_points_still_counts_as_activity(alice: Person) -> None:
+    account = await ledger.account_of_person(alice.id)
+    await ledger.earn(account, amount=100, reason="Old", reference="x", key="old",
+                      now=T0 - timedelta(days=25))
+    game = await play.start(alice, (await basics()).id, now=T0, rules=RULES)
+    await play_through(alice, game, right=False)
+    points = await ledger.summary(await ledger.account_of_person(alice.id),
+                                  burn_after_days=30, now=T0)
+    assert points.last_activity >= T0

@@ -1,0 +1,1201 @@
+"""Leaderboards and the inactivity burn at scale: the last two sections of ``make bench``.
+
+``python -m tests.bench.scale`` (``tests/bench/run.py`` runs it in its own process after
+the other sections; run alone, it prints its own tables) measures, for each database
+engine in ``PORTAL_BENCH_SCALE_DATABASES``:
+
+* **leaderboards**: a fresh database (migrated with ``portal.db.migrate_database``) is
+  filled in bulk by SQL alone: ``PORTAL_BENCH_SCALE_PLAYERS`` people with their accounts
+  (default 1,000,000), ``PORTAL_BENCH_SCALE_ENTRIES`` earn transfers (default
+  10,000,000) spread over the previous and the current month, and the account totals and
+  ``season_score`` rows aggregated from those transfers with INSERT ... SELECT ... GROUP
+  BY. Then, in-process with Tortoise, ``leaderboard.service.board(kind="season")`` is
+  timed, query by query and whole, for a viewer near the top and one in the middle of the
+  board, next to raw SQL over ``season_score`` (top 10, the rank as a COUNT(*), a page)
+  run on a direct aiosqlite or asyncpg connection. Each query's plan is shown. On SQLite,
+  ``portal web`` then serves ``GET /leaderboard/season`` to the middle player under wrk,
+  next to the bare Starlette endpoint;
+* **inactivity burns**: for each size in ``PORTAL_BENCH_SCALE_BURN_ACCOUNTS`` (default
+  100,000 and 1,000,000 accounts, 70% of them due) ``burns.burn_inactive(now, days=30)``
+  is timed, then checked (every due account keeps only its held points, one burn
+  transfer and one notification each, nothing else changed, a second run burns nothing,
+  and on the smallest size ``ledger.check_invariants()`` finds nothing), next to the
+  ceiling: one raw ``UPDATE account SET balance = held WHERE ...`` on a copy of the same
+  database. The growth from the smallest to the largest size is shown (linear is the
+  size ratio).
+
+The SQLite and PostgreSQL data sets are generated at the same time (SQLite in a thread of
+this process, PostgreSQL in its server): the machine has two cores. Timings are taken one
+engine at a time, with nothing else running. Scratch PostgreSQL databases are created on
+the server of ``PORTAL_BENCH_SCALE_POSTGRES_URL`` (default
+``postgres://postgres@127.0.0.1:5432/postgres``; the user must be allowed to CREATE
+DATABASE) and dropped afterwards; SQLite files live in the work directory.
+
+Other knobs: ``PORTAL_BENCH_SCALE_RUNS`` (timed runs per figure, default 5: the median is
+shown), and run.py's ``PORTAL_BENCH_DURATION``, ``PORTAL_BENCH_WARMUP``,
+``PORTAL_BENCH_CONNECTIONS`` and ``PORTAL_BENCH_LOADGEN`` for the page. Set
+``PORTAL_BENCH_SCALE_DATABASES=none`` to skip these sections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiosqlite
+import asyncpg
+import httpx
+from argon2 import PasswordHasher
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from portal.accounts.models import Person
+from portal.burns import service as burns
+from portal.db import migrate_database, tortoise_config
+from portal.leaderboard import service as boards
+from portal.ledger import service as ledger
+from tests.bench import run as bench
+from tests.bench.rawdb import sqlite_pragmas
+
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+VIEWER_PASSWORD = "bench-scale-password"
+BURN_DAYS = 30
+# One account in ten of each kind below (the rest are idle with points: due).
+ACTIVE, FULLY_HELD, HALF_HELD, NEVER_EARNED = 0, 1, 2, 3
+# Multipliers that spread the generated rows: a prime far above any size used here, so
+# ``j * SPREAD % players`` visits every player once per ``players`` entries.
+SPREAD = 2654435761
+BOARD_PARTS = ("top 10", "the viewer's own score", "rank: COUNT(*) of those ahead",
+               "5 above", "5 below", "page 1 (51 rows)")
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    players: int
+    entries: int
+    engines: tuple[str, ...]
+    burn_sizes: tuple[int, ...]
+    postgres_url: str
+    runs: int
+    duration: float
+    warmup: float
+    connections: int
+    loadgen: str
+
+
+def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise bench.BenchError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise bench.BenchError(f"{name} must be at least {minimum:,}")
+    return value
+
+
+def config_from_env() -> Config:
+    raw = os.environ.get("PORTAL_BENCH_SCALE_DATABASES", "sqlite,postgres").strip().lower()
+    engines = () if raw in {"", "none"} else tuple(
+        dict.fromkeys(e.strip() for e in raw.split(",") if e.strip()))
+    unknown = [e for e in engines if e not in ENGINES]
+    if unknown:
+        raise bench.BenchError("PORTAL_BENCH_SCALE_DATABASES lists sqlite and/or postgres "
+                               f"(or none), not {', '.join(unknown)}")
+    sizes_raw = os.environ.get("PORTAL_BENCH_SCALE_BURN_ACCOUNTS", "100000,1000000")
+    try:
+        sizes = tuple(sorted({int(s) for s in sizes_raw.split(",") if s.strip()}))
+    except ValueError:
+        raise bench.BenchError("PORTAL_BENCH_SCALE_BURN_ACCOUNTS is a comma-separated list "
+                               f"of sizes, not {sizes_raw!r}") from None
+    if not sizes or sizes[0] < 10:
+        raise bench.BenchError("PORTAL_BENCH_SCALE_BURN_ACCOUNTS needs sizes of 10 or more")
+    players = _env_int("PORTAL_BENCH_SCALE_PLAYERS", 1_000_000, minimum=100)
+    entries = _env_int("PORTAL_BENCH_SCALE_ENTRIES", 10_000_000, minimum=2 * players)
+    loadgen = os.environ.get("PORTAL_BENCH_LOADGEN") or ("wrk" if shutil.which("wrk")
+                                                         else "python")
+    return Config(players=players, entries=entries, engines=engines, burn_sizes=sizes,
+                  postgres_url=(os.environ.get("PORTAL_BENCH_SCALE_POSTGRES_URL")
+                                or DEFAULT_POSTGRES_URL),
+                  runs=_env_int("PORTAL_BENCH_SCALE_RUNS", 5),
+                  duration=bench._env_number("PORTAL_BENCH_DURATION", 10),
+                  warmup=bench._env_number("PORTAL_BENCH_WARMUP", 2),
+                  connections=int(bench._env_number("PORTAL_BENCH_CONNECTIONS", 32)),
+                  loadgen=loadgen)
+
+
+def _say(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+# -- scratch databases --------------------------------------------------------------------
+
+
+@dataclass
+class Scratch:
+    """A throwaway database: a SQLite file in the work directory, or a PostgreSQL database
+    created next to the admin URL's."""
+
+    engine: str
+    url: str
+    name: str  # the SQLite file's path, or the PostgreSQL database's name
+    admin_url: str = ""
+
+    @property
+    def label(self) -> str:
+        return ENGINES[self.engine]
+
+    @property
+    def dsn(self) -> str:
+        """For asyncpg: the URL without Tortoise's query parameters."""
+        return urlsplit(self.url)._replace(scheme="postgres", query="").geturl()
+
+
+def scratch(engine: str, purpose: str, workdir: Path, admin_url: str) -> Scratch:
+    if engine == "sqlite":
+        path = workdir / f"{purpose}.sqlite3"
+        return Scratch(engine, f"sqlite://{path}", str(path))
+    name = f"portal_bench_scale_{os.getpid()}_{purpose}"
+    return Scratch(engine, urlsplit(admin_url)._replace(path=f"/{name}").geturl(), name,
+                   admin_url)
+
+
+def _admin_dsn(admin_url: str) -> str:
+    return urlsplit(admin_url)._replace(scheme="postgres", query="").geturl()
+
+
+async def _admin(sql: str, admin_url: str) -> None:
+    conn = await asyncpg.connect(_admin_dsn(admin_url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def create(db: Scratch) -> None:
+    """An empty database with the portal's schema, by its own migrations."""
+    if db.engine == "postgres":
+        await _admin(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)', db.admin_url)
+        await _admin(f'CREATE DATABASE "{db.name}"', db.admin_url)
+    else:
+        _remove_sqlite(db.name)
+    await migrate_database(db.url)
+
+
+async def copy(db: Scratch, purpose: str, workdir: Path) -> Scratch:
+    """A copy of ``db`` (nobody may be connected to it)."""
+    twin = scratch(db.engine, purpose, workdir, db.admin_url)
+    if db.engine == "postgres":
+        await _admin(f'DROP DATABASE IF EXISTS "{twin.name}" WITH (FORCE)', db.admin_url)
+        await _admin(f'CREATE DATABASE "{twin.name}" TEMPLATE "{db.name}"', db.admin_url)
+    else:
+        _remove_sqlite(twin.name)
+        await asyncio.to_thread(shutil.copyfile, db.name, twin.name)
+    return twin
+
+
+async def drop(db: Scratch) -> None:
+    if db.engine == "postgres":
+        await _admin(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)', db.admin_url)
+    else:
+        _remove_sqlite(db.name)
+
+
+def _remove_sqlite(path: str) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(path + suffix).unlink(missing_ok=True)
+
+
+async def check_postgres(admin_url: str) -> None:
+    try:
+        conn = await asyncpg.connect(_admin_dsn(admin_url), timeout=10)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        raise bench.BenchError(
+            f"PostgreSQL does not answer at {admin_url} ({exc}): start it (make postgres), "
+            "set PORTAL_BENCH_SCALE_POSTGRES_URL, or PORTAL_BENCH_SCALE_DATABASES=sqlite"
+        ) from None
+    await conn.close()
+
+
+# -- bulk SQL, in either dialect --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The engine's SQL, and what the migrated schema has: ``account.last_active_at``
+    (migration 0006; before it, the last earning was the last activity)."""
+
+    engine: str
+    last_active: bool = False
+
+    @property
+    def activity(self) -> str:
+        """The column inactivity burns read, as the portal's own queries do."""
+        return "last_active_at" if self.last_active else "last_earned_at"
+
+    def last_columns(self) -> str:
+        return "last_earned_at, last_active_at" if self.last_active else "last_earned_at"
+
+    def last_values(self, expr: str) -> str:
+        return f"{expr}, {expr}" if self.last_active else expr
+
+    def numbers(self, count: int) -> tuple[str, str]:
+        """``(prefix, source)`` for ``{prefix}INSERT ... SELECT ... FROM {source}`` reading
+        ``i`` = 1 .. count (64-bit on both engines)."""
+        if self.engine == "sqlite":
+            return (f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "  # noqa: S608
+                    f"WHERE i < {int(count)}) ", "n")
+        return "", f"generate_series(1::bigint, {int(count)}::bigint) AS n(i)"
+
+    def padded(self, expr: str, width: int) -> str:
+        if self.engine == "sqlite":
+            return f"printf('%0{width}d', {expr})"
+        return f"lpad(({expr})::text, {width}, '0')"
+
+    def moment(self, epoch: str) -> str:
+        """A timestamp column value from seconds since 1970 (SQLite: the text Tortoise
+        writes, ``YYYY-MM-DD HH:MM:SS+00:00``)."""
+        if self.engine == "sqlite":
+            return f"strftime('%Y-%m-%d %H:%M:%S+00:00', {epoch}, 'unixepoch')"
+        return f"to_timestamp({epoch})"
+
+    def month(self, epoch: str) -> str:
+        if self.engine == "sqlite":
+            return f"strftime('%Y-%m', {epoch}, 'unixepoch')"
+        return f"to_char(to_timestamp({epoch}) AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+Steps = list[tuple[str, str]]  # (what, SQL)
+
+
+def _month_start(moment: datetime) -> datetime:
+    return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def board_steps(d: Dialect, players: int, entries: int, now: datetime) -> Steps:
+    """A league: regions, companies, outlets (100 players each), the players and their
+    accounts, ``entries`` earn transfers (half in the previous month, half in this one,
+    in time order, each player ``entries / players`` of them), and what the ledger keeps
+    from them: season scores, balances, totals, last earnings, the issuance account."""
+    regions, outlets = 20, max(1, players // 100)
+    companies = max(1, outlets // 10)
+    issuance = players + 1
+    start = _month_start(now)
+    previous = _month_start(start - timedelta(days=1))
+    prev0, cur0 = int(previous.timestamp()), int(start.timestamp())
+    prev_span, cur_span = cur0 - prev0, max(1, int(now.timestamp()) - cur0)
+    half = entries // 2
+    created = int((now - timedelta(days=400)).timestamp())
+    pre, src = d.numbers(players)
+    epoch = (f"(CASE WHEN i <= {half} THEN {prev0} + (i - 1) * {prev_span} / {half} "
+             f"ELSE {cur0} + (i - {half} - 1) * {cur_span} / {entries - half} END)")
+    target = f"(1 + (i * {SPREAD}) % {players})"
+    t_pre, t_src = d.numbers(entries)
+    r_pre, r_src = d.numbers(regions)
+    c_pre, c_src = d.numbers(companies)
+    o_pre, o_src = d.numbers(outlets)
+    return [
+        ("regions", f"{r_pre}INSERT INTO region (id, name) "  # noqa: S608
+                    f"SELECT i, 'Region ' || {d.padded('i', 2)} FROM {r_src}"),
+        ("companies", f"{c_pre}INSERT INTO company (id, name, kind, created_at) "  # noqa: S608
+                      f"SELECT i, 'Company ' || {d.padded('i', 5)}, CASE WHEN i % 3 = 0 "
+                      f"THEN 'retailer' ELSE 'dealer' END, {d.moment(str(created))} "
+                      f"FROM {c_src}"),
+        ("outlets", f"{o_pre}INSERT INTO outlet (id, name, company_id, region_id) "  # noqa: S608
+                    f"SELECT i, 'Outlet ' || {d.padded('i', 6)}, 1 + (i - 1) % {companies}, "
+                    f"1 + (i - 1) % {regions} FROM {o_src}"),
+        ("people", f"{pre}INSERT INTO person (id, email, password_hash, full_name, "  # noqa: S608
+                   "display_name, language, roles, is_active, created_at, outlet_id, "
+                   "email_burn_warnings, email_news) "
+                   f"SELECT i, 'player-' || {d.padded('i', 7)} || '@scale.example.com', '!', "
+                   f"'Scale Player ' || {d.padded('i', 7)}, 'Player ' || {d.padded('i', 7)}, "
+                   f"'en', 'player', TRUE, {d.moment(f'{created} + i % 86400')}, "
+                   f"1 + (i - 1) % {outlets}, TRUE, TRUE FROM {src}"),
+        # A player's k-th game of a quiz: (quiz, player) is unique, like the portal's keys.
+        ("earn transfers", f"{t_pre}INSERT INTO transfer (id, key, kind, amount, "  # noqa: S608
+                           "reason, reference, season, created_at, created_by_id, "
+                           "source_id, target_id) "
+                           f"SELECT i, 'quiz:' || (1 + (i - 1) / {players}) || ':person:' || "
+                           f"{target}, 'earn', 5 + (i * 7919) % 96, 'Quiz: Scale bench quiz', "
+                           f"'game:' || i, {d.month(epoch)}, {d.moment(epoch)}, NULL, "
+                           f"{issuance}, {target} FROM {t_src}"),
+        ("season totals", "CREATE TEMP TABLE scale_totals AS SELECT target_id, season, "
+                          "SUM(amount) AS earned, MAX(created_at) AS reached FROM transfer "
+                          "WHERE kind = 'earn' GROUP BY target_id, season"),
+        ("season scores", "INSERT INTO season_score (account_id, season, earned, reached_at) "
+                          "SELECT target_id, season, earned, reached FROM scale_totals "
+                          "ORDER BY target_id, season"),
+        ("accounts", "INSERT INTO account (id, kind, code, name, balance, held, earned_total, "  # noqa: S608
+                     f"{d.last_columns()}, created_at, person_id, company_id) "
+                     "SELECT p.id, 'person', NULL, p.full_name, COALESCE(t.earned, 0), 0, "
+                     f"COALESCE(t.earned, 0), {d.last_values('t.reached')}, p.created_at, "
+                     "p.id, NULL "
+                     "FROM person p LEFT JOIN (SELECT target_id, SUM(earned) AS earned, "
+                     "MAX(reached) AS reached FROM scale_totals GROUP BY target_id) t "
+                     "ON t.target_id = p.id"),
+        ("issuance account", "INSERT INTO account (id, kind, code, name, balance, held, "  # noqa: S608
+                             "earned_total, created_at) "
+                             f"SELECT {issuance}, 'system', 'issuance', 'Points issued', "
+                             "-COALESCE(SUM(earned), 0), 0, 0, "
+                             f"{d.moment(str(created))} FROM scale_totals"),
+        ("tidy", "DROP TABLE scale_totals"),
+    ]
+
+
+BOARD_TABLES = ("region", "company", "outlet", "person", "transfer", "season_score",
+                "account")
+BURN_TABLES = ("person", "transfer", "season_score", "hold", "account")
+
+
+def _burn_amount(i: str) -> str:
+    return f"(10 + ({i} * 7919) % 990)"
+
+
+def _burn_kind(i: str) -> str:
+    return f"({i} % 10)"
+
+
+def burn_steps(d: Dialect, accounts: int, now: datetime) -> Steps:
+    """``accounts`` players: one in ten earned within the last month (not due), one in ten
+    has all its points held by an open bid (not due), one in ten never earned (nothing to
+    burn); the rest earned once, 31 to 120 days ago (due; one in ten of them has half
+    its points held, which stay). Balances, holds and totals aggregate the transfers and
+    holds, as the ledger keeps them."""
+    issuance, auction = accounts + 1, accounts + 2
+    now_s = int(now.timestamp())
+    created = now_s - 400 * 86400
+    pre, src = d.numbers(accounts)
+    days = (f"(CASE WHEN {_burn_kind('i')} = {ACTIVE} THEN 1 + i % 28 "
+            "ELSE 31 + i % 90 END)")
+    epoch = f"({now_s} - {days} * 86400 - i % 86400)"
+    held = (f"(CASE WHEN {_burn_kind('i')} = {FULLY_HELD} THEN {_burn_amount('i')} "
+            f"ELSE {_burn_amount('i')} / 2 END)")
+    return [
+        ("people", f"{pre}INSERT INTO person (id, email, password_hash, full_name, "  # noqa: S608
+                   "display_name, language, roles, is_active, created_at, outlet_id, "
+                   "email_burn_warnings, email_news) "
+                   f"SELECT i, 'idle-' || {d.padded('i', 7)} || '@scale.example.com', '!', "
+                   f"'Idle Player ' || {d.padded('i', 7)}, 'Idle ' || {d.padded('i', 7)}, "
+                   f"'en', 'player', TRUE, {d.moment(str(created))}, NULL, FALSE, FALSE "
+                   f"FROM {src}"),
+        ("earn transfers", f"{pre}INSERT INTO transfer (key, kind, amount, reason, "  # noqa: S608
+                           "reference, season, created_at, created_by_id, source_id, "
+                           "target_id) "
+                           f"SELECT 'quiz:1:person:' || i, 'earn', {_burn_amount('i')}, "
+                           f"'Quiz: Scale bench quiz', 'game:' || i, {d.month(epoch)}, "
+                           f"{d.moment(epoch)}, NULL, {issuance}, i FROM {src} "
+                           f"WHERE {_burn_kind('i')} <> {NEVER_EARNED}"),
+        ("open holds", f"{pre}INSERT INTO hold (key, amount, reason, reference, status, "  # noqa: S608
+                       "created_at, resolved_at, account_id, capture_id, target_id) "
+                       f"SELECT 'bid:bench:' || i, {held}, 'Bid on the bench lot', "
+                       f"'auction:bench', 'open', {d.moment(epoch)}, NULL, i, NULL, {auction} "
+                       f"FROM {src} WHERE {_burn_kind('i')} IN ({FULLY_HELD}, {HALF_HELD})"),
+        ("season scores", "INSERT INTO season_score (account_id, season, earned, reached_at) "
+                          "SELECT target_id, season, SUM(amount), MAX(created_at) FROM transfer "
+                          "WHERE kind = 'earn' GROUP BY target_id, season"),
+        ("accounts", "INSERT INTO account (id, kind, code, name, balance, held, earned_total, "  # noqa: S608
+                     f"{d.last_columns()}, created_at, person_id, company_id) "
+                     "SELECT p.id, 'person', NULL, p.full_name, COALESCE(t.total, 0), "
+                     f"COALESCE(h.total, 0), COALESCE(t.total, 0), {d.last_values('t.last')}, "
+                     "p.created_at, p.id, NULL FROM person p "
+                     "LEFT JOIN (SELECT target_id, SUM(amount) AS total, MAX(created_at) AS last "
+                     "FROM transfer WHERE kind = 'earn' GROUP BY target_id) t "
+                     "ON t.target_id = p.id "
+                     "LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM hold "
+                     "WHERE status = 'open' GROUP BY account_id) h ON h.account_id = p.id"),
+        ("issuance account", "INSERT INTO account (id, kind, code, name, balance, held, "  # noqa: S608
+                             "earned_total, created_at) "
+                             f"SELECT {issuance}, 'system', 'issuance', 'Points issued', "
+                             "-COALESCE(SUM(amount), 0), 0, 0, "
+                             f"{d.moment(str(created))} FROM transfer"),
+        ("auction account", "INSERT INTO account (id, kind, code, name, balance, held, "  # noqa: S608
+                            f"earned_total, created_at) VALUES ({auction}, 'system', "
+                            f"'auction:bench', 'Bench auction', 0, 0, 0, "
+                            f"{d.moment(str(created))})"),
+    ]
+
+
+def load_sqlite(path: str, tables: Sequence[str], steps: Steps, tag: str) -> float:
+    """Runs ``steps`` in one transaction on a fresh migrated file, its secondary indexes
+    dropped meanwhile and rebuilt after (same definitions), then ANALYZE. Journal and
+    fsync are off while loading: a failed load is thrown away anyway."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-1000000",
+                       "temp_store=MEMORY", "foreign_keys=OFF"):
+            conn.execute(f"PRAGMA {pragma}")
+        marks = ", ".join("?" * len(tables))
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "  # noqa: S608
+            f"AND sql IS NOT NULL AND tbl_name IN ({marks})", list(tables)).fetchall()
+        conn.execute("BEGIN")
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        for what, sql in steps:
+            with _step(tag, what):
+                conn.execute(sql)
+        with _step(tag, f"{len(indexes)} indexes rebuilt"):
+            for _, sql in indexes:
+                conn.execute(sql)
+        conn.execute("COMMIT")
+        with _step(tag, "ANALYZE"):
+            conn.execute("ANALYZE")
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
+    return time.perf_counter() - started
+
+
+@contextmanager
+def _step(tag: str, what: str) -> Iterator[None]:
+    began = time.perf_counter()
+    yield
+    _say(f"[{tag}] {what}: {time.perf_counter() - began:.1f} s")
+
+
+async def load_postgres(dsn: str, tables: Sequence[str], steps: Steps, tag: str) -> float:
+    """Runs ``steps`` on a fresh migrated database, the loaded tables' foreign keys and
+    secondary indexes dropped meanwhile and made again after (same definitions: the
+    foreign keys are validated then), sequences moved past the ids used, VACUUM ANALYZE
+    (as autovacuum would, so index-only scans see an up-to-date visibility map)."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SET maintenance_work_mem = '512MB'; SET work_mem = '256MB'; "
+                           "SET TIME ZONE 'UTC'")
+        names = list(tables)
+        foreign = await conn.fetch(
+            "SELECT conrelid::regclass::text AS tbl, conname, pg_get_constraintdef(oid) AS def "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY($1)",
+            names)
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename = ANY($1) AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            names)
+        for fk in foreign:
+            await conn.execute(f'ALTER TABLE "{fk["tbl"]}" DROP CONSTRAINT "{fk["conname"]}"')
+        for index in indexes:
+            await conn.execute(f'DROP INDEX "{index["indexname"]}"')
+        for what, sql in steps:
+            with _step(tag, what):
+                await conn.execute(sql)
+        began = time.perf_counter()
+        for index in indexes:
+            await conn.execute(index["indexdef"])
+        for fk in foreign:
+            await conn.execute(f'ALTER TABLE "{fk["tbl"]}" ADD CONSTRAINT "{fk["conname"]}" '
+                               f'{fk["def"]}')
+        _say(f"[{tag}] {len(indexes)} indexes rebuilt, {len(foreign)} foreign keys "
+             f"validated: {time.perf_counter() - began:.1f} s")
+        for table in names:
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) "  # noqa: S608
+                f'FROM "{table}" HAVING MAX(id) IS NOT NULL')
+        began = time.perf_counter()
+        await conn.execute("VACUUM (ANALYZE) " + ", ".join(f'"{t}"' for t in names))
+        _say(f"[{tag}] VACUUM ANALYZE: {time.perf_counter() - began:.1f} s")
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+async def load(db: Scratch, tables: Sequence[str], steps: Steps, tag: str) -> float:
+    if db.engine == "sqlite":
+        return await asyncio.to_thread(load_sqlite, db.name, tables, steps, tag)
+    return await load_postgres(db.dsn, tables, steps, tag)
+
+
+# -- raw connections (the ceilings) -------------------------------------------------------------
+
+
+class Raw:
+    """A direct aiosqlite or asyncpg connection, with the portal's SQLite pragmas."""
+
+    def __init__(self, db: Scratch) -> None:
+        self.db = db
+        self._sqlite: aiosqlite.Connection | None = None
+        self._pg: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> Raw:
+        if self.db.engine == "sqlite":
+            path, pragmas = sqlite_pragmas(self.db.url)
+            self._sqlite = await aiosqlite.connect(path, isolation_level=None)
+            for name, value in pragmas.items():
+                await self._sqlite.execute(f"PRAGMA {name}={value}")
+        else:
+            self._pg = await asyncpg.connect(self.db.dsn)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._sqlite is not None:
+            await self._sqlite.close()
+        if self._pg is not None:
+            await self._pg.close()
+
+    def sql(self, text: str) -> str:
+        """``?`` markers, numbered for PostgreSQL."""
+        if self._pg is None:
+            return text
+        parts = text.split("?")
+        return "".join(p + (f"${n}" if n < len(parts) else "")
+                       for n, p in enumerate(parts, start=1))
+
+    async def rows(self, text: str, *params: Any) -> list[tuple[Any, ...]]:
+        if self._pg is not None:
+            return [tuple(r) for r in await self._pg.fetch(self.sql(text), *params)]
+        assert self._sqlite is not None
+        async with self._sqlite.execute(text, params) as cursor:
+            return [tuple(r) for r in await cursor.fetchall()]
+
+    async def columns(self, table: str) -> set[str]:
+        if self._pg is not None:
+            return {str(r[0]) for r in await self._pg.fetch(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = $1", table)}
+        return {str(r[1]) for r in await self.rows(f'PRAGMA table_info("{table}")')}
+
+    async def value(self, text: str, *params: Any) -> Any:
+        found = await self.rows(text, *params)
+        return found[0][0] if found else None
+
+    async def update_in_transaction(self, text: str, *params: Any) -> int:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite, as the portal's); the
+        number of rows it changed."""
+        if self._pg is not None:
+            async with self._pg.transaction():
+                status = await self._pg.execute(self.sql(text), *params)
+            return int(status.split()[-1])
+        assert self._sqlite is not None
+        await self._sqlite.execute("BEGIN IMMEDIATE")
+        cursor = await self._sqlite.execute(text, params)
+        await self._sqlite.execute("COMMIT")
+        return cursor.rowcount
+
+    async def plan(self, text: str, params: Sequence[Any]) -> list[str]:
+        """The query plan: EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL."""
+        if self._pg is not None:
+            rows = await self._pg.fetch("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) "
+                                        + text, *params)
+            return [str(r[0]) for r in rows]
+        assert self._sqlite is not None
+        async with self._sqlite.execute("EXPLAIN QUERY PLAN " + text, params) as cursor:
+            found = await cursor.fetchall()
+        depth: dict[int, int] = {0: -1}
+        lines = []
+        for node, parent, _, detail in found:
+            depth[node] = depth.get(parent, -1) + 1
+            lines.append("  " * depth[node] + str(detail))
+        return lines
+
+
+@asynccontextmanager
+async def portal_orm(db: Scratch) -> AsyncIterator[None]:
+    """Tortoise set up on ``db``, as the portal's processes set it up."""
+    # Tortoise keeps each model's INSERT statement per connection name across init calls:
+    # this process switches engines, so the SQLite ones must not be sent to PostgreSQL.
+    EXECUTOR_CACHE.clear()
+    await Tortoise.init(config=tortoise_config(db.url))
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+# -- leaderboards --------------------------------------------------------------------------------
+
+
+RAW_ORDER = "ORDER BY earned DESC, reached_at ASC, account_id ASC"
+RAW_TOP = ("SELECT account_id, earned FROM season_score WHERE season = ? AND earned > 0 "
+           "ORDER BY earned DESC, reached_at ASC, account_id ASC LIMIT 10")
+RAW_PAGE = RAW_TOP.replace("LIMIT 10", "LIMIT 51")
+RAW_RANK = ("SELECT COUNT(*) FROM season_score WHERE season = ? AND earned > 0 AND "
+            "(earned > ? OR (earned = ? AND (reached_at < ? OR (reached_at = ? "
+            "AND account_id < ?))))")
+
+
+@dataclass
+class Viewer:
+    rank: int
+    account_id: int
+    person_id: int
+    earned: int
+    reached: Any
+    display_name: str = ""
+
+
+@dataclass
+class BoardTimes:
+    viewer: Viewer
+    raw_top: float
+    raw_rank: float
+    raw_page: float
+    whole: float
+    parts: list[tuple[str, float]]
+    plans: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+@dataclass
+class BoardReport:
+    engine: str
+    season: str
+    ranked: int
+    load_s: float
+    times: list[BoardTimes] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+async def pick_viewers(raw: Raw, season: str, ranks: Sequence[int]) -> list[Viewer]:
+    found = []
+    for rank in ranks:
+        row = (await raw.rows(
+            "SELECT s.account_id, a.person_id, s.earned, s.reached_at, p.display_name "  # noqa: S608
+            "FROM (SELECT account_id, earned, reached_at FROM season_score "
+            f"WHERE season = ? AND earned > 0 {RAW_ORDER} LIMIT 1 OFFSET ?) s "
+            "JOIN account a ON a.id = s.account_id JOIN person p ON p.id = a.person_id",
+            season, rank - 1))[0]
+        found.append(Viewer(rank, int(row[0]), int(row[1]), int(row[2]), row[3], str(row[4])))
+    return found
+
+
+async def _median_time(work: Callable[[], Awaitable[object]], runs: int) -> float:
+    await work()  # warm
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        await work()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+@contextmanager
+def timed_board_queries(log: list[tuple[str, list[Any], float]]) -> Iterator[None]:
+    """Times each query ``board()`` sends through ``leaderboard.service._rows``."""
+    original = boards._rows
+
+    async def timed(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        began = time.perf_counter()
+        try:
+            return await original(conn, sql, params)
+        finally:
+            log.append((sql, list(params), time.perf_counter() - began))
+
+    setattr(boards, "_rows", timed)  # noqa: B010 (a module attribute, put back below)
+    try:
+        yield
+    finally:
+        setattr(boards, "_rows", original)  # noqa: B010
+
+
+async def time_board(raw: Raw, viewer: Viewer, season: str, now: datetime, runs: int,
+                     problems: list[str]) -> BoardTimes:
+    person = await Person.get(id=viewer.person_id)
+    rank_args = (season, viewer.earned, viewer.earned, viewer.reached, viewer.reached,
+                 viewer.account_id)
+    raw_top = await _median_time(lambda: raw.rows(RAW_TOP, season), runs)
+    raw_rank = await _median_time(lambda: raw.rows(RAW_RANK, *rank_args), runs)
+    raw_page = await _median_time(lambda: raw.rows(RAW_PAGE, season), runs)
+    counted = await raw.value(RAW_RANK, *rank_args)
+    if counted + 1 != viewer.rank:
+        problems.append(f"the raw rank query put #{viewer.rank} at #{counted + 1}")
+
+    result = await boards.board(person, kind="season", season=season, now=now)
+    _check_board(result, viewer, [r[0] for r in await raw.rows(RAW_TOP, season)], problems)
+    whole: list[float] = []
+    per_query: list[list[float]] = []
+    captured: list[tuple[str, list[Any], float]] = []
+    for _ in range(runs):
+        log: list[tuple[str, list[Any], float]] = []
+        with timed_board_queries(log):
+            began = time.perf_counter()
+            await boards.board(person, kind="season", season=season, now=now)
+            whole.append(time.perf_counter() - began)
+        per_query.append([seconds for _, _, seconds in log])
+        captured = log
+    names = (list(BOARD_PARTS) if len(captured) == len(BOARD_PARTS)
+             else [f"query {n}" for n in range(1, len(captured) + 1)])
+    parts = [(name, statistics.median(run[n] for run in per_query))
+             for n, name in enumerate(names)]
+    times = BoardTimes(viewer, raw_top, raw_rank, raw_page, statistics.median(whole), parts)
+    times.plans = [(name, await raw.plan(sql, params))
+                   for name, (sql, params, _) in zip(names, captured, strict=True)]
+    times.plans.insert(0, ("raw COUNT(*) rank (ceiling)", await raw.plan(
+        raw.sql(RAW_RANK), rank_args)))
+    return times
+
+
+def _check_board(result: boards.Board, viewer: Viewer, raw_top: list[int],
+                 problems: list[str]) -> None:
+    where = f"board for #{viewer.rank:,}"
+    if result.me is None or result.me.rank != viewer.rank:
+        problems.append(f"{where}: the viewer is at "
+                        f"{'nowhere' if result.me is None else '#' + str(result.me.rank)}")
+    if [row.account_id for row in result.top] != raw_top:
+        problems.append(f"{where}: the top 10 differs from the raw query's")
+    above = min(boards.NEIGHBOURS, viewer.rank - 1)
+    if len(result.around_me) != above + 1 + boards.NEIGHBOURS:
+        problems.append(f"{where}: {len(result.around_me)} rows around the viewer")
+    if len(result.page) != 50 or not result.has_more:
+        problems.append(f"{where}: page 1 has {len(result.page)} rows")
+
+
+async def measure_boards(db: Scratch, config: Config, load_s: float, now: datetime
+                         ) -> BoardReport:
+    season = boards.season_of(now)
+    report = BoardReport(db.engine, season, 0, load_s)
+    async with portal_orm(db), Raw(db) as raw:
+        report.ranked = int(await raw.value(
+            "SELECT COUNT(*) FROM season_score WHERE season = ? AND earned > 0", season))
+        middle = max(1, min(config.players // 2, report.ranked // 2))
+        for viewer in await pick_viewers(raw, season, (min(3, report.ranked), middle)):
+            _say(f"[{db.label}] board() for the player at #{viewer.rank:,}, "
+                 f"{config.runs} runs ...")
+            report.times.append(await time_board(raw, viewer, season, now, config.runs,
+                                                 report.problems))
+    return report
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.2f}"
+
+
+def board_table(report: BoardReport, config: Config) -> str:
+    label = ENGINES[report.engine]
+    head: list[str] = ["season board, median of " + str(config.runs)]
+    for t in report.times:
+        head += [f"#{t.viewer.rank:,} ms", "vs raw"]
+    rows: list[list[str]] = [head]
+
+    def row(name: str, pick: Callable[[BoardTimes], tuple[float, float | None]]) -> None:
+        cells = [name]
+        for t in report.times:
+            value, ceiling = pick(t)
+            cells += [_ms(value), "-" if ceiling is None else bench._ratio(ceiling, value)]
+        rows.append(cells)
+
+    row("raw SQL: top 10 of season_score (ceiling a)", lambda t: (t.raw_top, t.raw_top))
+    row("raw SQL: rank, COUNT(*) of those ahead (ceiling b)", lambda t: (t.raw_rank,
+                                                                          t.raw_rank))
+    row("raw SQL: page 1, 51 rows (ceiling c)", lambda t: (t.raw_page, t.raw_page))
+
+    def part(t: BoardTimes, name: str) -> float:
+        return dict(t.parts).get(name, 0.0)
+
+    if all(len(t.parts) == len(BOARD_PARTS) for t in report.times):
+        row("board(): top 10, names joined (vs a)", lambda t: (part(t, BOARD_PARTS[0]),
+                                                               t.raw_top))
+        row("board(): rank, COUNT(*) (vs b)", lambda t: (part(t, BOARD_PARTS[2]), t.raw_rank))
+        row("board(): rank with neighbours: own score, COUNT, 5 above, 5 below (vs b)",
+            lambda t: (sum(part(t, n) for n in BOARD_PARTS[1:5]), t.raw_rank))
+        row("board(): page 1, 51 rows, names joined (vs c)",
+            lambda t: (part(t, BOARD_PARTS[5]), t.raw_page))
+    else:
+        for n in range(max(len(t.parts) for t in report.times)):
+            def nth(t: BoardTimes, n: int = n) -> tuple[float, float | None]:
+                return (t.parts[n][1] if n < len(t.parts) else 0.0), None
+
+            row(f"board(): query {n + 1}", nth)
+    row("board(): the whole call, all its queries (vs a + b + c)",
+        lambda t: (t.whole, t.raw_top + t.raw_rank + t.raw_page))
+    lines = [f"leaderboards at scale, {label}: {config.players:,} players, "
+             f"{config.entries:,} ledger entries, {report.ranked:,} ranked in season "
+             f"{report.season} (data generated in {report.load_s:.0f} s)",
+             bench._format(rows)]
+    return "\n".join(lines)
+
+
+def plans_text(report: BoardReport) -> str:
+    """The plan of each query of the middle viewer's board, and whether it reads the
+    score table along an index."""
+    if not report.times:
+        return ""
+    times = report.times[-1]
+    label = ENGINES[report.engine]
+    how = "EXPLAIN QUERY PLAN" if report.engine == "sqlite" else "EXPLAIN ANALYZE"
+    lines = [f"query plans, {label} ({how}), the board of #{times.viewer.rank:,}:"]
+    for name, plan in times.plans:
+        lines.append(f"  {name}: {index_verdict(report.engine, plan)}")
+        lines += [f"      {line}" for line in plan]
+    return "\n".join(lines)
+
+
+def index_verdict(engine: str, plan: Sequence[str]) -> str:
+    text = "\n".join(plan)
+    if engine == "sqlite":
+        scans = [line.strip() for line in plan
+                 if re.match(r"\s*SCAN \w+(\s|$)", line) and "USING" not in line]
+        sorts = "USE TEMP B-TREE" in text
+        used = sorted(set(re.findall(r"USING (?:COVERING )?INDEX (\w+)", text)))
+    else:
+        scans = [line.strip() for line in plan if "Seq Scan" in line]
+        sorts = bool(re.search(r"^\s*(->\s*)?(Incremental )?Sort\b", text, re.MULTILINE))
+        used = sorted(set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\w+)",
+                                     text)))
+    verdict = f"indexes {', '.join(used)}" if used else "no index"
+    if scans:
+        verdict += "; FULL SCAN: " + "; ".join(scans)
+    if sorts:
+        verdict += "; sorts rows"
+    return verdict
+
+
+# -- the page under load ---------------------------------------------------------------------
+
+
+def _sign_in(base: str, email: str, password: str) -> str:
+    return bench._sign_in_web(base, email=email, password=password)
+
+
+def measure_page(db: Scratch, viewer: Viewer, workdir: Path, config: Config,
+                 problems: list[str]) -> tuple[bench.Result, bench.Result]:
+    """The bare endpoint, then ``GET /leaderboard/season`` signed in as ``viewer``."""
+    asyncio.run(_set_password(db, viewer))
+    env = bench._portal_env(db.url)
+    env["PORTAL_MEDIA_DIR"] = str(workdir / "media")
+    log = workdir / "load.log"
+    port = bench._free_port()
+    bare = bench.Server("bare starlette", [sys.executable, "-m", "tests.bench.bare",
+                                           "--host", bench.HOST, "--port", str(port)],
+                        env, workdir / "bare.log", port, "/")
+    with bench.running(bare):
+        ceiling = bench.measure(bench.Target("bare starlette", bare.base + "/"),
+                                warmup=config.warmup, duration=config.duration,
+                                connections=config.connections, loadgen=config.loadgen,
+                                log=log)
+    port = bench._free_port()
+    portal = bench.Server("portal web", [str(bench.BIN / "portal"), "web", "--host",
+                                         bench.HOST, "--port", str(port), "--no-access-log"],
+                          env, workdir / "portal.log", port, "/health")
+    with bench.running(portal):
+        cookie = _sign_in(portal.base, _email(db, viewer), VIEWER_PASSWORD)
+        target = bench.Target(f"GET /leaderboard/season as #{viewer.rank:,}",
+                              portal.base + "/leaderboard/season", [f"Cookie: {cookie}"])
+        page = httpx.get(target.url, headers={"Cookie": cookie}, timeout=60.0)
+        if f'class="me" value="{viewer.rank}"' not in page.text:
+            problems.append(f"GET /leaderboard/season does not show the viewer at "
+                            f"#{viewer.rank} (status {page.status_code})")
+        result = bench.measure(target, warmup=config.warmup, duration=config.duration,
+                               connections=config.connections, loadgen=config.loadgen,
+                               log=log)
+    return ceiling, result
+
+
+def _email(db: Scratch, viewer: Viewer) -> str:
+    return f"player-{viewer.person_id:07d}@scale.example.com"
+
+
+async def _set_password(db: Scratch, viewer: Viewer) -> None:
+    hashed = await asyncio.to_thread(PasswordHasher().hash, VIEWER_PASSWORD)
+    async with Raw(db) as raw:
+        changed = await raw.update_in_transaction(
+            "UPDATE person SET password_hash = ? WHERE id = ?", hashed, viewer.person_id)
+    if changed != 1:
+        raise bench.BenchError(f"no person {viewer.person_id} to sign in as")
+
+
+def page_table(ceiling: bench.Result, page: bench.Result, config: Config) -> str:
+    rows = [("leaderboard page, SQLite at scale", "req/s", "p50 ms", "p99 ms", "vs ceiling"),
+            ("bare starlette (ceiling)", f"{ceiling.rps:,.0f}", f"{ceiling.p50_ms:.1f}",
+             f"{ceiling.p99_ms:.1f}", "1.00"),
+            (page.target.label, f"{page.rps:,.1f}", f"{page.p50_ms:.1f}",
+             f"{page.p99_ms:.1f}", bench._ratio(page.rps, ceiling.rps))]
+    return (f"{bench._format(rows)}\n  {config.connections} connections, "
+            f"{config.duration:.0f} s after {config.warmup:.0f} s of warm-up; "
+            f"{page.requests:,} pages")
+
+
+# -- inactivity burns ----------------------------------------------------------------------------
+
+
+def due_accounts(d: Dialect) -> str:
+    """The accounts an inactivity burn takes points from, as the portal selects them."""
+    return (f"kind = 'person' AND balance - held > 0 "
+            f"AND COALESCE({d.activity}, created_at) <= ?")
+
+
+def raw_burn(d: Dialect) -> str:
+    """The ceiling: the same accounts' points gone in one statement (no transfers)."""
+    return f"UPDATE account SET balance = held WHERE {due_accounts(d)}"  # noqa: S608
+
+
+
+@dataclass
+class BurnRun:
+    engine: str
+    accounts: int
+    due: int
+    burned: int
+    portal_s: float
+    raw_s: float
+    load_s: float
+    checks: list[str] = field(default_factory=list)
+
+
+def _cutoff_value(db: Scratch, cutoff: datetime) -> Any:
+    """The cutoff as the portal's queries pass it (Tortoise's text on SQLite)."""
+    return cutoff.isoformat(" ") if db.engine == "sqlite" else cutoff
+
+
+async def measure_burn(db: Scratch, twin: Scratch, d: Dialect, accounts: int, now: datetime,
+                       load_s: float, *, invariants: bool) -> BurnRun:
+    """``burn_inactive`` on ``db``, checked; then the raw UPDATE on ``twin``, its copy."""
+    cutoff = _cutoff_value(db, now - timedelta(days=BURN_DAYS))
+    due_sql = ("SELECT COUNT(*), COALESCE(SUM(balance - held), 0) FROM account "  # noqa: S608
+               f"WHERE {due_accounts(d)}")
+    total_sql = "SELECT COALESCE(SUM(balance), 0) FROM account WHERE kind = 'person'"
+    async with Raw(db) as raw:
+        due, due_points = (int(v) for v in (await raw.rows(due_sql, cutoff))[0])
+        total_before = int(await raw.value(total_sql))
+    checks: list[str] = []
+    async with portal_orm(db):
+        began = time.perf_counter()
+        burned = await burns.burn_inactive(now, days=BURN_DAYS)
+        portal_s = time.perf_counter() - began
+        again = await burns.burn_inactive(now, days=BURN_DAYS)
+        if again:
+            checks.append(f"a second burn_inactive burned {again:,} more")
+        if invariants:
+            problems = await ledger.check_invariants()
+            checks += [f"invariant: {p.account_name}: {p.message}" for p in problems[:5]]
+            if len(problems) > 5:
+                checks.append(f"... and {len(problems) - 5:,} more broken invariants")
+    async with Raw(db) as raw:
+        left = int((await raw.rows(due_sql, cutoff))[0][0])
+        total_after = int(await raw.value(total_sql))
+        overdrawn = int(await raw.value(
+            "SELECT COUNT(*) FROM account WHERE kind = 'person' AND balance < held"))
+        transfers = tuple(int(v) for v in (await raw.rows(
+            "SELECT COUNT(*), COUNT(DISTINCT source_id), COALESCE(SUM(amount), 0) "
+            "FROM transfer WHERE kind = 'burn'"))[0])
+        notified = int(await raw.value(
+            "SELECT COUNT(*) FROM notification WHERE kind = 'burned'"))
+        sink = int(await raw.value("SELECT balance FROM account WHERE code = 'burns'") or 0)
+    if burned != due:
+        checks.append(f"burn_inactive reported {burned:,} burned, {due:,} were due")
+    if left:
+        checks.append(f"{left:,} due accounts still have points available")
+    if overdrawn:
+        checks.append(f"{overdrawn:,} accounts hold more than their balance")
+    if transfers != (due, due, due_points):
+        checks.append(f"burn transfers (count, accounts, points) = {transfers}, expected "
+                      f"{(due, due, due_points)}: one per due account")
+    if total_after != total_before - due_points:
+        checks.append(f"the players' balances fell by {total_before - total_after:,}, "
+                      f"{due_points:,} were due to burn")
+    if notified != due:
+        checks.append(f"{notified:,} 'burned' notifications for {due:,} burns")
+    if sink != due_points:
+        checks.append(f"the burns account holds {sink:,}, {due_points:,} were burned")
+    async with Raw(twin) as raw:
+        began = time.perf_counter()
+        changed = await raw.update_in_transaction(raw_burn(d), cutoff)
+        raw_s = time.perf_counter() - began
+    if changed != due:
+        checks.append(f"the raw UPDATE changed {changed:,} rows, {due:,} were due")
+    return BurnRun(db.engine, accounts, due, burned, portal_s, raw_s, load_s,
+                   [f"{ENGINES[db.engine]}, {accounts:,} accounts: {c}" for c in checks])
+
+
+def burn_table(runs: list[BurnRun]) -> str:
+    rows = [("inactivity burn, burn_inactive(days=30)", "accounts", "due", "portal s",
+             "raw UPDATE s", "vs ceiling", "µs per burn")]
+    for r in runs:
+        rows.append((ENGINES[r.engine], f"{r.accounts:,}", f"{r.due:,}", f"{r.portal_s:,.2f}",
+                     f"{r.raw_s:,.3f}", bench._ratio(r.raw_s, r.portal_s),
+                     f"{r.portal_s / r.due * 1e6:,.0f}" if r.due else "-"))
+    lines = [bench._format(rows)]
+    for engine in dict.fromkeys(r.engine for r in runs):
+        mine = sorted((r for r in runs if r.engine == engine), key=lambda r: r.accounts)
+        if len(mine) < 2:
+            continue
+        small, large = mine[0], mine[-1]
+        size = large.accounts / small.accounts
+        portal = large.portal_s / small.portal_s if small.portal_s else 0.0
+        raw = large.raw_s / small.raw_s if small.raw_s else 0.0
+        lines.append(f"  {ENGINES[engine]}, {small.accounts:,} -> {large.accounts:,} "
+                     f"accounts (x{size:g}): burn_inactive x{portal:.1f} "
+                     f"({_growth(portal, size)}), raw UPDATE x{raw:.1f} "
+                     f"({_growth(raw, size)})")
+    lines.append("  ceiling: the same accounts' UPDATE alone, one statement on a copy; "
+                 "burn_inactive also writes a transfer and a notification per account")
+    return "\n".join(lines)
+
+
+def _growth(factor: float, size: float) -> str:
+    ratio = factor / size
+    if ratio > 1.5:
+        return "worse than linear"
+    if ratio < 0.67:
+        return "better than linear"
+    return "linear"
+
+
+# -- the sections --------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    tables: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+async def _create_and_load(dbs: Sequence[Scratch], tables: Sequence[str],
+                           steps: Callable[[Dialect], Steps]
+                           ) -> dict[str, tuple[Dialect, float]]:
+    """Migrates each database (one at a time: Tortoise's set-up is global), then loads
+    them all at once; each one's dialect and load time, by engine."""
+    dialects = []
+    for db in dbs:
+        await create(db)
+        async with Raw(db) as raw:
+            dialects.append(Dialect(db.engine, "last_active_at" in await raw.columns("account")))
+    times = await asyncio.gather(*(load(db, tables, steps(d), db.label)
+                                   for db, d in zip(dbs, dialects, strict=True)))
+    return {db.engine: (d, seconds)
+            for db, d, seconds in zip(dbs, dialects, times, strict=True)}
+
+
+def leaderboard_section(config: Config, workdir: Path, made: list[Scratch],
+                        outcome: Outcome) -> None:
+    now = datetime.now(UTC)
+    dbs = [scratch(engine, "board", workdir, config.postgres_url) for engine in config.engines]
+    made += dbs
+    print(f"leaderboards at scale: generating {config.players:,} players and "
+          f"{config.entries:,} ledger entries in {', '.join(db.label for db in dbs)} ...",
+          flush=True)
+    loaded = asyncio.run(_create_and_load(
+        dbs, BOARD_TABLES, lambda d: board_steps(d, config.players, config.entries, now)))
+    middle: Viewer | None = None
+    for db in dbs:
+        report = asyncio.run(measure_boards(db, config, loaded[db.engine][1], now))
+        outcome.tables += [board_table(report, config), plans_text(report)]
+        outcome.failures += [f"{db.label} leaderboard: {p}" for p in report.problems]
+        if db.engine == "sqlite" and report.times:
+            middle = report.times[-1].viewer
+    sqlite_db = next((db for db in dbs if db.engine == "sqlite"), None)
+    if sqlite_db is not None and middle is not None:
+        print(f"leaderboard page: portal web on the {config.players:,}-player SQLite "
+              f"database, signed in as #{middle.rank:,} ...", flush=True)
+        problems: list[str] = []
+        ceiling, page = measure_page(sqlite_db, middle, workdir, config, problems)
+        outcome.tables.append(page_table(ceiling, page, config))
+        outcome.failures += [f"leaderboard page: {p}" for p in problems]
+        outcome.failures += [f"{r.target.label}: {p}" for r in (ceiling, page)
+                             for p in r.problems]
+    for db in dbs:
+        asyncio.run(drop(db))
+
+
+def burn_section(config: Config, workdir: Path, made: list[Scratch], outcome: Outcome) -> None:
+    runs: list[BurnRun] = []
+    for size in config.burn_sizes:
+        now = datetime.now(UTC)
+        dbs = [scratch(engine, f"burn_{size}", workdir, config.postgres_url)
+               for engine in config.engines]
+        made += dbs
+        print(f"inactivity burn: generating {size:,} accounts in "
+              f"{', '.join(db.label for db in dbs)} ...", flush=True)
+        def steps(d: Dialect, size: int = size, now: datetime = now) -> Steps:
+            return burn_steps(d, size, now)
+
+        loaded = asyncio.run(_create_and_load(dbs, BURN_TABLES, steps))
+        for db in dbs:
+            twin = asyncio.run(copy(db, f"burn_{size}_raw", workdir))
+            made.append(twin)
+            _say(f"[{db.label}] burn_inactive over {size:,} accounts, then the raw UPDATE "
+                 "on a copy ...")
+            dialect, load_s = loaded[db.engine]
+            run = asyncio.run(measure_burn(db, twin, dialect, size, now, load_s,
+                                           invariants=size == config.burn_sizes[0]))
+            runs.append(run)
+            outcome.failures += run.checks
+            for gone in (db, twin):
+                asyncio.run(drop(gone))
+    outcome.tables.append(burn_table(runs))
+
+
+def run_sections(config: Config, workdir: Path) -> Outcome:
+    outcome = Outcome()
+    if not config.engines:
+        outcome.tables.append("leaderboards and burns at scale: skipped "
+                              "(PORTAL_BENCH_SCALE_DATABASES=none)")
+        return outcome
+    if "postgres" in config.engines:
+        asyncio.run(check_postgres(config.postgres_url))
+    made: list[Scratch] = []
+    try:
+        leaderboard_section(config, workdir, made, outcome)
+        burn_section(config, workdir, made, outcome)
+    finally:
+        for db in made:
+            try:
+                asyncio.run(drop(db))
+            except (OSError, asyncpg.PostgresError) as exc:
+                print(f"  could not drop the scratch database {db.name}: {exc}",
+                      file=sys.stderr)
+    return outcome
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every finally: servers and databases go
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.scale", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, help="for the SQLite files and the logs "
+                        "(default: a new temporary directory, removed after a good run)")
+    parser.add_argument("--result", type=Path, help="write the tables and failures there "
+                        "as JSON instead of printing them (tests/bench/run.py reads it)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="portal-bench-scale-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    outcome = Outcome()
+    try:
+        config = config_from_env()
+        outcome = run_sections(config, workdir)
+    except bench.BenchError as exc:
+        outcome.failures.append(f"scale bench failed: {exc}")
+    seconds = time.perf_counter() - started
+    outcome.tables.append(f"(leaderboards and burns at scale took {seconds:.0f} s)")
+    if args.result is not None:
+        args.result.write_text(json.dumps({"tables": outcome.tables,
+                                           "failures": outcome.failures,
+                                           "seconds": seconds}))
+    else:
+        for table in outcome.tables:
+            print(f"\n{table}")
+        for failure in outcome.failures:
+            print(f"FAILED {failure}", file=sys.stderr)
+        if outcome.failures:
+            print(f"(logs kept in {workdir})", file=sys.stderr)
+        elif args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if outcome.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
