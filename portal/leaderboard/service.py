@@ -266,7 +266,8 @@ async def team_board(viewer: Person, *, by: str, season: str, minimum_active: in
         "JOIN company c ON c.id = o.company_id JOIN region r ON r.id = o.region_id "
         "JOIN account a ON a.person_id = p.id "
         f"LEFT JOIN season_score s ON s.account_id = a.id AND s.season = {p[0]} "
-        "WHERE p.id IN (SELECT DISTINCT g.person_id FROM game g WHERE g.status = 'finished' "
+        f"WHERE p.is_active = {'TRUE' if _postgres(conn) else '1'} "
+        "AND p.id IN (SELECT DISTINCT g.person_id FROM game g WHERE g.status = 'finished' "
         f"AND g.finished_at >= {p[1]} AND g.finished_at < {p[2]}) "
         f"GROUP BY {group[0]}, {group[1]} HAVING COUNT(*) >= {p[3]}",
         [season, start, end, minimum_active])
