@@ -9,6 +9,7 @@ reads the ledger. A finished season's final standings are frozen once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -117,24 +118,24 @@ class _Source:
             return f"ORDER BY {self.score} ASC, {self.tie} DESC, {self.key} DESC"
         return f"ORDER BY {self.score} DESC, {self.tie} ASC, {self.key} ASC"
 
-    def ahead_of(self, points: int, tie: Any, account_id: int) -> str:
-        """Rows ranked above the given one."""
-        return self._beyond(">", "<", points, tie, account_id)
+    def ranges(self, side: str, points: int, tie: Any, account_id: int) -> list[str]:
+        """The rows ranked above (``side="ahead"``) or below the given one, as three
+        conditions that each read one contiguous stretch of the board index: one OR
+        across them would make the database walk far more of the index."""
+        more, fewer = (">", "<") if side == "ahead" else ("<", ">")
+        return [f"AND {self.score} {more} {{s}} ",
+                f"AND {self.score} = {{s}} AND {self.tie} {fewer} {{t}} ",
+                f"AND {self.score} = {{s}} AND {self.tie} = {{t}} AND {self.key} {fewer} {{i}} "]
 
-    def behind(self, points: int, tie: Any, account_id: int) -> str:
-        return self._beyond("<", ">", points, tie, account_id)
-
-    def _beyond(self, score_op: str, tie_op: str, points: int, tie: Any, account_id: int
-                ) -> str:
+    def bind(self, template: str, points: int, tie: Any, account_id: int) -> str:
         # Markers are added in the order they appear: SQLite's "?" are positional.
-        s1 = self._param(points)
-        s2 = self._param(points)
-        t1 = self._param(tie)
-        t2 = self._param(tie)
-        i = self._param(account_id)
-        return (f"AND ({self.score} {score_op} {s1} OR ({self.score} = {s2} AND "
-                f"({self.tie} {tie_op} {t1} OR ({self.tie} = {t2} AND "
-                f"{self.key} {tie_op} {i})))) ")
+        values = {"s": points, "t": tie, "i": account_id}
+        out, rest = "", template
+        while "{" in rest:
+            before, _, after = rest.partition("{")
+            name, _, rest = after.partition("}")
+            out += before + self._param(values[name])
+        return out + rest
 
 
 def _postgres(conn: BaseDBAsyncClient) -> bool:
@@ -179,19 +180,11 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
                         mine.params)
     if found:
         raw = found[0]
-        counted = source()
-        ahead = counted.ahead_of(int(raw["points"]), raw["tie"], me_id)
-        rank = 1 + int((await _rows(conn, f"SELECT COUNT(*) AS n {counted.sql} {ahead}",
-                                    counted.params))[0]["n"])
+        mine_at = (int(raw["points"]), raw["tie"], me_id)
+        rank = 1 + await _count(conn, source, "ahead", mine_at)
         me = _row(raw, rank, me_id)
-        above_src = source()
-        above = await _rows(conn, above_src.listing(
-            above_src.ahead_of(me.points, raw["tie"], me_id), above_src.order(reverse=True),
-            f"LIMIT {NEIGHBOURS}"), above_src.params)
-        below_src = source()
-        below = await _rows(conn, below_src.listing(
-            below_src.behind(me.points, raw["tie"], me_id), below_src.order(),
-            f"LIMIT {NEIGHBOURS}"), below_src.params)
+        above = await _nearest(conn, source, "ahead", mine_at)
+        below = await _nearest(conn, source, "behind", mine_at)
         around = ([_row(r, rank - n - 1, me_id) for n, r in enumerate(above)][::-1] + [me]
                   + [_row(r, rank + n + 1, me_id) for n, r in enumerate(below)])
 
@@ -201,6 +194,50 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
                        paged.params)
     listed = [_row(r, (page - 1) * size + n + 1, me_id) for n, r in enumerate(rows[:size])]
     return Board(kind, season, top, me, around, listed, page, len(rows) > size, False)
+
+
+async def _count(conn: BaseDBAsyncClient, source: Callable[[], _Source], side: str,
+                 at: tuple[int, Any, int]) -> int:
+    """How many rows lie on ``side`` of the given one: a count per index stretch."""
+    total = 0
+    for template in source().ranges(side, *at):
+        part = source()
+        condition = part.bind(template, *at)
+        rows = await _rows(conn, f"SELECT COUNT(*) AS n {part.sql} {condition}", part.params)
+        total += int(rows[0]["n"])
+    return total
+
+
+async def _nearest(conn: BaseDBAsyncClient, source: Callable[[], _Source], side: str,
+                   at: tuple[int, Any, int]) -> list[dict[str, Any]]:
+    """The NEIGHBOURS rows nearest the given one on ``side``, nearest first."""
+    found: list[dict[str, Any]] = []
+    for template in source().ranges(side, *at):
+        part = source()
+        condition = part.bind(template, *at)
+        order = part.order(reverse=side == "ahead")
+        found += await _rows(conn, part.listing(condition, order, f"LIMIT {NEIGHBOURS}"),
+                             part.params)
+
+    def distance(row: dict[str, Any]) -> tuple[Any, ...]:
+        if side == "ahead":  # just above first: lowest score, then latest, then highest id
+            return (int(row["points"]), _Descending(row["tie"]), -int(row["account_id"]))
+        return (-int(row["points"]), row["tie"], int(row["account_id"]))
+
+    return sorted(found, key=distance)[:NEIGHBOURS]
+
+
+class _Descending:
+    """Sorts any comparable value the other way round."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(self.value > other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
 
 
 async def _account_id(conn: BaseDBAsyncClient, person: Person) -> int:
