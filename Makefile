@@ -32,12 +32,12 @@ test: install-test browser postgres
 	$(BIN)/mypy
 	PORTAL_TEST_POSTGRES_URL=$$(scripts/postgres-url $(PG_URL)) $(BIN)/pytest
 
-## Benchmarks against real server processes on 127.0.0.1.
-bench: install-test
+## Benchmarks against real server processes on 127.0.0.1 (the scale sections use PostgreSQL too).
+bench: install-test postgres
 	@command -v wrk >/dev/null || { \
 	  echo "installing Debian's wrk for the benchmarks"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-	$(BIN)/python -m tests.bench.run
+	PORTAL_BENCH_SCALE_POSTGRES_URL=$${PORTAL_BENCH_SCALE_POSTGRES_URL:-$(PG_URL)} $(BIN)/python -m tests.bench.run
 
 browser:
 	@command -v chromium >/dev/null || { \

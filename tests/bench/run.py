@@ -24,7 +24,14 @@ Then, in the same run:
   answer must be a 200;
 * **publishing a pack of 500 questions** (``tests/bench/publish.py``, in-process with the
   portal's functions): validation, publishing and republishing the unchanged pack, next
-  to a raw 500-row INSERT in one transaction on the same database.
+  to a raw 500-row INSERT in one transaction on the same database;
+* **leaderboards and the inactivity burn at scale** (``tests/bench/scale.py``, its own
+  process, last): a million players and ten million ledger entries generated in bulk in
+  SQLite and PostgreSQL, ``board()`` query by query next to raw SQL over the score table,
+  the board page under wrk next to the bare endpoint, and ``burn_inactive`` over 100,000
+  and 1,000,000 accounts next to one raw UPDATE. Its sizes and databases are set by
+  ``PORTAL_BENCH_SCALE_*`` (see that module; ``PORTAL_BENCH_SCALE_DATABASES=none`` skips
+  it); it needs PostgreSQL at ``PORTAL_BENCH_SCALE_POSTGRES_URL`` unless told not to.
 
 Ratios are always "how close to the ceiling": req/s over the ceiling's req/s, or the
 ceiling's time over the measured time; 1.00 is as fast as the ceiling.
@@ -80,6 +87,8 @@ PLAYER_PASSWORD = "bench-player-password"
 GAME_QUIZZES = 2
 GAME_QUESTIONS = 30
 RAW_INSERT_SECONDS = 3
+# The scale sections generate and time several gigabytes of data; aim: under 10 minutes.
+SCALE_TIMEOUT = 40 * 60
 
 
 class BenchError(Exception):
@@ -480,6 +489,34 @@ def _publish_table(publish: dict[str, Any], raw: RawCeilings) -> str:
     return _format(rows)
 
 
+# -- at scale --------------------------------------------------------------------------------
+
+
+def measure_scale(workdir: Path) -> dict[str, Any]:
+    """``tests/bench/scale.py`` in its own process (its progress shows as it goes; it reads
+    its ``PORTAL_BENCH_SCALE_*`` knobs from this environment); its tables and failures."""
+    result = workdir / "scale.json"
+    argv = [sys.executable, "-m", "tests.bench.scale", "--workdir", str(workdir / "scale"),
+            "--result", str(result)]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        code = proc.wait(timeout=SCALE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"the scale bench did not finish within {SCALE_TIMEOUT} s") from None
+    finally:
+        if proc.poll() is None:  # it drops its scratch databases on SIGTERM
+            proc.terminate()
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+    if not result.exists():
+        raise BenchError(f"the scale bench failed (exit {code}) before writing its result")
+    data: dict[str, Any] = json.loads(result.read_text())
+    return data
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through every finally: servers get stopped
 
@@ -551,6 +588,9 @@ def main() -> int:
                                       players=players, warmup=warmup, duration=duration,
                                       log=load_log, quiz_prefix=prefix)
 
+        # Last, with no server of ours running: it loads the machine for minutes.
+        scale = measure_scale(workdir)
+
         print()
         print(_table(results, results[0]))
         print()
@@ -560,8 +600,12 @@ def main() -> int:
         print()
         print("publishing, in-process (portal.content.schema.read_pack, service.publish)")
         print(_publish_table(publish, raw))
+        for table in scale["tables"]:
+            print()
+            print(table)
         failed = [(r.target.label, p) for r in [*results, bare_post, answers]
                   for p in r.problems]
+        failed += [("at scale", problem) for problem in scale["failures"]]
         for label, problem in failed:
             print(f"FAILED {label}: {problem}", file=sys.stderr)
         for r in (bare_post, answers):

@@ -31,10 +31,18 @@ the server of ``PORTAL_BENCH_SCALE_POSTGRES_URL`` (default
 ``postgres://postgres@127.0.0.1:5432/postgres``; the user must be allowed to CREATE
 DATABASE) and dropped afterwards; SQLite files live in the work directory.
 
-Other knobs: ``PORTAL_BENCH_SCALE_RUNS`` (timed runs per figure, default 5: the median is
-shown), and run.py's ``PORTAL_BENCH_DURATION``, ``PORTAL_BENCH_WARMUP``,
-``PORTAL_BENCH_CONNECTIONS`` and ``PORTAL_BENCH_LOADGEN`` for the page. Set
-``PORTAL_BENCH_SCALE_DATABASES=none`` to skip these sections.
+Knobs, besides the three above: ``PORTAL_BENCH_SCALE_BURN_ACCOUNTS`` (comma-separated
+sizes), ``PORTAL_BENCH_SCALE_POSTGRES_URL``, ``PORTAL_BENCH_SCALE_RUNS`` (timed runs per
+figure, default 5: the median is shown), ``PORTAL_BENCH_SCALE_CONNECTIONS`` (wrk
+connections for the page and its bare ceiling, default 1: at a million players a page
+takes over a second, more connections only queue behind it, and wrk gives up on a
+request after 5 s),
+``PORTAL_BENCH_SCALE_PLANS=full`` (print the query plans, not only what they read), and
+run.py's ``PORTAL_BENCH_DURATION``, ``PORTAL_BENCH_WARMUP`` (at least 5 s here) and
+``PORTAL_BENCH_LOADGEN``. ``PORTAL_BENCH_SCALE_DATABASES=none`` skips these sections.
+
+At the default sizes they take about 9 minutes on a 2-core machine: some 2.5 to generate
+the leaderboard data, 3.5 to burn (mostly the million accounts), the rest measuring.
 """
 
 from __future__ import annotations
@@ -83,6 +91,9 @@ ACTIVE, FULLY_HELD, HALF_HELD, NEVER_EARNED = 0, 1, 2, 3
 # Multipliers that spread the generated rows: a prime far above any size used here, so
 # ``j * SPREAD % players`` visits every player once per ``players`` entries.
 SPREAD = 2654435761
+# The page under load: a warm-up long enough for the first pages to come back (one takes
+# over a second at a million players).
+PAGE_WARMUP = 5.0
 BOARD_PARTS = ("top 10", "the viewer's own score", "rank: COUNT(*) of those ahead",
                "5 above", "5 below", "page 1 (51 rows)")
 
@@ -100,8 +111,9 @@ class Config:
     runs: int
     duration: float
     warmup: float
-    connections: int
+    connections: int  # for the page and its bare ceiling
     loadgen: str
+    full_plans: bool
 
 
 def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
@@ -132,7 +144,7 @@ def config_from_env() -> Config:
     if not sizes or sizes[0] < 10:
         raise bench.BenchError("PORTAL_BENCH_SCALE_BURN_ACCOUNTS needs sizes of 10 or more")
     players = _env_int("PORTAL_BENCH_SCALE_PLAYERS", 1_000_000, minimum=100)
-    entries = _env_int("PORTAL_BENCH_SCALE_ENTRIES", 10_000_000, minimum=2 * players)
+    entries = _env_int("PORTAL_BENCH_SCALE_ENTRIES", 10_000_000, minimum=2)
     loadgen = os.environ.get("PORTAL_BENCH_LOADGEN") or ("wrk" if shutil.which("wrk")
                                                          else "python")
     return Config(players=players, entries=entries, engines=engines, burn_sizes=sizes,
@@ -141,8 +153,9 @@ def config_from_env() -> Config:
                   runs=_env_int("PORTAL_BENCH_SCALE_RUNS", 5),
                   duration=bench._env_number("PORTAL_BENCH_DURATION", 10),
                   warmup=bench._env_number("PORTAL_BENCH_WARMUP", 2),
-                  connections=int(bench._env_number("PORTAL_BENCH_CONNECTIONS", 32)),
-                  loadgen=loadgen)
+                  connections=_env_int("PORTAL_BENCH_SCALE_CONNECTIONS", 1),
+                  loadgen=loadgen,
+                  full_plans=os.environ.get("PORTAL_BENCH_SCALE_PLANS", "") == "full")
 
 
 def _say(message: str) -> None:
@@ -332,12 +345,12 @@ def board_steps(d: Dialect, players: int, entries: int, now: datetime) -> Steps:
                    f"'Scale Player ' || {d.padded('i', 7)}, 'Player ' || {d.padded('i', 7)}, "
                    f"'en', 'player', TRUE, {d.moment(f'{created} + i % 86400')}, "
                    f"1 + (i - 1) % {outlets}, TRUE, TRUE FROM {src}"),
-        # A player's k-th game of a quiz: (quiz, player) is unique, like the portal's keys.
+        # Keys in insertion order: their unique index is appended to, not shuffled.
         ("earn transfers", f"{t_pre}INSERT INTO transfer (id, key, kind, amount, "  # noqa: S608
                            "reason, reference, season, created_at, created_by_id, "
                            "source_id, target_id) "
-                           f"SELECT i, 'quiz:' || (1 + (i - 1) / {players}) || ':person:' || "
-                           f"{target}, 'earn', 5 + (i * 7919) % 96, 'Quiz: Scale bench quiz', "
+                           f"SELECT i, 'game:' || {d.padded('i', 10)} || ':earn', 'earn', "
+                           "5 + (i * 7919) % 96, 'Quiz: Scale bench quiz', "
                            f"'game:' || i, {d.month(epoch)}, {d.moment(epoch)}, NULL, "
                            f"{issuance}, {target} FROM {t_src}"),
         ("season totals", "CREATE TEMP TABLE scale_totals AS SELECT target_id, season, "
@@ -402,8 +415,9 @@ def burn_steps(d: Dialect, accounts: int, now: datetime) -> Steps:
         ("earn transfers", f"{pre}INSERT INTO transfer (key, kind, amount, reason, "  # noqa: S608
                            "reference, season, created_at, created_by_id, source_id, "
                            "target_id) "
-                           f"SELECT 'quiz:1:person:' || i, 'earn', {_burn_amount('i')}, "
-                           f"'Quiz: Scale bench quiz', 'game:' || i, {d.month(epoch)}, "
+                           f"SELECT 'quiz:1:person:' || {d.padded('i', 7)}, 'earn', "
+                           f"{_burn_amount('i')}, 'Quiz: Scale bench quiz', 'game:' || i, "
+                           f"{d.month(epoch)}, "
                            f"{d.moment(epoch)}, NULL, {issuance}, i FROM {src} "
                            f"WHERE {_burn_kind('i')} <> {NEVER_EARNED}"),
         ("open holds", f"{pre}INSERT INTO hold (key, amount, reason, reference, status, "  # noqa: S608
@@ -630,9 +644,29 @@ RAW_ORDER = "ORDER BY earned DESC, reached_at ASC, account_id ASC"
 RAW_TOP = ("SELECT account_id, earned FROM season_score WHERE season = ? AND earned > 0 "
            "ORDER BY earned DESC, reached_at ASC, account_id ASC LIMIT 10")
 RAW_PAGE = RAW_TOP.replace("LIMIT 10", "LIMIT 51")
-RAW_RANK = ("SELECT COUNT(*) FROM season_score WHERE season = ? AND earned > 0 AND "
-            "(earned > ? OR (earned = ? AND (reached_at < ? OR (reached_at = ? "
-            "AND account_id < ?))))")
+# The rank: those with more points, plus those with as many who got there first; two index
+# ranges. RAW_RANK_OR is the same count with one OR'd condition, as board() asks it.
+RAW_RANK = ("SELECT (SELECT COUNT(*) FROM season_score WHERE season = ? AND earned > ?) + "
+            "(SELECT COUNT(*) FROM season_score WHERE season = ? AND earned = ? AND "
+            "(reached_at < ? OR (reached_at = ? AND account_id < ?)))")
+RAW_RANK_OR = ("SELECT COUNT(*) FROM season_score WHERE season = ? AND earned > 0 AND "
+               "(earned > ? OR (earned = ? AND (reached_at < ? OR (reached_at = ? "
+               "AND account_id < ?))))")
+# Five above and five below: on each side, at most five within the viewer's score and five
+# beyond it (four index ranges), the nearest five of those ten kept.
+_SIDE = ("SELECT * FROM (SELECT * FROM (SELECT account_id, earned, reached_at "
+         "FROM season_score WHERE season = ? AND earned = ? AND (reached_at {tie} ? OR "
+         "(reached_at = ? AND account_id {tie} ?)) ORDER BY reached_at {near}, "
+         "account_id {near} LIMIT 5) AS same UNION ALL SELECT * FROM (SELECT account_id, "
+         "earned, reached_at FROM season_score WHERE season = ? AND earned {score} ? "
+         "AND earned > 0 ORDER BY earned {far}, reached_at {near}, account_id {near} "
+         "LIMIT 5) AS beyond) AS side_{name} ORDER BY earned {far}, reached_at {near}, "
+         "account_id {near} LIMIT 5")
+RAW_AROUND = (
+    "SELECT * FROM ("  # noqa: S608 (fixed fragments only)
+    + _SIDE.format(name="above", tie="<", score=">", near="DESC", far="ASC")
+    + ") AS above UNION ALL SELECT * FROM ("
+    + _SIDE.format(name="below", tie=">", score="<", near="ASC", far="DESC") + ") AS below")
 
 
 @dataclass
@@ -642,7 +676,7 @@ class Viewer:
     person_id: int
     earned: int
     reached: Any
-    display_name: str = ""
+    email: str
 
 
 @dataclass
@@ -650,10 +684,17 @@ class BoardTimes:
     viewer: Viewer
     raw_top: float
     raw_rank: float
+    raw_rank_or: float
+    raw_around: float
     raw_page: float
     whole: float
     parts: list[tuple[str, float]]
     plans: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def raw_best_rank(self) -> float:
+        """Ceiling b: the faster of the two raw rank queries."""
+        return min(self.raw_rank, self.raw_rank_or)
 
 
 @dataclass
@@ -670,7 +711,7 @@ async def pick_viewers(raw: Raw, season: str, ranks: Sequence[int]) -> list[View
     found = []
     for rank in ranks:
         row = (await raw.rows(
-            "SELECT s.account_id, a.person_id, s.earned, s.reached_at, p.display_name "  # noqa: S608
+            "SELECT s.account_id, a.person_id, s.earned, s.reached_at, p.email "  # noqa: S608
             "FROM (SELECT account_id, earned, reached_at FROM season_score "
             f"WHERE season = ? AND earned > 0 {RAW_ORDER} LIMIT 1 OFFSET ?) s "
             "JOIN account a ON a.id = s.account_id JOIN person p ON p.id = a.person_id",
@@ -711,14 +752,24 @@ def timed_board_queries(log: list[tuple[str, list[Any], float]]) -> Iterator[Non
 async def time_board(raw: Raw, viewer: Viewer, season: str, now: datetime, runs: int,
                      problems: list[str]) -> BoardTimes:
     person = await Person.get(id=viewer.person_id)
-    rank_args = (season, viewer.earned, viewer.earned, viewer.reached, viewer.reached,
-                 viewer.account_id)
+    score, tie, me = viewer.earned, viewer.reached, viewer.account_id
+    rank_args = (season, score, season, score, tie, tie, me)
+    or_args = (season, score, score, tie, tie, me)
+    same = (season, score, tie, tie, me)
+    around_args = (*same, season, score, *same, season, score)
     raw_top = await _median_time(lambda: raw.rows(RAW_TOP, season), runs)
     raw_rank = await _median_time(lambda: raw.rows(RAW_RANK, *rank_args), runs)
+    raw_rank_or = await _median_time(lambda: raw.rows(RAW_RANK_OR, *or_args), runs)
+    raw_around = await _median_time(lambda: raw.rows(RAW_AROUND, *around_args), runs)
     raw_page = await _median_time(lambda: raw.rows(RAW_PAGE, season), runs)
-    counted = await raw.value(RAW_RANK, *rank_args)
-    if counted + 1 != viewer.rank:
-        problems.append(f"the raw rank query put #{viewer.rank} at #{counted + 1}")
+    for query, args in ((RAW_RANK, rank_args), (RAW_RANK_OR, or_args)):
+        counted = int(await raw.value(query, *args))
+        if counted + 1 != viewer.rank:
+            problems.append(f"a raw rank query put #{viewer.rank:,} at #{counted + 1:,}")
+    neighbours = len(await raw.rows(RAW_AROUND, *around_args))
+    if neighbours != min(boards.NEIGHBOURS, viewer.rank - 1) + boards.NEIGHBOURS:
+        problems.append(f"the raw neighbours query found {neighbours} around "
+                        f"#{viewer.rank:,}")
 
     result = await boards.board(person, kind="season", season=season, now=now)
     _check_board(result, viewer, [r[0] for r in await raw.rows(RAW_TOP, season)], problems)
@@ -737,11 +788,14 @@ async def time_board(raw: Raw, viewer: Viewer, season: str, now: datetime, runs:
              else [f"query {n}" for n in range(1, len(captured) + 1)])
     parts = [(name, statistics.median(run[n] for run in per_query))
              for n, name in enumerate(names)]
-    times = BoardTimes(viewer, raw_top, raw_rank, raw_page, statistics.median(whole), parts)
-    times.plans = [(name, await raw.plan(sql, params))
-                   for name, (sql, params, _) in zip(names, captured, strict=True)]
-    times.plans.insert(0, ("raw COUNT(*) rank (ceiling)", await raw.plan(
-        raw.sql(RAW_RANK), rank_args)))
+    times = BoardTimes(viewer, raw_top, raw_rank, raw_rank_or, raw_around, raw_page,
+                       statistics.median(whole), parts)
+    times.plans = [("raw rank, two ranges (ceiling b)",
+                    await raw.plan(raw.sql(RAW_RANK), rank_args)),
+                   ("raw neighbours, four ranges (ceiling d)",
+                    await raw.plan(raw.sql(RAW_AROUND), around_args))]
+    times.plans += [(f"board(): {name}", await raw.plan(sql, params))
+                    for name, (sql, params, _) in zip(names, captured, strict=True)]
     return times
 
 
@@ -780,9 +834,16 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.2f}"
 
 
+def _ratio(ratio: float) -> str:
+    """As run.py's, with the digits a ratio far below 1 needs."""
+    if ratio >= 0.01 or ratio == 0:
+        return f"{ratio:.2f}"
+    return f"{ratio:.4f}" if ratio >= 0.0001 else "<0.0001"
+
+
 def board_table(report: BoardReport, config: Config) -> str:
     label = ENGINES[report.engine]
-    head: list[str] = ["season board, median of " + str(config.runs)]
+    head: list[str] = [f"season board, median of {config.runs} runs"]
     for t in report.times:
         head += [f"#{t.viewer.rank:,} ms", "vs raw"]
     rows: list[list[str]] = [head]
@@ -791,43 +852,50 @@ def board_table(report: BoardReport, config: Config) -> str:
         cells = [name]
         for t in report.times:
             value, ceiling = pick(t)
-            cells += [_ms(value), "-" if ceiling is None else bench._ratio(ceiling, value)]
+            cells += [_ms(value), "-" if ceiling is None else _ratio(value and ceiling / value)]
         rows.append(cells)
 
+    def part(t: BoardTimes, *names: str) -> float:
+        return sum(dict(t.parts).get(name, 0.0) for name in names)
+
     row("raw SQL: top 10 of season_score (ceiling a)", lambda t: (t.raw_top, t.raw_top))
-    row("raw SQL: rank, COUNT(*) of those ahead (ceiling b)", lambda t: (t.raw_rank,
-                                                                          t.raw_rank))
+    row("raw SQL: rank, COUNT(*) over two index ranges (b1)",
+        lambda t: (t.raw_rank, t.raw_best_rank))
+    row("raw SQL: rank, COUNT(*) with one OR, as board() asks it (b2)",
+        lambda t: (t.raw_rank_or, t.raw_best_rank))
+    row("raw SQL: 5 above and 5 below, four index ranges (ceiling d)",
+        lambda t: (t.raw_around, t.raw_around))
     row("raw SQL: page 1, 51 rows (ceiling c)", lambda t: (t.raw_page, t.raw_page))
-
-    def part(t: BoardTimes, name: str) -> float:
-        return dict(t.parts).get(name, 0.0)
-
     if all(len(t.parts) == len(BOARD_PARTS) for t in report.times):
-        row("board(): top 10, names joined (vs a)", lambda t: (part(t, BOARD_PARTS[0]),
-                                                               t.raw_top))
-        row("board(): rank, COUNT(*) (vs b)", lambda t: (part(t, BOARD_PARTS[2]), t.raw_rank))
-        row("board(): rank with neighbours: own score, COUNT, 5 above, 5 below (vs b)",
-            lambda t: (sum(part(t, n) for n in BOARD_PARTS[1:5]), t.raw_rank))
+        top, own, count, above, below, page = BOARD_PARTS
+        row("board(): top 10, names joined (vs a)", lambda t: (part(t, top), t.raw_top))
+        row("board(): rank, COUNT(*) (vs b)", lambda t: (part(t, count), t.raw_best_rank))
+        row("board(): 5 above + 5 below, names joined (vs d)",
+            lambda t: (part(t, above, below), t.raw_around))
+        row("board(): rank with neighbours: own score, COUNT, above, below (vs b + d)",
+            lambda t: (part(t, own, count, above, below), t.raw_best_rank + t.raw_around))
         row("board(): page 1, 51 rows, names joined (vs c)",
-            lambda t: (part(t, BOARD_PARTS[5]), t.raw_page))
-    else:
+            lambda t: (part(t, page), t.raw_page))
+    else:  # board() changed shape: its queries, unnamed
         for n in range(max(len(t.parts) for t in report.times)):
             def nth(t: BoardTimes, n: int = n) -> tuple[float, float | None]:
                 return (t.parts[n][1] if n < len(t.parts) else 0.0), None
 
             row(f"board(): query {n + 1}", nth)
-    row("board(): the whole call, all its queries (vs a + b + c)",
-        lambda t: (t.whole, t.raw_top + t.raw_rank + t.raw_page))
-    lines = [f"leaderboards at scale, {label}: {config.players:,} players, "
-             f"{config.entries:,} ledger entries, {report.ranked:,} ranked in season "
-             f"{report.season} (data generated in {report.load_s:.0f} s)",
-             bench._format(rows)]
-    return "\n".join(lines)
+    row("board(): the whole call (vs a + b + c + d)",
+        lambda t: (t.whole, t.raw_top + t.raw_best_rank + t.raw_page + t.raw_around))
+    return "\n".join([f"leaderboards at scale, {label}: {config.players:,} players, "
+                      f"{config.entries:,} ledger entries, {report.ranked:,} ranked in season "
+                      f"{report.season} (data generated in {report.load_s:.0f} s)",
+                      bench._format(rows),
+                      "  ceilings: raw SQL on season_score alone, on a direct connection; "
+                      "b is the faster of b1 and b2;",
+                      "  vs raw: the ceiling's time over the measured time (1.00 is as fast)"])
 
 
-def plans_text(report: BoardReport) -> str:
-    """The plan of each query of the middle viewer's board, and whether it reads the
-    score table along an index."""
+def plans_text(report: BoardReport, *, full: bool) -> str:
+    """What the plan of each query of the middle viewer's board reads; ``full``: with the
+    plans themselves."""
     if not report.times:
         return ""
     times = report.times[-1]
@@ -836,35 +904,48 @@ def plans_text(report: BoardReport) -> str:
     lines = [f"query plans, {label} ({how}), the board of #{times.viewer.rank:,}:"]
     for name, plan in times.plans:
         lines.append(f"  {name}: {index_verdict(report.engine, plan)}")
-        lines += [f"      {line}" for line in plan]
+        if full:
+            lines += [f"      {line}" for line in plan]
     return "\n".join(lines)
 
 
 def index_verdict(engine: str, plan: Sequence[str]) -> str:
+    """Which indexes a plan reads and which tables it scans whole; on PostgreSQL also how
+    many rows its scans read (returned or dropped by a filter, over all loops), the
+    figure that grows with the board when an index range is too wide."""
     text = "\n".join(plan)
+    notes = []
     if engine == "sqlite":
-        scans = [line.strip() for line in plan
-                 if re.match(r"\s*SCAN \w+(\s|$)", line) and "USING" not in line]
-        sorts = "USE TEMP B-TREE" in text
-        used = sorted(set(re.findall(r"USING (?:COVERING )?INDEX (\w+)", text)))
+        # SQLite's plan does not say how many rows a range reads: the timings do.
+        derived = set(re.findall(r"(?:MATERIALIZE|CO-ROUTINE) (\w+)", text))
+        used = re.findall(r"USING (?:COVERING )?INDEX (\w+)", text)
+        notes += [f"full scan of {name}" for name in re.findall(
+            r"^\s*SCAN (\w+)$", text, re.MULTILINE) if name not in derived]
     else:
-        scans = [line.strip() for line in plan if "Seq Scan" in line]
-        sorts = bool(re.search(r"^\s*(->\s*)?(Incremental )?Sort\b", text, re.MULTILINE))
-        used = sorted(set(re.findall(r"Index (?:Only )?Scan(?: Backward)? using (\w+)",
-                                     text)))
-    verdict = f"indexes {', '.join(used)}" if used else "no index"
-    if scans:
-        verdict += "; FULL SCAN: " + "; ".join(scans)
-    if sorts:
-        verdict += "; sorts rows"
-    return verdict
+        used = re.findall(r"(?:Index (?:Only )?Scan(?: Backward)? using|Bitmap Index Scan on) "
+                          r"(\w+)", text)
+        notes.append(f"reads {_rows_read(plan):,} rows")
+        notes += [f"full scan of {name}" for name in re.findall(r"Seq Scan on (\w+)", text)]
+    verdict = "indexes " + ", ".join(dict.fromkeys(used)) if used else "no index"
+    return "; ".join([verdict, *notes])
+
+
+def _rows_read(plan: Sequence[str]) -> int:
+    """PostgreSQL EXPLAIN ANALYZE: the rows each scan node returned or its filter dropped,
+    times its loops (both figures are per loop)."""
+    total, loops = 0, 0
+    for line in plan:
+        node = re.search(r"\(actual rows=(\d+) loops=(\d+)\)", line)
+        if node:
+            scan = "Scan" in line and "Bitmap Index Scan" not in line
+            loops = int(node.group(2)) if scan else 0
+            total += int(node.group(1)) * loops
+        elif removed := re.search(r"Rows Removed by Filter: (\d+)", line):
+            total += int(removed.group(1)) * loops
+    return total
 
 
 # -- the page under load ---------------------------------------------------------------------
-
-
-def _sign_in(base: str, email: str, password: str) -> str:
-    return bench._sign_in_web(base, email=email, password=password)
 
 
 def measure_page(db: Scratch, viewer: Viewer, workdir: Path, config: Config,
@@ -878,9 +959,10 @@ def measure_page(db: Scratch, viewer: Viewer, workdir: Path, config: Config,
     bare = bench.Server("bare starlette", [sys.executable, "-m", "tests.bench.bare",
                                            "--host", bench.HOST, "--port", str(port)],
                         env, workdir / "bare.log", port, "/")
+    warmup = max(config.warmup, PAGE_WARMUP)
     with bench.running(bare):
         ceiling = bench.measure(bench.Target("bare starlette", bare.base + "/"),
-                                warmup=config.warmup, duration=config.duration,
+                                warmup=warmup, duration=config.duration,
                                 connections=config.connections, loadgen=config.loadgen,
                                 log=log)
     port = bench._free_port()
@@ -888,21 +970,18 @@ def measure_page(db: Scratch, viewer: Viewer, workdir: Path, config: Config,
                                          bench.HOST, "--port", str(port), "--no-access-log"],
                           env, workdir / "portal.log", port, "/health")
     with bench.running(portal):
-        cookie = _sign_in(portal.base, _email(db, viewer), VIEWER_PASSWORD)
+        cookie = bench._sign_in_web(portal.base, email=viewer.email,
+                                    password=VIEWER_PASSWORD)
         target = bench.Target(f"GET /leaderboard/season as #{viewer.rank:,}",
                               portal.base + "/leaderboard/season", [f"Cookie: {cookie}"])
         page = httpx.get(target.url, headers={"Cookie": cookie}, timeout=60.0)
         if f'class="me" value="{viewer.rank}"' not in page.text:
             problems.append(f"GET /leaderboard/season does not show the viewer at "
                             f"#{viewer.rank} (status {page.status_code})")
-        result = bench.measure(target, warmup=config.warmup, duration=config.duration,
+        result = bench.measure(target, warmup=warmup, duration=config.duration,
                                connections=config.connections, loadgen=config.loadgen,
                                log=log)
     return ceiling, result
-
-
-def _email(db: Scratch, viewer: Viewer) -> str:
-    return f"player-{viewer.person_id:07d}@scale.example.com"
 
 
 async def _set_password(db: Scratch, viewer: Viewer) -> None:
@@ -919,9 +998,11 @@ def page_table(ceiling: bench.Result, page: bench.Result, config: Config) -> str
             ("bare starlette (ceiling)", f"{ceiling.rps:,.0f}", f"{ceiling.p50_ms:.1f}",
              f"{ceiling.p99_ms:.1f}", "1.00"),
             (page.target.label, f"{page.rps:,.1f}", f"{page.p50_ms:.1f}",
-             f"{page.p99_ms:.1f}", bench._ratio(page.rps, ceiling.rps))]
-    return (f"{bench._format(rows)}\n  {config.connections} connections, "
-            f"{config.duration:.0f} s after {config.warmup:.0f} s of warm-up; "
+             f"{page.p99_ms:.1f}", _ratio(ceiling.rps and page.rps / ceiling.rps))]
+    plural = "s" if config.connections != 1 else ""
+    return (f"{bench._format(rows)}\n  {config.connections} connection{plural}, "
+            f"{config.duration:.0f} s after {max(config.warmup, PAGE_WARMUP):.0f} s of "
+            "warm-up; "
             f"{page.requests:,} pages")
 
 
@@ -939,7 +1020,6 @@ def raw_burn(d: Dialect) -> str:
     return f"UPDATE account SET balance = held WHERE {due_accounts(d)}"  # noqa: S608
 
 
-
 @dataclass
 class BurnRun:
     engine: str
@@ -948,7 +1028,6 @@ class BurnRun:
     burned: int
     portal_s: float
     raw_s: float
-    load_s: float
     checks: list[str] = field(default_factory=list)
 
 
@@ -958,7 +1037,7 @@ def _cutoff_value(db: Scratch, cutoff: datetime) -> Any:
 
 
 async def measure_burn(db: Scratch, twin: Scratch, d: Dialect, accounts: int, now: datetime,
-                       load_s: float, *, invariants: bool) -> BurnRun:
+                       *, invariants: bool) -> BurnRun:
     """``burn_inactive`` on ``db``, checked; then the raw UPDATE on ``twin``, its copy."""
     cutoff = _cutoff_value(db, now - timedelta(days=BURN_DAYS))
     due_sql = ("SELECT COUNT(*), COALESCE(SUM(balance - held), 0) FROM account "  # noqa: S608
@@ -1013,7 +1092,7 @@ async def measure_burn(db: Scratch, twin: Scratch, d: Dialect, accounts: int, no
         raw_s = time.perf_counter() - began
     if changed != due:
         checks.append(f"the raw UPDATE changed {changed:,} rows, {due:,} were due")
-    return BurnRun(db.engine, accounts, due, burned, portal_s, raw_s, load_s,
+    return BurnRun(db.engine, accounts, due, burned, portal_s, raw_s,
                    [f"{ENGINES[db.engine]}, {accounts:,} accounts: {c}" for c in checks])
 
 
@@ -1076,11 +1155,40 @@ async def _create_and_load(dbs: Sequence[Scratch], tables: Sequence[str],
             for db, d, seconds in zip(dbs, dialects, times, strict=True)}
 
 
-def leaderboard_section(config: Config, workdir: Path, made: list[Scratch],
+class Scratches:
+    """The scratch databases made so far: each dropped when done with, all in the end."""
+
+    def __init__(self, keep: bool) -> None:
+        self.keep = keep
+        self.made: list[Scratch] = []
+
+    def add(self, *dbs: Scratch) -> None:
+        self.made += dbs
+
+    def done(self, *dbs: Scratch) -> None:
+        for db in dbs:
+            if not self.keep and db in self.made:
+                self.made.remove(db)
+                asyncio.run(drop(db))
+
+    def close(self) -> None:
+        if self.keep:
+            if self.made:
+                print("kept: " + ", ".join(db.name for db in self.made), flush=True)
+            return
+        for db in list(self.made):
+            try:
+                self.done(db)
+            except (OSError, asyncpg.PostgresError) as exc:
+                print(f"  could not drop the scratch database {db.name}: {exc}",
+                      file=sys.stderr)
+
+
+def leaderboard_section(config: Config, workdir: Path, scratches: Scratches,
                         outcome: Outcome) -> None:
     now = datetime.now(UTC)
     dbs = [scratch(engine, "board", workdir, config.postgres_url) for engine in config.engines]
-    made += dbs
+    scratches.add(*dbs)
     print(f"leaderboards at scale: generating {config.players:,} players and "
           f"{config.entries:,} ledger entries in {', '.join(db.label for db in dbs)} ...",
           flush=True)
@@ -1089,72 +1197,79 @@ def leaderboard_section(config: Config, workdir: Path, made: list[Scratch],
     middle: Viewer | None = None
     for db in dbs:
         report = asyncio.run(measure_boards(db, config, loaded[db.engine][1], now))
-        outcome.tables += [board_table(report, config), plans_text(report)]
+        outcome.tables += [board_table(report, config),
+                           plans_text(report, full=config.full_plans)]
         outcome.failures += [f"{db.label} leaderboard: {p}" for p in report.problems]
         if db.engine == "sqlite" and report.times:
             middle = report.times[-1].viewer
+        if db.engine != "sqlite":
+            scratches.done(db)
     sqlite_db = next((db for db in dbs if db.engine == "sqlite"), None)
     if sqlite_db is not None and middle is not None:
         print(f"leaderboard page: portal web on the {config.players:,}-player SQLite "
               f"database, signed in as #{middle.rank:,} ...", flush=True)
         problems: list[str] = []
-        ceiling, page = measure_page(sqlite_db, middle, workdir, config, problems)
-        outcome.tables.append(page_table(ceiling, page, config))
+        try:
+            ceiling, page = measure_page(sqlite_db, middle, workdir, config, problems)
+        except bench.BenchError as exc:
+            outcome.failures.append(f"leaderboard page: {exc}")
+        else:
+            outcome.tables.append(page_table(ceiling, page, config))
+            outcome.failures += [f"{r.target.label}: {p}" for r in (ceiling, page)
+                                 for p in r.problems]
         outcome.failures += [f"leaderboard page: {p}" for p in problems]
-        outcome.failures += [f"{r.target.label}: {p}" for r in (ceiling, page)
-                             for p in r.problems]
-    for db in dbs:
-        asyncio.run(drop(db))
+        scratches.done(sqlite_db)
 
 
-def burn_section(config: Config, workdir: Path, made: list[Scratch], outcome: Outcome) -> None:
+def burn_section(config: Config, workdir: Path, scratches: Scratches,
+                 outcome: Outcome) -> None:
     runs: list[BurnRun] = []
-    for size in config.burn_sizes:
-        now = datetime.now(UTC)
-        dbs = [scratch(engine, f"burn_{size}", workdir, config.postgres_url)
-               for engine in config.engines]
-        made += dbs
-        print(f"inactivity burn: generating {size:,} accounts in "
-              f"{', '.join(db.label for db in dbs)} ...", flush=True)
-        def steps(d: Dialect, size: int = size, now: datetime = now) -> Steps:
-            return burn_steps(d, size, now)
+    try:
+        for size in config.burn_sizes:
+            now = datetime.now(UTC)
+            dbs = [scratch(engine, f"burn_{size}", workdir, config.postgres_url)
+                   for engine in config.engines]
+            scratches.add(*dbs)
+            print(f"inactivity burn: generating {size:,} accounts in "
+                  f"{', '.join(db.label for db in dbs)} ...", flush=True)
 
-        loaded = asyncio.run(_create_and_load(dbs, BURN_TABLES, steps))
-        for db in dbs:
-            twin = asyncio.run(copy(db, f"burn_{size}_raw", workdir))
-            made.append(twin)
-            _say(f"[{db.label}] burn_inactive over {size:,} accounts, then the raw UPDATE "
-                 "on a copy ...")
-            dialect, load_s = loaded[db.engine]
-            run = asyncio.run(measure_burn(db, twin, dialect, size, now, load_s,
-                                           invariants=size == config.burn_sizes[0]))
-            runs.append(run)
-            outcome.failures += run.checks
-            for gone in (db, twin):
-                asyncio.run(drop(gone))
-    outcome.tables.append(burn_table(runs))
+            def steps(d: Dialect, size: int = size, now: datetime = now) -> Steps:
+                return burn_steps(d, size, now)
+
+            loaded = asyncio.run(_create_and_load(dbs, BURN_TABLES, steps))
+            for db in dbs:
+                twin = asyncio.run(copy(db, f"burn_{size}_raw", workdir))
+                scratches.add(twin)
+                _say(f"[{db.label}] burn_inactive over {size:,} accounts, then the raw "
+                     "UPDATE on a copy ...")
+                dialect = loaded[db.engine][0]
+                run = asyncio.run(measure_burn(db, twin, dialect, size, now,
+                                               invariants=size == config.burn_sizes[0]))
+                runs.append(run)
+                outcome.failures += run.checks
+                scratches.done(db, twin)
+    finally:
+        if runs:
+            outcome.tables.append(burn_table(runs))
 
 
-def run_sections(config: Config, workdir: Path) -> Outcome:
-    outcome = Outcome()
+def run_sections(config: Config, workdir: Path, outcome: Outcome, *, only: str | None = None,
+                 keep: bool = False) -> None:
+    """Runs the sections into ``outcome`` (what was measured stays there if one fails)."""
     if not config.engines:
         outcome.tables.append("leaderboards and burns at scale: skipped "
                               "(PORTAL_BENCH_SCALE_DATABASES=none)")
-        return outcome
+        return
     if "postgres" in config.engines:
         asyncio.run(check_postgres(config.postgres_url))
-    made: list[Scratch] = []
+    scratches = Scratches(keep)
     try:
-        leaderboard_section(config, workdir, made, outcome)
-        burn_section(config, workdir, made, outcome)
+        if only in (None, "leaderboards"):
+            leaderboard_section(config, workdir, scratches, outcome)
+        if only in (None, "burns"):
+            burn_section(config, workdir, scratches, outcome)
     finally:
-        for db in made:
-            try:
-                asyncio.run(drop(db))
-            except (OSError, asyncpg.PostgresError) as exc:
-                print(f"  could not drop the scratch database {db.name}: {exc}",
-                      file=sys.stderr)
-    return outcome
+        scratches.close()
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -1168,6 +1283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(default: a new temporary directory, removed after a good run)")
     parser.add_argument("--result", type=Path, help="write the tables and failures there "
                         "as JSON instead of printing them (tests/bench/run.py reads it)")
+    parser.add_argument("--only", choices=("leaderboards", "burns"),
+                        help="run one of the two sections")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the generated databases (to look into them)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="portal-bench-scale-"))
@@ -1176,7 +1295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     outcome = Outcome()
     try:
         config = config_from_env()
-        outcome = run_sections(config, workdir)
+        run_sections(config, workdir, outcome, only=args.only, keep=args.keep)
     except bench.BenchError as exc:
         outcome.failures.append(f"scale bench failed: {exc}")
     seconds = time.perf_counter() - started
