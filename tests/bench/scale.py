@@ -94,8 +94,9 @@ SPREAD = 2654435761
 # The page under load: a warm-up long enough for the first pages to come back (one takes
 # over a second at a million players).
 PAGE_WARMUP = 5.0
-BOARD_PARTS = ("top 10", "the viewer's own score", "rank: COUNT(*) of those ahead",
-               "5 above", "5 below", "page 1 (51 rows)")
+# The parts of a board; board_part() tells which one each query of board() serves.
+TOP, OWN, RANK, ABOVE, BELOW, PAGE = ("top 10", "own score", "rank: COUNT(*)", "5 above",
+                                      "5 below", "page 1")
 
 
 # -- configuration ----------------------------------------------------------------------------
@@ -688,8 +689,15 @@ class BoardTimes:
     raw_around: float
     raw_page: float
     whole: float
-    parts: list[tuple[str, float]]
+    parts: dict[str, float]  # median time per part (its queries summed)
+    queries: dict[str, int]  # queries per part
     plans: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def part(self, *names: str) -> float:
+        return sum(self.parts.get(name, 0.0) for name in names)
+
+    def count(self, *names: str) -> int:
+        return sum(self.queries.get(name, 0) for name in names)
 
     @property
     def raw_best_rank(self) -> float:
@@ -774,29 +782,50 @@ async def time_board(raw: Raw, viewer: Viewer, season: str, now: datetime, runs:
     result = await boards.board(person, kind="season", season=season, now=now)
     _check_board(result, viewer, [r[0] for r in await raw.rows(RAW_TOP, season)], problems)
     whole: list[float] = []
-    per_query: list[list[float]] = []
+    per_part: dict[str, list[float]] = {}
     captured: list[tuple[str, list[Any], float]] = []
     for _ in range(runs):
-        log: list[tuple[str, list[Any], float]] = []
-        with timed_board_queries(log):
+        captured = []
+        with timed_board_queries(captured):
             began = time.perf_counter()
             await boards.board(person, kind="season", season=season, now=now)
             whole.append(time.perf_counter() - began)
-        per_query.append([seconds for _, _, seconds in log])
-        captured = log
-    names = (list(BOARD_PARTS) if len(captured) == len(BOARD_PARTS)
-             else [f"query {n}" for n in range(1, len(captured) + 1)])
-    parts = [(name, statistics.median(run[n] for run in per_query))
-             for n, name in enumerate(names)]
+        summed: dict[str, float] = {}
+        for sql, _, seconds in captured:
+            summed[board_part(sql)] = summed.get(board_part(sql), 0.0) + seconds
+        for name, seconds in summed.items():
+            per_part.setdefault(name, []).append(seconds)
+    queries = {name: sum(board_part(sql) == name for sql, _, _ in captured)
+               for name in per_part}
     times = BoardTimes(viewer, raw_top, raw_rank, raw_rank_or, raw_around, raw_page,
-                       statistics.median(whole), parts)
+                       statistics.median(whole),
+                       {name: statistics.median(t) for name, t in per_part.items()}, queries)
     times.plans = [("raw rank, two ranges (ceiling b)",
                     await raw.plan(raw.sql(RAW_RANK), rank_args)),
                    ("raw neighbours, four ranges (ceiling d)",
                     await raw.plan(raw.sql(RAW_AROUND), around_args))]
-    times.plans += [(f"board(): {name}", await raw.plan(sql, params))
-                    for name, (sql, params, _) in zip(names, captured, strict=True)]
+    seen: dict[str, int] = {}
+    for sql, params, _ in captured:
+        name = board_part(sql)
+        seen[name] = seen.get(name, 0) + 1
+        number = f" {seen[name]}/{queries[name]}" if queries[name] > 1 else ""
+        times.plans.append((f"board(): {name}{number}", await raw.plan(sql, params)))
     return times
+
+
+def board_part(sql: str) -> str:
+    """Which part of the board a query of ``board()`` reads, told by its SQL: a count is
+    the rank, LIMIT 10 the top, LIMIT 5 the neighbours (ascending order: those above),
+    an OFFSET the page, and the one left the viewer's own score."""
+    if "COUNT(" in sql:
+        return RANK
+    if "OFFSET" in sql:
+        return PAGE
+    if re.search(rf"LIMIT {boards.TOP}\b", sql):
+        return TOP
+    if re.search(rf"LIMIT {boards.NEIGHBOURS}\b", sql):
+        return ABOVE if re.search(r"ORDER BY [\w.]+ ASC", sql) else BELOW
+    return OWN
 
 
 def _check_board(result: boards.Board, viewer: Viewer, raw_top: list[int],
@@ -855,34 +884,22 @@ def board_table(report: BoardReport, config: Config) -> str:
             cells += [_ms(value), "-" if ceiling is None else _ratio(value and ceiling / value)]
         rows.append(cells)
 
-    def part(t: BoardTimes, *names: str) -> float:
-        return sum(dict(t.parts).get(name, 0.0) for name in names)
-
     row("raw SQL: top 10 of season_score (ceiling a)", lambda t: (t.raw_top, t.raw_top))
     row("raw SQL: rank, COUNT(*) over two index ranges (b1)",
         lambda t: (t.raw_rank, t.raw_best_rank))
-    row("raw SQL: rank, COUNT(*) with one OR, as board() asks it (b2)",
-        lambda t: (t.raw_rank_or, t.raw_best_rank))
+    row("raw SQL: rank, COUNT(*) with one OR (b2)", lambda t: (t.raw_rank_or, t.raw_best_rank))
     row("raw SQL: 5 above and 5 below, four index ranges (ceiling d)",
         lambda t: (t.raw_around, t.raw_around))
     row("raw SQL: page 1, 51 rows (ceiling c)", lambda t: (t.raw_page, t.raw_page))
-    if all(len(t.parts) == len(BOARD_PARTS) for t in report.times):
-        top, own, count, above, below, page = BOARD_PARTS
-        row("board(): top 10, names joined (vs a)", lambda t: (part(t, top), t.raw_top))
-        row("board(): rank, COUNT(*) (vs b)", lambda t: (part(t, count), t.raw_best_rank))
-        row("board(): 5 above + 5 below, names joined (vs d)",
-            lambda t: (part(t, above, below), t.raw_around))
-        row("board(): rank with neighbours: own score, COUNT, above, below (vs b + d)",
-            lambda t: (part(t, own, count, above, below), t.raw_best_rank + t.raw_around))
-        row("board(): page 1, 51 rows, names joined (vs c)",
-            lambda t: (part(t, page), t.raw_page))
-    else:  # board() changed shape: its queries, unnamed
-        for n in range(max(len(t.parts) for t in report.times)):
-            def nth(t: BoardTimes, n: int = n) -> tuple[float, float | None]:
-                return (t.parts[n][1] if n < len(t.parts) else 0.0), None
-
-            row(f"board(): query {n + 1}", nth)
-    row("board(): the whole call (vs a + b + c + d)",
+    row("board(): top 10, names joined (vs a)", lambda t: (t.part(TOP), t.raw_top))
+    row(f"board(): rank, COUNT(*), {_queries(report, RANK)} (vs b)",
+        lambda t: (t.part(RANK), t.raw_best_rank))
+    row(f"board(): 5 above + 5 below, names joined, {_queries(report, ABOVE, BELOW)} (vs d)",
+        lambda t: (t.part(ABOVE, BELOW), t.raw_around))
+    row("board(): rank with neighbours: own score, rank, above, below (vs b + d)",
+        lambda t: (t.part(OWN, RANK, ABOVE, BELOW), t.raw_best_rank + t.raw_around))
+    row("board(): page 1, 51 rows, names joined (vs c)", lambda t: (t.part(PAGE), t.raw_page))
+    row(f"board(): the whole call, {_queries(report)} + its account (vs a + b + c + d)",
         lambda t: (t.whole, t.raw_top + t.raw_best_rank + t.raw_page + t.raw_around))
     return "\n".join([f"leaderboards at scale, {label}: {config.players:,} players, "
                       f"{config.entries:,} ledger entries, {report.ranked:,} ranked in season "
@@ -891,6 +908,12 @@ def board_table(report: BoardReport, config: Config) -> str:
                       "  ceilings: raw SQL on season_score alone, on a direct connection; "
                       "b is the faster of b1 and b2;",
                       "  vs raw: the ceiling's time over the measured time (1.00 is as fast)"])
+
+
+def _queries(report: BoardReport, *names: str) -> str:
+    """How many queries board() sent for these parts (all when none are named)."""
+    found = {t.count(*names) if names else sum(t.queries.values()) for t in report.times}
+    return "/".join(str(n) for n in sorted(found)) + (" query" if found == {1} else " queries")
 
 
 def plans_text(report: BoardReport, *, full: bool) -> str:
