@@ -127,6 +127,11 @@ class _Source:
                 f"AND {self.score} = {{s}} AND {self.tie} {fewer} {{t}} ",
                 f"AND {self.score} = {{s}} AND {self.tie} = {{t}} AND {self.key} {fewer} {{i}} "]
 
+    def drop_positive(self) -> None:
+        """Leaves out "score > 0" where a tighter bound follows: SQLite builds its index
+        range from the first bound it meets, and "> 0" would make it walk every row."""
+        self.sql = self.sql.replace(f"AND {self.score} > 0 ", "")
+
     def bind(self, template: str, points: int, tie: Any, account_id: int) -> str:
         # Markers are added in the order they appear: SQLite's "?" are positional.
         values = {"s": points, "t": tie, "i": account_id}
@@ -200,8 +205,10 @@ async def _count(conn: BaseDBAsyncClient, source: Callable[[], _Source], side: s
                  at: tuple[int, Any, int]) -> int:
     """How many rows lie on ``side`` of the given one: a count per index stretch."""
     total = 0
-    for template in source().ranges(side, *at):
+    for index, template in enumerate(source().ranges(side, *at)):
         part = source()
+        if side == "ahead" or index > 0:  # every such range already implies score > 0
+            part.drop_positive()
         condition = part.bind(template, *at)
         rows = await _rows(conn, f"SELECT COUNT(*) AS n {part.sql} {condition}", part.params)
         total += int(rows[0]["n"])
@@ -212,8 +219,10 @@ async def _nearest(conn: BaseDBAsyncClient, source: Callable[[], _Source], side:
                    at: tuple[int, Any, int]) -> list[dict[str, Any]]:
     """The NEIGHBOURS rows nearest the given one on ``side``, nearest first."""
     found: list[dict[str, Any]] = []
-    for template in source().ranges(side, *at):
+    for index, template in enumerate(source().ranges(side, *at)):
         part = source()
+        if side == "ahead" or index > 0:  # every such range already implies score > 0
+            part.drop_positive()
         condition = part.bind(template, *at)
         order = part.order(reverse=side == "ahead")
         found += await _rows(conn, part.listing(condition, order, f"LIMIT {NEIGHBOURS}"),

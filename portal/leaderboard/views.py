@@ -39,6 +39,13 @@ def _season(request: Request, now: datetime) -> str:
     return season
 
 
+async def _company_outlets(outlet_id: int | None) -> list[Outlet]:
+    if outlet_id is None:
+        return []
+    own = await Outlet.get(id=outlet_id)
+    return await Outlet.filter(company_id=own.company_id)
+
+
 async def index(request: Request) -> Response:
     require_person(request)
     return RedirectResponse(request.url_for("leaderboard.board", board="season"),
@@ -65,7 +72,9 @@ async def show(request: Request) -> Response:
             board=await boards.board(who.person, kind=kind, season=season, filters=filters,
                                      page=page_number(request), now=now),
             region_id=filters.region_id, outlet_id=filters.outlet_id,
-            regions=await Region.all(), outlets=await Outlet.all().select_related("company"))
+            # The viewer's own company's outlets: a network has thousands.
+            regions=await Region.all(),
+            outlets=await _company_outlets(who.person.outlet_id))
     else:
         context["teams"] = await boards.team_board(
             who.person, by=kind, season=season,
