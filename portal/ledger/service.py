@@ -314,8 +314,7 @@ async def _move(
     _check_request(amount, key, reason, reference)
     if source.id == target.id:
         raise LedgerError(N_("A transfer needs two different accounts."))
-    existing = await Transfer.filter(key=key).using_db(conn).first() if conn else (
-        await Transfer.get_or_none(key=key))
+    existing = await Transfer.filter(key=key).using_db(conn).first()
     if existing is not None:
         return _replay(existing, kind, source, target, amount, reference, reason)
     if conn is not None:
