@@ -1,8 +1,9 @@
-"""Admin pages: companies, outlets, regions, people and roles."""
+"""Admin pages: companies, outlets, regions, people and roles, jobs and the mail outbox."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -18,6 +19,8 @@ from portal.accounts.models import Company, Outlet, Person, Region, Role
 from portal.jobs.models import JobRun
 from portal.jobs.scheduler import JOBS
 from portal.ledger.views import page_number
+from portal.notifications import mail
+from portal.notifications.models import EmailStatus
 from portal.web.auth import require_person
 from portal.web.forms import DatabaseId, FormErrors, parse_form
 from portal.web.templating import render
@@ -238,8 +241,52 @@ async def jobs(request: Request) -> Response:
                   jobs=JOBS.values())
 
 
+def _mail_status(request: Request) -> EmailStatus | None:
+    raw = request.query_params.get("status", "")
+    if not raw:
+        return None
+    try:
+        return EmailStatus(raw)
+    except ValueError:
+        raise HTTPException(400, i18n.gettext("Unknown e-mail status.")) from None
+
+
+async def mail_outbox(request: Request) -> Response:
+    require_person(request, Role.ADMIN)
+    page = page_number(request)
+    status = _mail_status(request)
+    size = request.app.state.settings.page_size
+    emails, more = await mail.outbox(status=status, offset=(page - 1) * size, limit=size)
+    return render(request, "admin/mail.html", emails=emails, more=more, page=page,
+                  status=status, statuses=list(EmailStatus),
+                  query=f"&status={status.value}" if status else "",
+                  resent=request.query_params.get("resent") == "1")
+
+
+class ResendForm(_Form):
+    pass
+
+
+async def resend_mail(request: Request) -> Response:
+    require_person(request, Role.ADMIN)
+    try:
+        parse_form(ResendForm, await request.form())
+    except FormErrors as exc:
+        raise HTTPException(400, "; ".join(exc.errors.values())) from None
+    try:
+        found = await mail.resend(request.path_params["email_id"], now=datetime.now(UTC))
+    except mail.AlreadySent:
+        raise HTTPException(409, i18n.gettext("This e-mail has already been sent.")) from None
+    if not found:
+        raise HTTPException(404)
+    return RedirectResponse(str(request.url_for("admin.mail")) + "?resent=1", status_code=303)
+
+
 routes = [
     Route("/admin/jobs", jobs, methods=["GET"], name="admin.jobs"),
+    Route("/admin/mail", mail_outbox, methods=["GET"], name="admin.mail"),
+    Route("/admin/mail/{email_id:id}/resend", resend_mail, methods=["POST"],
+          name="admin.resend_mail"),
     Route("/admin/companies", companies, methods=["GET"], name="admin.companies"),
     Route("/admin/companies", create_company, methods=["POST"], name="admin.create_company"),
     Route("/admin/regions", create_region, methods=["POST"], name="admin.create_region"),

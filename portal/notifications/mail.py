@@ -1,6 +1,8 @@
 """E-mail: rendered from templates in the person's language, queued in the outbox, and
-delivered by a job over SMTP (aiosmtplib), retried with backoff. In development, with no
-SMTP host set, messages are written as .eml files into the outbox folder instead."""
+delivered by a job over SMTP (aiosmtplib), retried with capped backoff for a day, then
+failed with a notice to every admin, who can resend it from the admin mail page. In
+development, with no SMTP host set, messages are written as .eml files into the outbox
+folder instead."""
 
 from __future__ import annotations
 
@@ -17,13 +19,19 @@ import aiosmtplib
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
-from portal.accounts.models import Person
+from portal.accounts.models import Person, Role
+from portal.db import write_transaction
+from portal.notifications import service as notifications
 from portal.notifications.models import Email, EmailStatus
 from portal.settings import Settings
 from portal.web.templating import environment
 
 log = logging.getLogger("portal.mail")
-MAX_ATTEMPTS = 6
+RETRY_FOR = timedelta(days=1)  # from when the e-mail was queued (or resent)
+LONGEST_WAIT = timedelta(minutes=30)
+# Mail queued long before its first try (the scheduler was down) still gets about half an
+# hour of tries (1 + 2 + 4 + 8 + 16 minutes) before it is failed.
+FEWEST_ATTEMPTS = 6
 
 
 @dataclass(frozen=True)
@@ -86,10 +94,21 @@ def _write_outbox(outbox: Path, name: str, data: bytes) -> None:
     (outbox / f"{name}.eml").write_bytes(data)
 
 
+def backoff(attempt: int) -> timedelta:
+    """How long to wait after the given attempt failed: 1, 2, 4 ... minutes, at most 30."""
+    return min(timedelta(minutes=2 ** min(attempt - 1, 5)), LONGEST_WAIT)
+
+
+def gives_up(email: Email, *, attempt: int, now: datetime) -> bool:
+    """Whether the failed ``attempt`` at ``now`` is the last: a day has passed since the
+    e-mail was queued, and it has been tried at least FEWEST_ATTEMPTS times."""
+    return attempt >= FEWEST_ATTEMPTS and now >= email.created_at + RETRY_FOR
+
+
 async def send_due(now: datetime, settings: Settings, *, limit: int = 100) -> int:
     """Sends what is due in the outbox. Each e-mail is claimed by a conditional update
-    first, so two senders never send the same one; a failure is retried later with
-    exponential backoff, and given up after MAX_ATTEMPTS."""
+    first, so two senders never send the same one; a failure is retried later with capped
+    backoff, and failed for good once a day has passed (see ``gives_up``)."""
     sent = 0
     due = await Email.filter(status=EmailStatus.PENDING, next_attempt_at__lte=now).order_by(
         "id").limit(limit)
@@ -97,18 +116,87 @@ async def send_due(now: datetime, settings: Settings, *, limit: int = 100) -> in
         attempt = email.attempts + 1
         claimed = await Email.filter(id=email.id, status=EmailStatus.PENDING,
                                      attempts=email.attempts).update(
-            attempts=attempt, next_attempt_at=now + timedelta(minutes=2 ** attempt))
+            attempts=attempt, next_attempt_at=now + backoff(attempt))
         if claimed != 1:
             continue  # another sender has it
         try:
             await deliver(_message(email, settings), settings)
         except (aiosmtplib.SMTPException, OSError) as exc:
             log.warning("e-mail %s failed (attempt %s): %s", email.id, attempt, exc)
-            await Email.filter(id=email.id).update(
-                last_error=str(exc)[:500],
-                status=EmailStatus.FAILED if attempt >= MAX_ATTEMPTS else EmailStatus.PENDING)
+            await _record_failure(email, attempt=attempt, error=str(exc)[:500], now=now)
             continue
         await Email.filter(id=email.id).update(status=EmailStatus.SENT, sent_at=now,
                                                last_error="")
         sent += 1
     return sent
+
+
+async def _record_failure(email: Email, *, attempt: int, error: str, now: datetime) -> None:
+    # Every write is conditional on this attempt still being the latest: an admin may have
+    # resent the e-mail meanwhile, and then it is due again, not failed.
+    still_ours = Email.filter(id=email.id, status=EmailStatus.PENDING, attempts=attempt)
+    if not gives_up(email, attempt=attempt, now=now):
+        await still_ours.update(last_error=error)
+        return
+    async with write_transaction() as conn:  # failed, and the admins told, or neither
+        if await still_ours.using_db(conn).update(status=EmailStatus.FAILED,
+                                                  last_error=error) != 1:
+            return
+        admins = await Person.filter(is_active=True, roles__contains=Role.ADMIN.value
+                                     ).using_db(conn).only("id", "roles")
+        # Keyed by the e-mail and when it was queued: a replay adds nothing, a resent
+        # e-mail that fails again is news.
+        queued = int(email.created_at.timestamp())
+        await notifications.add_many(
+            [(admin.id, f"email-failed:{email.id}:{queued}:{admin.id}", "email_failed",
+              {"to": email.to, "subject": email.subject})
+             for admin in admins if Role.ADMIN in admin.role_set],
+            now=now, conn=conn)
+    log.error("e-mail %s to %s failed for good after %s attempts: %s", email.id, email.to,
+              attempt, error)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An outbox row as the admin mail page shows it (without the bodies)."""
+
+    id: int
+    to: str
+    subject: str
+    status: EmailStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+async def outbox(*, status: EmailStatus | None, offset: int, limit: int
+                 ) -> tuple[list[Queued], bool]:
+    """Newest first: the e-mails with ``status``, or all not yet sent when it is None.
+    Returns the page and whether there are more."""
+    query = (Email.filter(status__in=[EmailStatus.PENDING, EmailStatus.FAILED])
+             if status is None else Email.filter(status=status))
+    rows = await query.order_by("-id").offset(offset).limit(limit + 1).values(
+        "id", "to", "subject", "status", "attempts", "next_attempt_at", "last_error",
+        "created_at", "sent_at")
+    return [Queued(**{**row, "status": EmailStatus(row["status"])}) for row in rows[:limit]
+            ], len(rows) > limit
+
+
+class AlreadySent(Exception):
+    """The e-mail was delivered; sending it again is not what resend is for."""
+
+
+async def resend(email_id: int, *, now: datetime) -> bool:
+    """Puts a failed (or pending) e-mail back in the queue: due now, attempts from zero,
+    and a new day of retries (``created_at`` restarts, since the day counts from it).
+    False when there is no such e-mail; AlreadySent when it was delivered."""
+    changed = await Email.filter(
+        id=email_id, status__in=[EmailStatus.PENDING, EmailStatus.FAILED]
+    ).update(status=EmailStatus.PENDING, attempts=0, next_attempt_at=now, created_at=now)
+    if changed:
+        return True
+    if await Email.exists(id=email_id):
+        raise AlreadySent(email_id)
+    return False

@@ -19,6 +19,12 @@ MESSAGES = {
                        "to keep them."),
     "burned": N_("%(points)s points burned: no finished game or course since %(date)s."),
     "new_season": N_("A new month has started: this month's quizzes and courses are live."),
+    "email_failed": N_("The e-mail “%(subject)s” to %(to)s was not delivered after a day "
+                       "of tries. Open the mail page to resend it."),
+}
+# Where a notice of each kind leads: a route name and its query string.
+LINKS = {
+    "email_failed": ("admin.mail", "?status=failed"),
 }
 
 
@@ -29,6 +35,7 @@ class Shown:
     created_at: datetime
     read: bool
     kind: str
+    link: tuple[str, str] | None = None  # (route name, query string)
 
 
 def text_of(kind: str, params: dict[str, Any]) -> str:
@@ -72,7 +79,8 @@ async def recent(person_id: int, *, offset: int = 0, limit: int = 25
     rows = await Notification.filter(person_id=person_id).order_by("-id").offset(
         offset).limit(limit + 1)
     shown = [Shown(row.id, text_of(row.kind, row.params), row.created_at,
-                   row.read_at is not None, row.kind) for row in rows[:limit]]
+                   row.read_at is not None, row.kind, LINKS.get(row.kind))
+             for row in rows[:limit]]
     return shown, len(rows) > limit
 
 

@@ -55,6 +55,8 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/notifications"): (303, 200, 200, 200, 200),
     ("POST", "/notifications/read"): (303, 303, 303, 303, 303),
     ("GET", "/admin/jobs"): (303, 403, 403, 403, 200),
+    ("GET", "/admin/mail"): (303, 403, 403, 403, 200),
+    ("POST", "/admin/mail/{email_id:id}/resend"): (303, 403, 403, 403, 400),
     ("GET", "/leaderboard"): (303, 303, 303, 303, 303),
     ("GET", "/api/v1/leaderboards/{board}"): (401, 200, 200, 200, 200),
     ("GET", "/leaderboard/{board}"): (303, 200, 200, 200, 200),
@@ -103,7 +105,8 @@ def concrete(path: str, people: People) -> str:
             .replace("{person_id:id}", str(people.alice.id))
             .replace("{token}", "not-a-real-invite").replace("{board}", "season")
             .replace("{quiz_id:id}", "999999").replace("{game_id:id}", "999999")
-            .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999"))
+            .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999")
+            .replace("{email_id:id}", "999999"))
 
 
 async def client_as(app: object, role: str, people: People) -> tuple[httpx.AsyncClient, str]:
