@@ -20,7 +20,7 @@ from portal.admin import views as admin_views
 from portal.api import views as api_views
 from portal.content import views as content_views
 from portal.db import tortoise_config
-from portal.jobs.scheduler import build_scheduler
+from portal.jobs.scheduler import JobScheduler
 from portal.leaderboard import api as leaderboard_api
 from portal.leaderboard import views as leaderboard_views
 from portal.ledger import views as ledger_views
@@ -40,14 +40,14 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            scheduler = build_scheduler(settings) if settings.scheduler_enabled else None
+            scheduler = JobScheduler(settings) if settings.scheduler_enabled else None
             if scheduler is not None:
                 scheduler.start()
             try:
                 yield
             finally:
                 if scheduler is not None:
-                    scheduler.shutdown(wait=False)
+                    await scheduler.stop()
 
     api = Starlette(
         routes=[*api_views.routes, *play_api.routes, *leaderboard_api.routes],

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import errno
 import getpass
+import os
+import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -29,12 +32,31 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
 
     from portal.app import create_app
 
+    problem = _port_problem(args.host, args.port)
+    if problem:
+        print(f"error: cannot serve on {args.host}:{args.port}: {problem}; stop the other "
+              f"server or choose another port (PORT=8001 make run, or --port 8001)",
+              file=sys.stderr)
+        return 1
     asyncio.run(migrate_database(settings.database_url))
     app = create_app(Settings(**{**settings.__dict__, "scheduler_enabled": scheduler}))
     # One worker: on SQLite a second process makes writes slower, not faster (README).
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True,
                 log_level="info", access_log=args.access_log)
     return 0
+
+
+def _port_problem(host: str, port: int) -> str:
+    """Why the port cannot be listened on ("" if it can), found before anything starts:
+    uvicorn finds out only after the app (and its scheduler) has started."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        return "the port is already in use" if exc.errno == errno.EADDRINUSE else str(exc)
+    return ""
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -46,22 +68,26 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
-    from portal.jobs.scheduler import build_scheduler
+    from portal.jobs.scheduler import JobScheduler
 
     async def run() -> None:
         await migrate_database(settings.database_url)
         await Tortoise.init(config=tortoise_config(settings.database_url))
-        scheduler = build_scheduler(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        scheduler = JobScheduler(settings)
         scheduler.start()
-        print("scheduler running; Ctrl+C stops it")
+        print("scheduler running; Ctrl+C stops it", flush=True)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
-            scheduler.shutdown(wait=False)
+            await scheduler.stop()
             await Tortoise.close_connections()
+        print("scheduler stopped", flush=True)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run())
+    asyncio.run(run())
     return 0
 
 
@@ -202,6 +228,7 @@ def cmd_run_job(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from portal.jobs.scheduler import JOBS, run_job
+    from portal.jobs.tasks import Outcome, RunReport
 
     job = JOBS.get(args.name)
     if job is None:
@@ -219,17 +246,21 @@ def cmd_run_job(settings: Settings, args: argparse.Namespace) -> int:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
     asyncio.run(migrate_database(settings.database_url))
 
-    async def run() -> object:
+    async def run() -> RunReport:
         return await run_job(job, settings, now=now)
 
-    record = asyncio.run(_with_db(settings, run))
-    if record is None:
+    report = asyncio.run(_with_db(settings, run))
+    if report.outcome is Outcome.BUSY:
+        print(f"{job.name} is running in another process right now; it does "
+              f"{job.period(now)} if that is still to do")
+        return 0
+    if report.outcome is Outcome.ALREADY_DONE or report.run is None:
         print(f"{job.name} for {job.period(now)} was already done; nothing to do")
         return 0
-    if getattr(record, "error", ""):
-        print(f"error: {job.name} failed: {record.error}", file=sys.stderr)  # type: ignore[attr-defined]
+    if report.run.error:
+        print(f"error: {job.name} failed: {report.run.error}", file=sys.stderr)
         return 1
-    print(f"{job.name} for {job.period(now)}: {record.result}")  # type: ignore[attr-defined]
+    print(f"{job.name} for {job.period(now)}: {report.run.result}")
     return 0
 
 
@@ -243,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     ]:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--host", default="127.0.0.1")
-        sub.add_argument("--port", type=int, default=8000)
+        sub.add_argument("--port", type=int, default=os.environ.get("PORT", "8000"),
+                         help="default: $PORT, or 8000")
         sub.add_argument("--no-access-log", dest="access_log", action="store_false")
         sub.set_defaults(func=func)
     commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(

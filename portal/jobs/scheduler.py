@@ -8,6 +8,8 @@ claims its (job, period) row first).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +21,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from portal.jobs import tasks
 from portal.settings import Settings
+
+log = logging.getLogger("portal.jobs")
+STOP_SECONDS = 5  # a cancelled job gets this long to roll back and let go
 
 
 @dataclass(frozen=True)
@@ -66,28 +71,56 @@ JOBS: dict[str, Job] = {
 }
 
 
-def build_scheduler(settings: Settings) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=UTC)
-    for job in JOBS.values():
-        scheduler.add_job(
-            _runner(job, settings),
-            job.trigger,
-            id=job.name,
-            name=job.description,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=job.misfire_grace_seconds,
-            next_run_time=datetime.now(UTC),  # catch up at start rather than wait a period
-        )
-    return scheduler
+class JobScheduler:
+    """APScheduler's triggers with the portal's two rules on top.
+
+    One job at a time in a process: a job uses at most one pooled connection at a time,
+    so the scheduler never takes more than one, and web requests always have the rest of
+    the pool. Stopping cancels a running job instead of waiting for it; its run is left
+    unfinished and the next attempt resumes it (see ``tasks.claim``).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.apscheduler = AsyncIOScheduler(timezone=UTC)
+        self._one_at_a_time = asyncio.Lock()
+        self._running: set[asyncio.Task[None]] = set()
+        for job in JOBS.values():
+            self.apscheduler.add_job(
+                self._runner(job, settings),
+                job.trigger,
+                id=job.name,
+                name=job.description,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=job.misfire_grace_seconds,
+                next_run_time=datetime.now(UTC),  # catch up at start rather than wait a period
+            )
+
+    def start(self) -> None:
+        self.apscheduler.start()
+
+    async def stop(self) -> None:
+        self.apscheduler.shutdown(wait=False)
+        for task in self._running:
+            task.cancel()
+        if self._running:
+            await asyncio.wait(self._running, timeout=STOP_SECONDS)
+
+    def _runner(self, job: Job, settings: Settings) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None  # APScheduler runs coroutine jobs as tasks
+            self._running.add(task)
+            try:
+                async with self._one_at_a_time:
+                    await run_job(job, settings, now=datetime.now(UTC))
+            except asyncio.CancelledError:
+                log.info("job %s was stopped; its next run resumes it", job.name)
+            finally:
+                self._running.discard(task)
+
+        return run
 
 
-async def run_job(job: Job, settings: Settings, *, now: datetime) -> tasks.JobRun | None:
+async def run_job(job: Job, settings: Settings, *, now: datetime) -> tasks.RunReport:
     return await tasks.record_run(job.name, job.run, settings, period=job.period(now), now=now)
-
-
-def _runner(job: Job, settings: Settings) -> Callable[[], Awaitable[None]]:
-    async def run() -> None:
-        await run_job(job, settings, now=datetime.now(UTC))
-
-    return run

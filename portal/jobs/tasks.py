@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
@@ -16,6 +15,7 @@ from portal.accounts import service as accounts
 from portal.accounts.models import Person
 from portal.burns import service as burns
 from portal.db import write_transaction
+from portal.jobs.locks import job_lock
 from portal.jobs.models import JobRun
 from portal.leaderboard import service as leaderboard
 from portal.notifications import mail
@@ -24,7 +24,8 @@ from portal.play import service as play
 from portal.settings import Settings
 
 log = logging.getLogger("portal.jobs")
-STALE = timedelta(hours=1)  # a run unfinished this long is taken to have died
+# "A new month has started" is news in the month's first days, not on its last.
+ANNOUNCE_NEW_SEASON_WITHIN = timedelta(days=3)
 
 
 async def purge_sessions(now: datetime, settings: Settings) -> int:
@@ -46,9 +47,20 @@ async def burn_warnings(now: datetime, settings: Settings) -> int:
 
 
 async def season_end(now: datetime, settings: Settings) -> int:
-    """Freezes last month's standings and tells every player the new month is live."""
+    """Freezes last month's standings and tells every player the new month is live.
+
+    The news goes out only in the month's first days: a run that catches up later (a
+    restart, a new deployment, a replay on the 30th) freezes the past month but does not
+    tell anyone "a new month has started" weeks into it.
+    """
     await leaderboard.freeze_season(leaderboard.previous_season(now), now=now)
-    season = now.strftime("%Y-%m")
+    season_start, _ = leaderboard.season_bounds(now.strftime("%Y-%m"))
+    if not season_start <= now < season_start + ANNOUNCE_NEW_SEASON_WITHIN:
+        return 0
+    return await _announce_season(now.strftime("%Y-%m"), now, settings)
+
+
+async def _announce_season(season: str, now: datetime, settings: Settings) -> int:
     told, after = 0, 0
     while players := await Person.filter(is_active=True, id__gt=after,
                                          roles__contains="player").order_by("id").limit(1000):
@@ -70,40 +82,33 @@ async def send_email(now: datetime, settings: Settings) -> int:
     return await mail.send_due(now, settings)
 
 
-@asynccontextmanager
-async def exclusive(name: str) -> AsyncIterator[bool]:
-    """On PostgreSQL, a session advisory lock held for the whole run, so even two
-    schedulers by mistake never run one job at the same time. SQLite runs one process."""
-    client = connections.get("default")
-    if client.capabilities.dialect != "postgres":
-        yield True
-        return
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-    async with client.acquire_connection() as raw:
-        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", key):
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            await raw.execute("SELECT pg_advisory_unlock($1)", key)
-
-
 async def claim(name: str, period: str, now: datetime) -> JobRun | None:
-    """Claims (job, period) for this run; None when another run has it or has done it.
+    """Claims (job, period) for this run; None when the period's work is already done.
 
-    The unique row is the claim, so a second scheduler, a retry or a replay of the same
-    period does nothing twice. A period whose run failed may be claimed again.
+    Called with the job's lock held (see ``locks``), so no other run of this job is alive:
+    the unique row is the claim, and a row left unfinished belongs to a run that died
+    midway and is resumed now. A period whose run failed is claimed again too. The jobs
+    are safe to resume: each piece of their work is keyed, so nothing happens twice.
     """
     try:
         return await JobRun.create(job=name, period=period, started_at=now)
     except IntegrityError:
-        # A failed run, or one that died without a word an hour ago, may be taken over.
-        retried = await JobRun.filter(
-            Q(error__not="") | Q(finished_at__isnull=True, started_at__lt=now - STALE),
-            job=name, period=period,
+        resumed = await JobRun.filter(
+            Q(error__not="") | Q(finished_at__isnull=True), job=name, period=period,
         ).update(error="", result="", started_at=now, finished_at=None)
-        return await JobRun.get(job=name, period=period) if retried else None
+        return await JobRun.get(job=name, period=period) if resumed else None
+
+
+class Outcome(StrEnum):
+    DONE = "done"  # this run did the period's work (or recorded its error)
+    ALREADY_DONE = "already done"  # an earlier run finished this period
+    BUSY = "busy"  # another run of this job is alive right now
+
+
+@dataclass(frozen=True)
+class RunReport:
+    outcome: Outcome
+    run: JobRun | None = None  # the record, when this run did the work
 
 
 async def record_run(
@@ -113,28 +118,27 @@ async def record_run(
     *,
     period: str,
     now: datetime,
-) -> JobRun | None:
+) -> RunReport:
     """Runs a job once for its period and keeps a record (counts, or the error).
 
     ``now`` is the moment the job works for (a replayed date, say); the record keeps
     the wall-clock start and end, so the admin page shows how long it really took.
     """
-    run = await claim(name, period, datetime.now(now.tzinfo))
-    if run is None:
-        log.info("job %s for %s was already claimed", name, period)
-        return None
-    try:
-        async with exclusive(name) as mine:
-            if not mine:
-                # Another scheduler is running this job right now (PostgreSQL only).
-                await JobRun.filter(id=run.id).update(error="another run held the lock")
-                return None
+    async with job_lock(name) as mine:
+        if not mine:
+            log.info("job %s is running elsewhere; %s is left to it", name, period)
+            return RunReport(Outcome.BUSY)
+        run = await claim(name, period, datetime.now(now.tzinfo))
+        if run is None:
+            log.info("job %s for %s was already done", name, period)
+            return RunReport(Outcome.ALREADY_DONE)
+        try:
             count = await job(now, settings)
-    except Exception as exc:
-        log.exception("job %s failed", name)
-        run.error = repr(exc)[:2000] or "failed"
-    else:
-        run.result = f"{count} done"
-    run.finished_at = datetime.now(now.tzinfo)
-    await run.save(update_fields=["error", "result", "finished_at"])
-    return run
+        except Exception as exc:
+            log.exception("job %s failed", name)
+            run.error = repr(exc)[:2000] or "failed"
+        else:
+            run.result = f"{count} done"
+        run.finished_at = datetime.now(now.tzinfo)
+        await run.save(update_fields=["error", "result", "finished_at"])
+        return RunReport(Outcome.DONE, run)
