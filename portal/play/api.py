@@ -14,7 +14,8 @@ from starlette.routing import BaseRoute, Route
 from portal.accounts.models import Role
 from portal.api.views import ApiError, json_body, require_token, validate
 from portal.play import service as play
-from portal.play.views import rules
+from portal.play.views import ChoicePosition, rules
+from portal.web.forms import DatabaseId
 
 
 class CardOut(BaseModel):
@@ -63,8 +64,9 @@ class QuestionOut(BaseModel):
 
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question_id: int
-    choices: list[int] = Field(max_length=8, description="Positions as sent; [] gives up")
+    question_id: DatabaseId
+    choices: list[ChoicePosition] = Field(max_length=8,
+                                          description="Positions as sent; [] gives up")
 
 
 class AnswerOut(BaseModel):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,7 +15,17 @@ from portal.accounts.models import Role
 from portal.play import service as play
 from portal.settings import Settings
 from portal.web.auth import require_person
+from portal.web.forms import DatabaseId
 from portal.web.templating import render
+
+# A choice as the player was shown it: questions have at most eight.
+ChoicePosition = Annotated[int, Field(ge=0, le=7)]
+
+
+class AnswerForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question_id: DatabaseId
+    choice: list[ChoicePosition] = Field(default_factory=list, max_length=8)
 
 
 def rules(settings: Settings) -> play.Rules:
@@ -60,12 +72,13 @@ async def answer(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
     form = await request.form()
     try:
-        question_id = int(str(form.get("question_id", "")))
-        positions = [int(str(value)) for value in form.getlist("choice")]
-    except ValueError:
+        parsed = AnswerForm.model_validate({"question_id": form.get("question_id"),
+                                            "choice": form.getlist("choice")})
+    except ValidationError:
         raise HTTPException(400, "The answer form was not understood.") from None
+    question_id = parsed.question_id
     result = await play.answer(who.person, request.path_params["game_id"], question_id,
-                               positions, now=_now(),
+                               parsed.choice, now=_now(),
                                rules=rules(request.app.state.settings))
     shown = await play.question_by_id(who.person, request.path_params["game_id"],
                                       question_id)

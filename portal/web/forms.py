@@ -26,6 +26,8 @@ class FormErrors(Exception):
 # Any control character but tab and line breaks: refused everywhere (PostgreSQL cannot
 # even store a NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Ids in form and JSON bodies, within what an id column holds on SQLite and PostgreSQL
+# alike (a larger number would overflow in the database driver).
 DatabaseId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
