@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from asgi_csrf import asgi_csrf
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
@@ -31,6 +30,7 @@ from portal.play import views as play_views
 from portal.settings import Settings
 from portal.web import errors
 from portal.web.auth import SessionMiddleware
+from portal.web.csrf import CsrfProtection
 from portal.web.templating import STATIC_DIR
 
 log = logging.getLogger("portal")
@@ -74,15 +74,13 @@ def create_app(settings: Settings) -> Starlette:
         ],
         middleware=[
             Middleware(errors.SecurityHeadersMiddleware),
-            Middleware(errors.MultipartNeedsCsrfHeader),
             # CSRF on every unsafe request. The API answers bearer tokens only, never the
             # cookie, so it is skipped; sign-in is protected even before any cookie exists.
             Middleware(
-                asgi_csrf,
+                CsrfProtection,
                 signing_secret=settings.secret_key,
                 always_protect=SignInPaths(),
                 skip_if_scope=_is_api,
-                send_csrf_failed=errors.csrf_failed,
             ),
             Middleware(SessionMiddleware, settings=settings),
         ],

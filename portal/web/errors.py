@@ -57,27 +57,6 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class MultipartNeedsCsrfHeader:
-    """File uploads must carry the CSRF token in the X-CSRFToken header (HTMX sends it).
-
-    asgi-csrf 0.11 cannot read the token from a multipart body with the current
-    python-multipart (it fails with a TypeError, simonw/asgi-csrf#38); refusing such a
-    request here turns that 500 into the "form expired" page.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in {"GET", "HEAD", "OPTIONS"}:
-            headers = dict(scope.get("headers") or [])
-            if (headers.get(b"content-type", b"").startswith(b"multipart/")
-                    and not headers.get(b"x-csrftoken")):
-                await csrf_failed(scope, send, None)
-                return
-        await self.app(scope, receive, send)
-
-
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -86,7 +65,7 @@ def api_error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message, **extra}}, status)
 
 
-_TITLES = {
+TITLES = {
     400: N_("This request could not be understood"),
     401: N_("Please sign in"),
     403: N_("You do not have access to this page"),
@@ -101,13 +80,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
     if _is_api(request):
-        return api_error(exc.status_code, detail or _TITLES.get(exc.status_code, "Error"))
+        return api_error(exc.status_code, detail or TITLES.get(exc.status_code, "Error"))
     return render(
         request,
         "errors/error.html",
         status_code=exc.status_code,
         status=exc.status_code,
-        title=i18n.gettext(_TITLES.get(exc.status_code, N_("Something went wrong"))),
+        title=i18n.gettext(TITLES.get(exc.status_code, N_("Something went wrong"))),
         detail=detail,
     )
 
@@ -165,13 +144,14 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 async def csrf_failed(scope: Scope, send: Send, message_id: object) -> None:
-    """asgi-csrf's refusal, as a page that says what to do."""
+    """asgi-csrf's refusal, as a page that says what to do (the security headers are added
+    by SecurityHeadersMiddleware, which wraps the CSRF layer)."""
     html = environment.get_template("errors/csrf.html").render()
     await send(
         {
             "type": "http.response.start",
             "status": 403,
-            "headers": [(b"content-type", b"text/html; charset=utf-8"), *_SECURITY_HEADERS],
+            "headers": [(b"content-type", b"text/html; charset=utf-8")],
         }
     )
     await send({"type": "http.response.body", "body": html.encode()})

@@ -1,0 +1,118 @@
+"""The CSRF layer: malformed bodies and tokens are refused with the usual error page (never
+a 500), and the csrftoken cookie is Secure over https."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.factories import People, csrf
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+async def browser(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """A visitor who has a page open, and so a csrftoken cookie."""
+    await client.get("/login")
+    assert csrf(client)
+    return client
+
+
+def assert_error_page(response: httpx.Response, *statuses: int) -> None:
+    assert response.status_code in statuses, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'class="error-page"' in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("body", [
+    b"csrftoken=\xff\xfe&email=a",        # not UTF-8
+    b"csrftoken=%C3%A9&email=a",          # a token that is not ASCII
+    b"email=\xc3(&csrftoken=x",
+])
+async def test_a_malformed_form_body_is_a_400_page(browser: httpx.AsyncClient,
+                                                   body: bytes) -> None:
+    response = await browser.post("/login", content=body, headers={"content-type": FORM})
+    assert_error_page(response, 400)
+    assert "This request could not be understood" in response.text
+
+
+async def test_a_form_body_that_is_not_utf8_on_any_page_is_refused(
+    browser: httpx.AsyncClient,
+) -> None:
+    response = await browser.post("/profile", content=b"csrftoken=\xff",
+                                  headers={"content-type": FORM, "accept-language": "ru"})
+    assert_error_page(response, 400)
+    assert '<html lang="ru"' in response.text
+
+
+@pytest.mark.parametrize("content_type", [
+    "multipart/form-data",                       # no boundary
+    "multipart/form-data;boundary=xyz",          # no space before it
+    "multipart/form-data; boundary=",            # empty
+    "multipart/form-data; charset=utf-8",        # something else
+])
+@pytest.mark.parametrize("token", ["matching", "wrong"])
+async def test_a_multipart_body_without_a_valid_boundary_is_refused(
+    people: People, sign_in, content_type: str, token: str  # type: ignore[no-untyped-def]
+) -> None:
+    carol = await sign_in("carol@example.com")
+    header = csrf(carol) if token == "matching" else "wrong"
+    response = await carol.post("/marketing/content/upload", content=b"--xyz\r\n",
+                                headers={"content-type": content_type, "x-csrftoken": header})
+    if token == "matching":
+        assert response.status_code == 400  # the upload page says what is wrong
+    else:
+        assert_error_page(response, 403)
+
+
+@pytest.mark.parametrize("header", ["wrong", "", "é"])
+async def test_a_multipart_request_with_a_wrong_csrf_header_is_a_403(
+    browser: httpx.AsyncClient, header: str
+) -> None:
+    files = {"pack": ("pack.zip", b"PK\x03\x04", "application/zip")}
+    response = await browser.post("/marketing/content/upload", files=files,
+                                  data={"csrftoken": csrf(browser)},
+                                  headers={"x-csrftoken": header.encode("latin-1")})
+    assert_error_page(response, 403)
+    assert "This form has expired" in response.text
+
+
+async def test_a_csrf_header_that_is_not_ascii_is_refused(browser: httpx.AsyncClient) -> None:
+    response = await browser.post("/login", data={"email": "a", "password": "b"},
+                                  headers={"x-csrftoken": "é".encode("latin-1")})
+    assert_error_page(response, 400)
+
+
+async def test_a_cookie_header_that_is_not_utf8_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/rules", headers={"cookie": b"csrftoken=\xff\xfe"})
+    assert_error_page(response, 400)
+
+
+async def test_a_good_multipart_upload_still_passes_the_csrf_layer(
+    people: People, sign_in  # type: ignore[no-untyped-def]
+) -> None:
+    carol = await sign_in("carol@example.com")
+    files = {"pack": ("pack.zip", b"not a zip", "application/zip")}
+    response = await carol.post("/marketing/content/upload", files=files,
+                                headers={"x-csrftoken": csrf(carol)})
+    assert response.status_code == 400
+    assert "This form has expired" not in response.text
+
+
+async def test_the_csrf_cookie_is_secure_over_https(app: object) -> None:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="https://portal.example") as c:
+        response = await c.get("/login")
+    cookie = next(v for v in response.headers.get_list("set-cookie")
+                  if v.startswith("csrftoken="))
+    assert "; Secure" in cookie
+
+
+async def test_the_csrf_cookie_is_not_secure_over_plain_http(client: httpx.AsyncClient) -> None:
+    response = await client.get("/login")
+    cookie = next(v for v in response.headers.get_list("set-cookie")
+                  if v.startswith("csrftoken="))
+    assert "Secure" not in cookie
+    assert "SameSite=Lax" in cookie
