@@ -92,8 +92,9 @@ def create_app(settings: Settings) -> Starlette:
     api.state.openapi = api_views.schema_generator(
         [*api_views.MODELS, *play_api.MODELS, *leaderboard_api.MODELS])
     throttle = LoginThrottle(
-        per_account=settings.login_limit_per_account,
         per_address=settings.login_limit_per_address,
+        per_account_address=settings.login_limit_per_account_address,
+        per_account=settings.login_limit_per_account,
         storage=settings.rate_limit_storage,
     )
     app.state.login_throttle = throttle

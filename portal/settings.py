@@ -32,8 +32,11 @@ class Settings:
     session_idle_minutes: int = 7 * 24 * 60
     session_absolute_days: int = 30
     # Login throttling, in the `limits` library's notation, and where its counters live
-    # (memory:// for one process, redis://host:6379 for several instances).
-    login_limit_per_account: str = "5 per 15 minutes"
+    # (memory:// for one process, redis://host:6379 for several instances). An address
+    # gets a few tries at one account; the account's ceiling, well above that, stops a
+    # guess spread over many addresses (see portal/accounts/throttle.py).
+    login_limit_per_account_address: str = "5 per 15 minutes"
+    login_limit_per_account: str = "50 per 15 minutes"
     login_limit_per_address: str = "30 per 15 minutes"
     rate_limit_storage: str = "memory://"
     # Points burn after this many days without a finished game or course (7 to 90).
