@@ -258,7 +258,8 @@ async def mail_outbox(request: Request) -> Response:
     size = request.app.state.settings.page_size
     emails, more = await mail.outbox(status=status, offset=(page - 1) * size, limit=size)
     return render(request, "admin/mail.html", emails=emails, more=more, page=page,
-                  status=status, statuses=list(EmailStatus),
+                  status=status,
+                  statuses=[EmailStatus.PENDING, EmailStatus.FAILED, EmailStatus.SENT],
                   query=f"&status={status.value}" if status else "",
                   resent=request.query_params.get("resent") == "1")
 

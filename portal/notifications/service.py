@@ -20,11 +20,11 @@ MESSAGES = {
     "burned": N_("%(points)s points burned: no finished game or course since %(date)s."),
     "new_season": N_("A new month has started: this month's quizzes and courses are live."),
     "email_failed": N_("The e-mail “%(subject)s” to %(to)s was not delivered after a day "
-                       "of tries. Open the mail page to resend it."),
+                       "of tries."),
 }
-# Where a notice of each kind leads: a route name and its query string.
+# Where a notice of each kind leads: a route name, its query string, and the link's text.
 LINKS = {
-    "email_failed": ("admin.mail", "?status=failed"),
+    "email_failed": ("admin.mail", "?status=failed", N_("Resend it from the mail page")),
 }
 
 
@@ -35,7 +35,7 @@ class Shown:
     created_at: datetime
     read: bool
     kind: str
-    link: tuple[str, str] | None = None  # (route name, query string)
+    link: tuple[str, str, str] | None = None  # (route name, query string, text)
 
 
 def text_of(kind: str, params: dict[str, Any]) -> str:
