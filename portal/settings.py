@@ -42,8 +42,10 @@ class Settings:
     # Points burn after this many days without a finished game or course (7 to 90).
     burn_after_days: int = 30
     invite_valid_days: int = 14
-    # Games: an answer this late past a question's time limit still counts (network lag);
-    # a started game must be finished within its questions' time plus this many minutes.
+    # Games: an answer up to this many seconds past a question's time limit still counts
+    # (network lag), but never more than 10 % of the limit: a 20 s question gets 2 s, a 5 s
+    # one 0.5 s (portal/play/scoring.py, answer_grace_ms). A started game must be finished
+    # within its questions' time plus game_extra_minutes.
     answer_grace_seconds: int = 2
     game_extra_minutes: int = 15
     # Finishing every mandatory (onboarding) course awards this once.

@@ -72,8 +72,11 @@ class AnswerIn(BaseModel):
 class AnswerOut(BaseModel):
     game_id: int
     question_id: int
-    correct: bool
-    timed_out: bool
+    correct: bool = Field(description="Right and in time; only such answers earn points")
+    timed_out: bool = Field(description="No choice was sent (the time ran out, or [] gave up)")
+    outcome: play.AnswerOutcome = Field(
+        description="correct, wrong, timed_out (no choice), or too_late: a choice that "
+                    "arrived after the time limit plus the network grace (never correct)")
     points: int
     correct_positions: list[int]
     chosen_positions: list[int]
@@ -120,6 +123,7 @@ async def month(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/MonthOut'}
+      403: {description: Playing is for players}
     """
     person = await _player(request)
     cards = await play.this_month(person, now=_now())
@@ -139,6 +143,7 @@ async def start(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/GameStartedOut'}
+      403: {description: Playing is for players}
       404: {description: No such quiz}
       409: {description: Not open now, or already played}
     """
@@ -163,6 +168,7 @@ async def question(request: Request) -> Response:
           application/json:
             schema: {$ref: '#/components/schemas/QuestionOut'}
       204: {description: The game is over; read its result}
+      403: {description: Playing is for players}
       404: {description: No such game of mine}
     """
     person = await _player(request)
@@ -187,10 +193,11 @@ async def answer(request: Request) -> Response:
           schema: {$ref: '#/components/schemas/AnswerIn'}
     responses:
       200:
-        description: Right or wrong, the points, and now the correct choices
+        description: Right, wrong or too late, the points, and now the correct choices
         content:
           application/json:
             schema: {$ref: '#/components/schemas/AnswerOut'}
+      403: {description: Playing is for players}
       404: {description: No such game of mine}
       409: {description: Not the current question, or the game is over}
       422: {description: Invalid body}
@@ -200,7 +207,7 @@ async def answer(request: Request) -> Response:
     result = await play.answer(person, request.path_params["game_id"], body.question_id,
                                body.choices, now=_now(),
                                rules=rules(request.app.state.settings))
-    return JSONResponse(AnswerOut(**asdict(result)).model_dump())
+    return JSONResponse(AnswerOut(**asdict(result)).model_dump(mode="json"))
 
 
 async def game(request: Request) -> Response:
@@ -216,6 +223,7 @@ async def game(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/GameOut'}
+      403: {description: Playing is for players}
       404: {description: No such game of mine}
     """
     person = await _player(request)

@@ -14,6 +14,7 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -28,7 +29,7 @@ from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
 from portal.play.models import Answer, CourseProgress, Game, GameStatus
-from portal.play.scoring import answer_points
+from portal.play.scoring import answer_grace_ms, answer_points, in_time
 
 
 class PlayError(Refusal):
@@ -44,9 +45,21 @@ class NotFound(PlayError):
 
 @dataclass(frozen=True)
 class Rules:
-    grace_seconds: int
+    grace_seconds: int  # the most network grace a question gets (scoring.answer_grace_ms)
     extra_minutes: int
     welcome_bonus: int
+
+    def grace_ms(self, time_limit: int) -> int:
+        return answer_grace_ms(time_limit, at_most_seconds=self.grace_seconds)
+
+
+class AnswerOutcome(StrEnum):
+    """What became of an answer. Only CORRECT is counted and earns points."""
+
+    CORRECT = "correct"
+    WRONG = "wrong"
+    TIMED_OUT = "timed_out"  # no choice: the time ran out, or the player gave up
+    TOO_LATE = "too_late"  # a choice that arrived after the limit plus the grace
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,7 @@ class AnswerResult:
     question_id: int
     correct: bool
     timed_out: bool
+    outcome: AnswerOutcome
     points: int
     correct_positions: list[int]  # revealed only now, as the player saw them
     chosen_positions: list[int]
@@ -230,10 +244,16 @@ def _new_game(person: Person, quiz: Quiz, questions: list[Question], *, attempt:
         for question in questions:
             if question.type != "true_false":
                 rng.shuffle(choice_order[str(question.id)])
-    window = len(order) * (quiz.time_limit + rules.grace_seconds)
+    window = len(order) * (quiz.time_limit * 1000 + rules.grace_ms(quiz.time_limit))
     return {"person_id": person.id, "quiz_id": quiz.id, "attempt": attempt,
             "question_order": order, "choice_order": choice_order, "started_at": now,
-            "deadline": now + timedelta(seconds=window, minutes=rules.extra_minutes)}
+            "deadline": now + timedelta(milliseconds=window, minutes=rules.extra_minutes)}
+
+
+def _elapsed_ms(sent_at: datetime, now: datetime) -> int:
+    """Whole milliseconds (rounded down) since a question was sent: what is stored, and
+    what every "in time?" decision reads."""
+    return (now - sent_at) // timedelta(milliseconds=1)
 
 
 async def _owned_game(person: Person, game_id: int) -> Game:
@@ -261,7 +281,9 @@ async def current_question(person: Person, game_id: int, *, now: datetime,
                 sent_at=now)
             game = await Game.get(id=game.id)
         assert game.sent_at is not None
-        if now <= game.sent_at + timedelta(seconds=quiz.time_limit + rules.grace_seconds):
+        # The same test answer() makes: a question still shown can still be answered.
+        if in_time(_elapsed_ms(game.sent_at, now), time_limit=quiz.time_limit,
+                   grace_ms=rules.grace_ms(quiz.time_limit)):
             return await _question_view(person, game, quiz, now)
         await answer(person, game.id, game.question_order[game.current], [], now=now,
                      rules=rules)
@@ -302,7 +324,7 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
     game = await _owned_game(person, game_id)
     previous = await Answer.get_or_none(game_id=game.id, question_id=question_id)
     if previous is not None:
-        return await _result_of(person, game, previous)
+        return await _result_of(person, game.id, previous, rules)
     if game.status != GameStatus.ACTIVE:
         raise PlayError(N_("This game is over."))
     if game.current >= len(game.question_order) or (
@@ -320,10 +342,13 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
         raise PlayError(N_("Choose one answer."))
     chosen = sorted(order[p] for p in positions)
     right = sorted(i for i, choice in enumerate(question.choices) if choice["correct"])
-    elapsed = (now - game.sent_at).total_seconds()
-    correct = bool(chosen) and chosen == right
-    points = answer_points(correct=correct, elapsed=elapsed, time_limit=quiz.time_limit,
-                           base_points=quiz.base_points, grace=rules.grace_seconds,
+    elapsed_ms = _elapsed_ms(game.sent_at, now)
+    grace_ms = rules.grace_ms(quiz.time_limit)
+    # Too late is not correct: it earns nothing, is not counted and passes no course.
+    correct = bool(chosen) and chosen == right and in_time(
+        elapsed_ms, time_limit=quiz.time_limit, grace_ms=grace_ms)
+    points = answer_points(correct=correct, elapsed_ms=elapsed_ms, time_limit=quiz.time_limit,
+                           base_points=quiz.base_points, grace_ms=grace_ms,
                            scoring=quiz.scoring)
     last = game.current + 1 == len(game.question_order)
     try:
@@ -338,7 +363,7 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
                 raise _Lost()
             stored = await Answer.create(
                 game_id=game.id, question_id=question.id, chosen=chosen, answered_at=now,
-                elapsed_ms=int(elapsed * 1000), correct=correct, points=points, using_db=conn)
+                elapsed_ms=elapsed_ms, correct=correct, points=points, using_db=conn)
             if last:
                 await _finish(conn, person, game.id, quiz, now, rules)
     except (_Lost, IntegrityError):
@@ -349,22 +374,39 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
             await _expire_if_late(await Game.get(id=game.id), now)
             raise PlayError(N_("This game is over.")) from None
         stored = found
-    return await _result_of(person, await Game.get(id=game.id), stored)
+    return await _result_of(person, game.id, stored, rules)
 
 
 class _Lost(Exception):
     """Another request already moved the game on."""
 
 
-async def _result_of(person: Person, game: Game, stored: Answer) -> AnswerResult:
+async def _result_of(person: Person, game_id: int, stored: Answer, rules: Rules
+                     ) -> AnswerResult:
+    """The reply to an answer, the first time and on every replay alike.
+
+    The game is read after the answer: the answer and the game's end commit together, so
+    a game read before could still look unfinished when its last answer is already in.
+    """
+    game = await Game.get(id=game_id)
     question = await Question.get(id=stored.question_id)
     quiz = await Quiz.get(id=game.quiz_id).select_related("pack")
     order = game.choice_order[str(question.id)]
+    if not stored.chosen:
+        outcome = AnswerOutcome.TIMED_OUT
+    elif stored.correct:
+        outcome = AnswerOutcome.CORRECT
+    elif in_time(stored.elapsed_ms, time_limit=quiz.time_limit,
+                 grace_ms=rules.grace_ms(quiz.time_limit)):
+        outcome = AnswerOutcome.WRONG
+    else:
+        outcome = AnswerOutcome.TOO_LATE
     return AnswerResult(
         game_id=game.id,
         question_id=question.id,
         correct=stored.correct,
-        timed_out=not stored.chosen,
+        timed_out=outcome == AnswerOutcome.TIMED_OUT,
+        outcome=outcome,
         points=stored.points,
         correct_positions=[p for p, authored in enumerate(order)
                            if question.choices[authored]["correct"]],

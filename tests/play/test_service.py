@@ -89,7 +89,8 @@ async def test_an_answer_after_the_deadline_scores_nothing(alice: Person) -> Non
     result = await play.answer(alice, game.id, view.question_id,
                                await right_positions(game, view.question_id),
                                now=at(20 + 2 + 0.5), rules=RULES)
-    assert result.correct and result.points == 0
+    assert not result.correct and result.points == 0
+    assert result.outcome == play.AnswerOutcome.TOO_LATE
 
 
 async def test_the_grace_period_still_counts_as_in_time(alice: Person) -> None:
