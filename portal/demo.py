@@ -65,12 +65,13 @@ async def load_demo(*, now: datetime | None = None) -> list[str]:
         outlets.append(outlet or await accounts.create_outlet(
             company, name=outlet_name, region_id=region.id))
 
+    password_hash = await accounts.hash_password(DEMO_PASSWORD)  # once, not per person
     for email, (name, roles, outlet_index) in LOGINS.items():
         await _person(email, name, roles, outlets[outlet_index] if outlet_index is not None
-                      else None)
+                      else None, password_hash)
     players = [
         await _person(f"{name.split()[0].lower()}@example.com", name, {Role.PLAYER},
-                      outlets[i % 2])
+                      outlets[i % 2], password_hash)
         for i, name in enumerate(PLAYERS)
     ]
     players.insert(0, await Person.get(email="player@example.com"))
@@ -97,11 +98,12 @@ async def load_demo(*, now: datetime | None = None) -> list[str]:
     return list(LOGINS)
 
 
-async def _person(email: str, name: str, roles: set[Role], outlet: Outlet | None) -> Person:
+async def _person(email: str, name: str, roles: set[Role], outlet: Outlet | None,
+                  password_hash: str) -> Person:
     existing = await Person.get_or_none(email=email)
     if existing is not None:
         return existing
     return await accounts.create_person(
-        email=email, password=DEMO_PASSWORD, full_name=name, roles=roles,
-        outlet_id=outlet.id if outlet else None,
+        email=email, password=DEMO_PASSWORD, password_hash=password_hash, full_name=name,
+        roles=roles, outlet_id=outlet.id if outlet else None,
     )

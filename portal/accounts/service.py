@@ -85,6 +85,10 @@ def _now(now: datetime | None) -> datetime:
 # -- people -------------------------------------------------------------------------------
 
 
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
 async def create_person(
     *,
     email: str,
@@ -94,10 +98,15 @@ async def create_person(
     roles: set[Role] | frozenset[Role] = frozenset({Role.PLAYER}),
     outlet_id: int | None = None,
     language: str = "en",
+    password_hash: str | None = None,
 ) -> Person:
-    """A person with their points account and roles, in one transaction."""
+    """A person with their points account and roles, in one transaction.
+
+    ``password_hash`` (from :func:`hash_password`) spares hashing ``password`` again when
+    many people get the same one, as the demo's do.
+    """
     email = normalize_email(email)
-    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    password_hash = password_hash or await hash_password(password)
     try:
         async with write_transaction() as conn:
             return await _insert_person(conn, email=email, password_hash=password_hash,
