@@ -22,6 +22,7 @@ from portal.accounts.models import Outlet
 from portal.accounts.service import SignedIn
 from portal.ledger import service as ledger
 from portal.ledger.models import TransferKind
+from portal.web import IdConvertor
 from portal.web.errors import api_error
 from portal.web.forms import has_control_characters
 
@@ -263,6 +264,7 @@ async def my_ledger(request: Request) -> Response:
             schema: {$ref: '#/components/schemas/ErrorOut'}
     """
     who = await require_token(request)
+    only_query_parameters(request, "page", "per_page", "kind")
     page = _int_param(request, "page", default=1, low=1, high=100_000)
     per_page = _int_param(request, "per_page", default=25, low=1, high=100)
     raw_kind = request.query_params.get("kind")
@@ -277,6 +279,15 @@ async def my_ledger(request: Request) -> Response:
         entries=[EntryOut(**entry.__dict__) for entry in entries], page=page, has_more=more
     )
     return JSONResponse(out.model_dump(mode="json"))
+
+
+def only_query_parameters(request: Request, *names: str) -> None:
+    """Refuses a query parameter the operation does not take, as the document says: a
+    misspelt one would otherwise be silently ignored."""
+    unknown = sorted(set(request.query_params) - set(names))
+    if unknown:
+        raise ApiError(400, f"Unknown query parameter {unknown[0][:40]!r}; this operation "
+                            f"takes {', '.join(names)}.")
 
 
 def _int_param(request: Request, name: str, *, default: int, low: int, high: int) -> int:
@@ -304,8 +315,62 @@ def components(models: list[type[BaseModel]]) -> dict[str, Any]:
     }
 
 
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+
+
+class ApiSchemaGenerator(SchemaGenerator):
+    """The OpenAPI document: each handler's docstring, completed with the answers this
+    module gives the same way everywhere, so the document cannot forget them.
+
+    - every error is an ErrorOut (``api_error``): 4xx answers get that content;
+    - an operation with ``security`` answers 401 without a valid token (``require_token``);
+    - one with a body answers 400 when it is not JSON (``json_body``) and 422 when a field
+      is wrong (``validate``);
+    - one with path parameters answers 404 when they name nothing, and an id parameter
+      takes what the ``id`` path convertor matches (``portal.web.IdConvertor``).
+    """
+
+    def get_schema(self, routes: list[BaseRoute]) -> dict[str, Any]:
+        schema = super().get_schema(routes)
+        for route in routes:
+            if not isinstance(route, Route):
+                continue
+            for method, operation in schema.get("paths", {}).get(route.path_format, {}).items():
+                if method.upper() in (route.methods or ()):
+                    _complete(operation, route)
+        return schema
+
+
+def _complete(operation: dict[str, Any], route: Route) -> None:
+    responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
+    operation["responses"] = responses
+    if operation.get("security"):
+        responses.setdefault("401", {"description": "No bearer token, or one that is not valid "
+                                                  "or has expired"})
+    if "requestBody" in operation:
+        responses.setdefault("400", {"description": "The body is not JSON"})
+        responses.setdefault("422", {"description": "Some fields are missing or not valid: "
+                                                  "error.fields names each"})
+    if route.param_convertors:
+        responses.setdefault("404", {"description": "Nothing here by that name or id"})
+        declared = {p["name"]: p for p in operation.setdefault("parameters", [])
+                    if p.get("in") == "path"}
+        for name, convertor in route.param_convertors.items():
+            parameter = declared.get(name)
+            if parameter is None:
+                parameter = {"name": name, "in": "path", "required": True,
+                             "schema": {"type": "string"}}
+                operation["parameters"].append(parameter)
+            if isinstance(convertor, IdConvertor):
+                parameter["schema"] = {"type": "integer", "minimum": 1,
+                                       "maximum": IdConvertor.maximum}
+    for status, response in responses.items():
+        if status.startswith("4"):
+            response.setdefault("content", _ERROR_CONTENT)
+
+
 def schema_generator(models: list[type[BaseModel]]) -> SchemaGenerator:
-    return SchemaGenerator(
+    return ApiSchemaGenerator(
         {
             "openapi": "3.1.0",
             "info": {"title": "Partner learning portal API", "version": "1.0"},

@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from portal.api.views import ApiError, require_token
+from portal.api.views import ApiError, only_query_parameters, require_token
 from portal.leaderboard import service as boards
 
-_SEASON = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_SEASON = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 class RowOut(BaseModel):
@@ -68,7 +68,10 @@ async def leaderboard(request: Request) -> Response:
         in: path
         required: true
         schema: {type: string, enum: [season, all-time, outlets, companies, regions]}
-      - {name: season, in: query, schema: {type: string, example: "2026-12"}}
+      - name: season
+        in: query
+        description: A past or the current month; the current one when left out
+        schema: {type: string, pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', example: "2026-12"}
     responses:
       200:
         description: Player boards answer BoardOut, team boards TeamBoardOut
@@ -82,10 +85,11 @@ async def leaderboard(request: Request) -> Response:
       404: {description: No such board}
     """
     who = await require_token(request)
+    only_query_parameters(request, "season")
     kind = request.path_params["board"]
     now = datetime.now(UTC)
-    season = request.query_params.get("season") or boards.season_of(now)
-    if not _SEASON.match(season) or season > boards.season_of(now):
+    season = request.query_params.get("season", boards.season_of(now))
+    if not _SEASON.fullmatch(season) or season > boards.season_of(now):
         raise ApiError(400, "season must be a past or the current month, like 2026-12.")
     if kind in ("season", "all-time"):
         board = await boards.board(who.person, kind=kind, season=season, now=now)

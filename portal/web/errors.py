@@ -79,16 +79,21 @@ TITLES = {
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
+    response: Response
     if _is_api(request):
-        return api_error(exc.status_code, detail or TITLES.get(exc.status_code, "Error"))
-    return render(
-        request,
-        "errors/error.html",
-        status_code=exc.status_code,
-        status=exc.status_code,
-        title=i18n.gettext(TITLES.get(exc.status_code, N_("Something went wrong"))),
-        detail=detail,
-    )
+        response = api_error(exc.status_code, detail or TITLES.get(exc.status_code, "Error"))
+    else:
+        response = render(
+            request,
+            "errors/error.html",
+            status_code=exc.status_code,
+            status=exc.status_code,
+            title=i18n.gettext(TITLES.get(exc.status_code, N_("Something went wrong"))),
+            detail=detail,
+        )
+    # Such as the Allow header of a 405.
+    response.headers.update(exc.headers or {})
+    return response
 
 
 def _default_phrase(status: int) -> str:
