@@ -4,11 +4,16 @@ A pack is a folder: ``pack.yaml`` (title, live window, default language) and one
 per quiz or course, Markdown lesson bodies and images beside them. Reading never stops at
 the first problem: every problem is reported with its file, line and path, and a pack
 with any problem is refused whole (see ``quizzes/README.md``).
+
+Whatever a file holds (any YAML, any bytes), reading ends in a Pack or in PackInvalid:
+YAML is read into plain values only (text, numbers, true/false, null, lists, mappings),
+with bounded size and depth, and pydantic checks every field's type and length.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +36,24 @@ from portal.settings import LANGUAGES
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_YAML_BYTES = 1024 * 1024  # a quiz of 100 long questions in two languages is ~250 KB
+MAX_DEPTH = 20  # a course's choice texts sit 7 levels deep
+MAX_VALUES = 50_000  # keys, values, lists, mappings; 100 questions of 8 choices: ~10,000
+MAX_PROBLEMS = 100  # a report longer than this is not read; the rest is counted
+
+# Longest texts, in characters, per language (quizzes/README.md lists them).
+TITLE_CHARS = 120
+DESCRIPTION_CHARS = 1_000
+QUESTION_CHARS = 500
+CHOICE_CHARS = 200
+EXPLANATION_CHARS = 1_000
+LESSON_CHARS = 50_000  # a lesson's Markdown file
+FILE_NAME_CHARS = 200
+VIDEO_CHARS = 500  # the column's size
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+# "\0" and lone surrogates ("\ud800" in the pure-Python parser) can be written in YAML
+# but cannot be stored: PostgreSQL refuses both in text and in JSON.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def _slug(value: str) -> str:
@@ -40,22 +62,51 @@ def _slug(value: str) -> str:
     return value
 
 
-def _text(value: object) -> dict[str, str]:
-    """A text in several languages: a plain string is the pack's default language."""
-    if isinstance(value, str):
-        value = {"": value}
-    if not isinstance(value, dict):
-        raise ValueError("write a text, or one text per language (en: ..., ru: ...)")
-    unknown = [code for code in value if code and code not in LANGUAGES]
-    if unknown:
-        raise ValueError(f"unknown language {unknown[0]!r} (use {', '.join(LANGUAGES)})")
-    if not all(isinstance(v, str) and v.strip() for v in value.values()):
-        raise ValueError("every translation needs some text")
-    return {code: text.strip() for code, text in value.items()}
+def _shown(value: object, width: int = 60) -> str:
+    """``value`` as it may appear in a problem: quoted, and cut short."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[:width - 1]}…"
+
+
+def _text(limit: int) -> Callable[[object], dict[str, str]]:
+    """A text in several languages, each at most ``limit`` characters: a plain string is
+    the pack's default language."""
+
+    def check(value: object) -> dict[str, str]:
+        if isinstance(value, str):
+            value = {"": value}
+        if not isinstance(value, dict):
+            raise ValueError("write a text (in quotes if it looks like a number or true/false),"
+                             " or one text per language (en: ..., ru: ...)")
+        unknown = [code for code in value
+                   if not isinstance(code, str) or (code and code not in LANGUAGES)]
+        if unknown:
+            raise ValueError(f"unknown language {_shown(unknown[0])} "
+                             f"(use {', '.join(LANGUAGES)})")
+        if not all(isinstance(v, str) for v in value.values()):
+            raise ValueError("each translation must be a text (in quotes if it looks like a "
+                             "number or true/false), not a list or a mapping")
+        if not all(v.strip() for v in value.values()):
+            raise ValueError("every translation needs some text")
+        texts = {code: text.strip() for code, text in value.items()}
+        for code, text in texts.items():
+            if len(text) > limit:
+                which = f"the {code} text" if code else "the text"
+                raise ValueError(f"{which} is too long: {len(text):,} characters, "
+                                 f"at most {limit:,}")
+        return texts
+
+    return check
 
 
 Slug = Annotated[str, AfterValidator(_slug)]
-Text = Annotated[dict[str, str], BeforeValidator(_text)]
+Title = Annotated[dict[str, str], BeforeValidator(_text(TITLE_CHARS))]
+Description = Annotated[dict[str, str], BeforeValidator(_text(DESCRIPTION_CHARS))]
+QuestionText = Annotated[dict[str, str], BeforeValidator(_text(QUESTION_CHARS))]
+ChoiceText = Annotated[dict[str, str], BeforeValidator(_text(CHOICE_CHARS))]
+Explanation = Annotated[dict[str, str], BeforeValidator(_text(EXPLANATION_CHARS))]
+FileNames = Annotated[dict[str, str], BeforeValidator(_text(FILE_NAME_CHARS))]
+FileName = Annotated[str, Field(max_length=FILE_NAME_CHARS)]
 
 
 class _Strict(BaseModel):
@@ -63,18 +114,18 @@ class _Strict(BaseModel):
 
 
 class ChoiceIn(_Strict):
-    text: Text
+    text: ChoiceText
     correct: bool = False
 
 
 class QuestionIn(_Strict):
     id: Slug
     type: Literal["single", "multiple", "true_false"] = "single"
-    text: Text
-    image: str | None = None
+    text: QuestionText
+    image: FileName | None = None
     choices: list[ChoiceIn] | None = Field(default=None, min_length=2, max_length=8)
     answer: bool | None = None  # true_false only
-    explanation: Text | None = None
+    explanation: Explanation | None = None
 
     @model_validator(mode="after")
     def _answers(self) -> QuestionIn:
@@ -115,16 +166,16 @@ class QuizRules(_Strict):
 class QuizIn(QuizRules):
     kind: Literal["quiz"]
     id: Slug
-    title: Text
-    description: Text | None = None
+    title: Title
+    description: Description | None = None
 
 
 class LessonIn(_Strict):
     id: Slug
-    title: Text
-    body: Text  # a Markdown file name, or one per language
-    image: str | None = None
-    video: str | None = None
+    title: Title
+    body: FileNames  # a Markdown file name, or one per language
+    image: FileName | None = None
+    video: Annotated[str, Field(max_length=VIDEO_CHARS)] | None = None
 
     @field_validator("video")
     @classmethod
@@ -142,12 +193,21 @@ class FinalQuizIn(QuizRules):
 class CourseIn(_Strict):
     kind: Literal["course"]
     id: Slug
-    title: Text
-    description: Text | None = None
+    title: Title
+    description: Description | None = None
     mandatory: bool = False  # part of the onboarding path
     points: int = Field(default=200, ge=0, le=10_000)
     lessons: list[LessonIn] = Field(min_length=1, max_length=30)
     final_quiz: FinalQuizIn
+
+    @field_validator("id")
+    @classmethod
+    def _room_for_final(cls, value: str) -> str:
+        # The final quiz is stored as "<id>-final", in the same 60 characters as any id.
+        if len(value) > 60 - len("-final"):
+            raise ValueError("a course id has at most 54 characters (its final quiz's id "
+                             "is the course id and -final)")
+        return value
 
     @model_validator(mode="after")
     def _unique_lessons(self) -> CourseIn:
@@ -157,7 +217,7 @@ class CourseIn(_Strict):
 
 class PackIn(_Strict):
     id: Slug
-    title: Text
+    title: Title
     default_language: Literal["en", "ru"] = "en"
     live_from: datetime
     live_until: datetime
@@ -167,6 +227,9 @@ class PackIn(_Strict):
     def _zoned(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("give the time with a zone, e.g. 2026-12-01T00:00:00Z")
+        # Year 1 or 9999 in a zone other than UTC is no moment a database can store.
+        if not 2000 <= value.year <= 2099:
+            raise ValueError("give a year from 2000 to 2099")
         return value
 
     @field_validator("live_until")
@@ -198,7 +261,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+        return f"{where + ': ' if where else ''}{self.path + ': ' if self.path else ''}" \
+               f"{self.message}"
 
 
 @dataclass(frozen=True)
@@ -227,45 +291,130 @@ class PackInvalid(Exception):
 # libyaml's parser when installed (many times faster), the pure-Python one otherwise;
 # both are the safe loader: no Python objects from YAML tags.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
+# Dates stay text, read by pydantic where a field is a date: an impossible one
+# (2026-02-30, a zone of +25:00) is then a problem, not an exception from the YAML
+# library, and a text or an id that looks like a date is still a text. "=" and "<<" are
+# text too: packs use no YAML merge keys.
+_PLAIN_RESOLVERS = {
+    first: [(tag, pattern) for tag, pattern in resolvers
+            if tag not in {f"{_TAG}timestamp", f"{_TAG}value", f"{_TAG}merge"}]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """A safe loader whose nodes remember where each mapping key and list item starts."""
+    """A safe loader that builds plain values only (text, numbers, true/false, null, lists,
+    mappings) and whose nodes remember where each mapping key and list item starts."""
+
+    yaml_implicit_resolvers = _PLAIN_RESOLVERS
 
 
-class _Aliases(Exception):
-    pass
+def _checked(construct: Callable[[Any, yaml.ScalarNode], Any], what: str
+             ) -> Callable[[Any, yaml.ScalarNode], Any]:
+    # An explicit tag on a value that is not one (`!!int abc`, `!!bool maybe`) or a number
+    # longer than Python converts (4,300 digits) fails inside PyYAML with a bare error.
+    def construct_checked(loader: Any, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, IndexError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{_shown(node.value, 40)} cannot be read as {what}",
+                node.start_mark
+            ) from None
+
+    return construct_checked
+
+
+def _string(loader: Any, node: yaml.ScalarNode) -> str:
+    value = str(loader.construct_scalar(node))
+    if _UNSTORABLE.search(value):
+        raise yaml.constructor.ConstructorError(
+            None, None, "a text holds a NUL (\\0) or a lone surrogate (\\ud800 to \\udfff): "
+            "neither can be stored", node.start_mark)
+    return value
+
+
+def _refused(loader: Any, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(
+        None, None, f"the tag {node.tag.replace(_TAG, '!!')} is not allowed in a pack",
+        node.start_mark)
+
+
+for _tag, _what in (("int", "a whole number"), ("float", "a number"),
+                    ("bool", "true or false")):
+    _LineLoader.add_constructor(f"{_TAG}{_tag}", _checked(
+        getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{_tag}"), _what))
+for _tag in ("str", "timestamp"):
+    _LineLoader.add_constructor(f"{_TAG}{_tag}", _string)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _LineLoader.add_constructor(f"{_TAG}{_tag}", _refused)
+
+
+class _Refused(Exception):
+    """YAML that packs never need and that could exhaust the reader."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
 
 
 def _load_yaml(text: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
-    # Anchors and aliases (&a, *a) let a few bytes expand into millions of nodes; packs
-    # never need them, so they are refused before anything is built.
-    if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=_SafeLoader)):
-        raise _Aliases()
+    # One pass over the parser's events first, building nothing. Anchors and aliases
+    # (&a, *a) let a few bytes expand into millions of nodes; deep nesting makes the
+    # composer, the line map and the validator recurse until Python gives up; a megabyte
+    # of `[0,0,0,...` takes seconds to build and check. Packs need none of these, so they
+    # are refused before anything is built.
+    depth = values = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(event.start_mark.line + 1, "YAML anchors and aliases (& and *) "
+                                                      "are not allowed in a pack")
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            values += 1
+            if values > MAX_VALUES:
+                raise _Refused(event.start_mark.line + 1,
+                               f"the file holds more than {MAX_VALUES:,} values")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Refused(event.start_mark.line + 1,
+                               f"lists and mappings nested more than {MAX_DEPTH} levels "
+                               "deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, {}
         lines: dict[tuple[str | int, ...], int] = {}
-        _record_lines(node, (), lines)
+        _record_lines(loader, node, (), lines)
         return loader.construct_document(node), lines
     finally:
         loader.dispose()
 
 
-def _record_lines(node: yaml.Node, path: tuple[str | int, ...],
+def _record_lines(loader: Any, node: yaml.Node, path: tuple[str | int, ...],
                   lines: dict[tuple[str | int, ...], int]) -> None:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            child = (*path, str(key.value))
+            # A list or mapping as a key is refused when the document is built.
+            child = (*path, _key_part(loader.construct_object(key))
+                     if isinstance(key, yaml.ScalarNode) else "?")
             lines[child] = key.start_mark.line + 1
-            _record_lines(value, child, lines)
+            _record_lines(loader, value, child, lines)
             lines[child] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record_lines(item, (*path, index), lines)
+            _record_lines(loader, item, (*path, index), lines)
+
+
+def _key_part(key: object) -> str | int:
+    """A mapping key as pydantic names it in an error's location."""
+    return int(key) if isinstance(key, int) else str(key)
 
 
 def _line_for(loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], int]) -> int | None:
@@ -284,6 +433,8 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
         ("str", "dict[", "function-"))]
     out = ""
     for part in parts:
+        if len(part) > 40:  # an unknown field's name, as long as the file allows
+            part = f"{part[:39]}…"
         out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
     return out
 
@@ -299,9 +450,61 @@ def _validate(model: type[BaseModel], data: Any, name: str,
                 message = "unknown field"
             elif error["type"] == "missing":
                 message = "this field is required"
+            elif error["type"] in {"datetime_parsing", "datetime_from_date_parsing"}:
+                reason = error.get("ctx", {}).get("error", "")
+                message = (f"not a date and time ({reason}): write it like "
+                           "2026-12-01T00:00:00Z, or with a zone from -23:59 to +23:59 "
+                           "like 2026-12-01T00:00:00+03:00")
             problems.append(Problem(name, _line_for(error["loc"], lines),
                                     _dotted(error["loc"]), message))
         return None
+
+
+_NOT_FIELDS = {
+    True: "the file is empty",
+    False: "the file must hold fields, one per line (such as `id: ...`), not a list or a "
+           "single value",
+}
+
+
+def _read_document(path: Path, name: str, problems: list[Problem]
+                   ) -> tuple[Any, dict[tuple[str | int, ...], int]] | None:
+    """The YAML document in ``path`` with the line of each part, or None after adding
+    the reason it cannot be read to ``problems``."""
+    def problem(line: int | None, message: str) -> None:
+        problems.append(Problem(name, line, "", message))
+
+    try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            problem(None, f"the file is larger than {MAX_YAML_BYTES // 1024 // 1024} MB")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        problem(None, f"the file cannot be read ({exc.strerror})")
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem(data.count(b"\n", 0, exc.start) + 1, "the file is not UTF-8 text")
+        return None
+    try:
+        return _load_yaml(text)
+    except _Refused as exc:
+        problem(exc.line, exc.message)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        hint = ""
+        if "mapping values are not allowed" in str(exc.problem):
+            hint = " (a text that contains ': ' must be in quotes)"
+        problem(line, f"not valid YAML: {exc.problem}{hint}")
+    except yaml.reader.ReaderError as exc:
+        # libyaml reports the character's code, the pure-Python reader the character.
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problem(text.count("\n", 0, exc.position) + 1,
+                f"not valid YAML: {exc.reason} (U+{code:04X})")
+    except yaml.YAMLError as exc:
+        problem(None, f"not valid YAML: {exc}")
+    return None
 
 
 def read_pack(folder: Path) -> Pack:
@@ -312,22 +515,16 @@ def read_pack(folder: Path) -> Pack:
 
     documents: dict[str, tuple[Any, dict[tuple[str | int, ...], int]]] = {}
     for path in sorted(folder.rglob("*.y*ml")):
+        if not path.is_file():  # a folder named like a YAML file
+            continue
         name = path.relative_to(folder).as_posix()
-        try:
-            documents[name] = _load_yaml(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            problems.append(Problem(name, None, "", "the file is not UTF-8 text"))
-        except _Aliases:
-            problems.append(Problem(name, None, "", "YAML anchors and aliases (& and *) "
-                                                    "are not allowed in a pack"))
-        except yaml.MarkedYAMLError as exc:
-            line = exc.problem_mark.line + 1 if exc.problem_mark else None
-            hint = ""
-            if "mapping values are not allowed" in str(exc.problem):
-                hint = " (a text that contains ': ' must be in quotes)"
-            problems.append(Problem(name, line, "", f"not valid YAML: {exc.problem}{hint}"))
-        except yaml.YAMLError as exc:
-            problems.append(Problem(name, None, "", f"not valid YAML: {exc}"))
+        document = _read_document(path, name, problems)
+        if document is None:
+            continue
+        if not isinstance(document[0], dict):
+            problems.append(Problem(name, 1, "", _NOT_FIELDS[document[0] is None]))
+            continue
+        documents[name] = document
 
     meta = None
     if "pack.yaml" in documents:
@@ -338,8 +535,8 @@ def read_pack(folder: Path) -> Pack:
     courses: list[CourseIn] = []
     where: dict[str, str] = {}
     for name, (data, lines) in documents.items():
-        kind = data.get("kind") if isinstance(data, dict) else None
-        if kind not in {"quiz", "course"}:
+        kind = data.get("kind")
+        if not isinstance(kind, str) or kind not in {"quiz", "course"}:
             problems.append(Problem(name, lines.get(("kind",), 1), "kind",
                                     "say `kind: quiz` or `kind: course`"))
             continue
@@ -375,16 +572,28 @@ def read_pack(folder: Path) -> Pack:
     }
 
     if problems or meta is None:
-        raise PackInvalid(problems)
+        raise PackInvalid(_at_most(problems, MAX_PROBLEMS))
     if not quizzes and not courses:
         raise PackInvalid([Problem("pack.yaml", None, "", "the pack has no quiz or course")])
     return Pack(folder, meta, quizzes, courses, bodies, images)
 
 
-def _inside(folder: Path, name: str) -> Path | None:
-    """The file ``name`` inside the pack folder, or None if it points outside."""
-    candidate = (folder / name).resolve()
-    return candidate if candidate.is_relative_to(folder.resolve()) else None
+def _at_most(problems: list[Problem], limit: int) -> list[Problem]:
+    if len(problems) <= limit:
+        return problems
+    more = len(problems) - limit
+    return [*problems[:limit], Problem("", None, "", f"... and {more:,} more problem(s)")]
+
+
+def _pack_file(folder: Path, name: str) -> Path | None:
+    """The file ``name`` inside the pack folder, or None if there is no such file there
+    (it points outside, is a folder, or is no possible file name at all)."""
+    try:
+        candidate = (folder / name).resolve()
+        inside = candidate.is_relative_to(folder.resolve())
+        return candidate if inside and candidate.is_file() else None
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return None
 
 
 def _file_references(data: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
@@ -394,14 +603,14 @@ def _file_references(data: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
     def walk(node: Any, path: tuple[str | int, ...]) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                child = (*path, str(key))
+                child = (*path, _key_part(key))
                 if key == "image" and isinstance(value, str):
                     found.append((child, "image", value))
                 elif key == "body" and len(path) >= 2 and path[-2] == "lessons":
                     if isinstance(value, str):
                         found.append((child, "markdown", value))
                     elif isinstance(value, dict):
-                        found.extend(((*child, str(code)), "markdown", file)
+                        found.extend(((*child, _key_part(code)), "markdown", file)
                                      for code, file in value.items() if isinstance(file, str))
                 else:
                     walk(value, child)
@@ -419,21 +628,31 @@ def _check_file(folder: Path, name: str, lines: dict[tuple[str | int, ...], int]
     def problem(message: str) -> None:
         problems.append(Problem(name, _line_for(loc, lines), _dotted(loc), message))
 
-    path = _inside(folder, file)
+    path = _pack_file(folder, file)
     if kind == "markdown":
-        if path is None or path.suffix != ".md" or not path.is_file():
-            problem(f"no Markdown file {file!r} in the pack")
+        if path is None or path.suffix != ".md":
+            problem(f"no Markdown file {_shown(file)} in the pack")
+            return
+        # UTF-8 takes at most 4 bytes a character: a larger file is too long unread.
+        if path.stat().st_size > 4 * LESSON_CHARS:
+            problem(f"{_shown(file)} is too long: at most {LESSON_CHARS:,} characters")
             return
         try:
-            markdown[file] = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            problem(f"{file!r} is not UTF-8 text")
+            problem(f"{_shown(file)} is not UTF-8 text")
+            return
+        if len(text) > LESSON_CHARS:
+            problem(f"{_shown(file)} is too long: {len(text):,} characters, "
+                    f"at most {LESSON_CHARS:,}")
+            return
+        markdown[file] = text
         return
-    if path is None or not path.is_file():
-        problem(f"no image {file!r} in the pack")
+    if path is None:
+        problem(f"no image {_shown(file)} in the pack")
     elif path.suffix.lower() not in IMAGE_SUFFIXES:
-        problem(f"{file!r} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        problem(f"{_shown(file)} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
     elif path.stat().st_size > MAX_IMAGE_BYTES:
-        problem(f"{file!r} is larger than 2 MB")
+        problem(f"{_shown(file)} is larger than 2 MB")
     else:
         images[file] = path

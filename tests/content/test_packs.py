@@ -172,7 +172,7 @@ def test_a_quiz_cannot_take_the_id_of_a_courses_final_quiz(pack_dir: Path) -> No
 def test_yaml_aliases_are_refused_before_they_can_expand(pack_dir: Path) -> None:
     bomb = "kind: quiz\nid: bomb\na: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a]\n"
     (pack_dir / "quiz-bomb.yaml").write_text(bomb)
-    assert "quiz-bomb.yaml: YAML anchors and aliases (& and *) are not allowed in a pack" in (
+    assert "quiz-bomb.yaml:4: YAML anchors and aliases (& and *) are not allowed in a pack" in (
         problems_of(pack_dir))
 
 
