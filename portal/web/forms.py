@@ -69,11 +69,12 @@ def _message(error: ErrorDetails) -> str:
         return i18n.gettext("Use at least %(n)s characters.") % {"n": ctx["min_length"]}
     if kind == "string_too_long":
         return i18n.gettext("Use at most %(n)s characters.") % {"n": ctx["max_length"]}
-    if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return i18n.gettext("Enter a whole number.")
-    if kind in {"greater_than_equal", "less_than_equal"} and error.get("loc", ("",))[0] in {
-            "outlet_id", "region_id"}:
+    # A number too long to parse is out of range, like one too large.
+    out_of_range = {"greater_than_equal", "less_than_equal", "int_parsing_size"}
+    if kind in out_of_range and error.get("loc", ("",))[0] in {"outlet_id", "region_id"}:
         return i18n.gettext("Choose one of the offered options.")
+    if kind in {"int_parsing", "int_parsing_size", "int_type", "int_from_float"}:
+        return i18n.gettext("Enter a whole number.")
     if kind == "value_error" and "email" in str(error.get("msg", "")).lower():
         return i18n.gettext("Enter a valid e-mail address.")
     if kind in {"enum", "literal_error"}:

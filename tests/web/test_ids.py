@@ -119,3 +119,25 @@ async def test_an_id_out_of_range_in_a_form_is_a_400(
     response = await post_form(client, f"/play/game/{game_id}/answer", form)
     assert response.status_code == 400
     assert (await Game.get(id=game_id)).current == 0
+
+
+@pytest.mark.parametrize("value", [str(2**63), str(2**31), "-1", "0", "9" * 5000])
+@pytest.mark.parametrize("who, url, form, field", [
+    ("dave", "/admin/companies/{acme}/outlets", {"name": "Far away"}, "region_id"),
+    ("dave", "/admin/people", {"email": "new@example.com", "full_name": "New Person",
+                               "password": "a long password"}, "outlet_id"),
+    ("bob", "/team/invite", {"email": "new@example.com"}, "outlet_id"),
+])
+async def test_an_id_out_of_range_in_an_admin_or_team_form_is_a_400_at_the_field(
+    app: object, people: People, who: str, url: str, form: dict[str, str], field: str,
+    value: str,
+) -> None:
+    client, _ = await signed_in_client(app, getattr(people, who))
+    try:
+        response = await post_form(client, url.format(acme=people.acme.id),
+                                   {**form, field: value})
+    finally:
+        await client.aclose()
+    assert response.status_code == 400
+    assert "Choose one of the offered options." in response.text
+    assert not await Person.exists(email="new@example.com")
