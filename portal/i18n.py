@@ -13,9 +13,10 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -134,8 +135,30 @@ def points(value: int) -> str:
     return format_decimal(value, locale=_language.get())
 
 
-def day(value: date | datetime) -> str:
+def day(value: date | datetime, zone: str | None = None) -> str:
+    """A long date; a moment's date as it is in ``zone`` when one is given."""
+    if zone is not None and isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(zone))
     return format_date(value, format="long", locale=_language.get())
+
+
+def when(value: datetime, zone: str) -> str:
+    """A moment as it is in ``zone``, the zone named: "December 2, 2026, 2:00 AM
+    (Coordinated Universal Time)", "2 декабря 2026 г., 02:00 (Всемирное координированное
+    время)"."""
+    local = value.astimezone(ZoneInfo(zone))
+    locale = Locale.parse(_language.get())
+    # The locale's own way of joining a date and a time, as Babel's format_datetime does.
+    joined = (str(locale.datetime_formats["long"]).replace("'", "")
+              .replace("{0}", format_time(local, "short", locale=locale))
+              .replace("{1}", format_date(local, "long", locale=locale)))
+    return f"{joined} ({format_datetime(local, 'zzzz', locale=locale)})"
+
+
+def days_apart(start: datetime, end: datetime, zone: str) -> int:
+    """Calendar days from ``start`` to ``end`` in ``zone``: 0 is the same day, 1 the next."""
+    tz = ZoneInfo(zone)
+    return (end.astimezone(tz).date() - start.astimezone(tz).date()).days
 
 
 def moment(value: datetime) -> str:

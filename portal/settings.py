@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -67,6 +68,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     page_size: int = 25
     default_language: str = "en"
+    # Moments (when points burn) are shown in this IANA time zone, named, e.g. Europe/Moscow.
+    time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
         if not 7 <= self.burn_after_days <= 90:
@@ -86,6 +89,11 @@ class Settings:
             raise SettingsError(
                 f"PORTAL_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}"
             )
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"PORTAL_TIME_ZONE must be an IANA time zone such as UTC or "
+                                f"Europe/Moscow, not {self.time_zone!r}") from None
         if not self.secret_key:
             object.__setattr__(self, "secret_key", _local_secret_key())
 

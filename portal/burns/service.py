@@ -1,77 +1,165 @@
 """Inactivity burns and the warnings before them (PRODUCT.md, mechanic 4).
 
 A player who finishes no game or course for ``days`` days loses their available points;
-held points stay. Warnings go out ahead (in the portal always, by e-mail if the person
-wants it). Both are safe to run again: each burn and each warning is keyed by the
-account and the start of its idle period, so it happens once.
+held points stay. Every available point is warned before it burns: points that arrive
+while the player is idle (an adjustment, a refund, a released bid), even after a burn,
+fall due no sooner than the longest warning after they arrived (``ledger.burn_due``).
+Warnings go out ahead (in the portal always, by e-mail if the person wants it).
+
+Points burn only when the inactivity-burn job runs (its schedule is in
+``portal.jobs.scheduler.JOBS``), so the moment people are told is that run, computed
+by ``burn_moment`` for the dashboard, the notices and the e-mails alike. Both jobs are
+safe to run again: a burn is keyed by the account and the run, a warning by the account,
+the run it announces and how far ahead it is, so each happens once.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.triggers.base import BaseTrigger
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from portal import i18n
 from portal.accounts.models import Person
 from portal.db import write_transaction
 from portal.ledger import service as ledger
+from portal.ledger.models import Account
 from portal.notifications import mail
 from portal.notifications import service as notifications
 from portal.settings import Settings
 
 log = logging.getLogger("portal.burns")
 BATCH = 1000
+BURN_JOB = "inactivity-burn"
+# The longest warning of the default PORTAL_BURN_WARNING_DAYS ("7,1"), for callers that
+# pass no settings; see ``notice_period``.
+DEFAULT_NOTICE = timedelta(days=7)
+# The burn job runs at least this often (daily), so its latest run is found within it.
+_LONGEST_GAP = timedelta(days=7)
 
 
-def next_burn(last_activity: datetime, days: int) -> datetime:
-    return last_activity + timedelta(days=days)
+def notice_period(settings: Settings) -> timedelta:
+    """The least time between points arriving and their burn: the longest warning, so
+    every point gets every warning."""
+    return timedelta(days=max(settings.warning_days, default=0))
 
 
-async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH) -> int:
-    """Burns every idle account, a batch per transaction; returns how many burned."""
-    cutoff = now - timedelta(days=days)
+def _schedule() -> BaseTrigger:
+    # Imported here: the scheduler imports the jobs, and the jobs import this module.
+    from portal.jobs.scheduler import JOBS
+
+    return JOBS[BURN_JOB].trigger
+
+
+def burn_moment(due: datetime, *, now: datetime) -> datetime:
+    """When points due at ``due`` really burn: the burn job's first run at or after
+    ``due``; for points already due but not yet burned, its next run from ``now``."""
+    moment = _schedule().get_next_fire_time(None, max(due, now).astimezone(UTC))
+    if moment is None:  # a cron trigger without an end date always has a next run
+        raise RuntimeError(f"the {BURN_JOB} job has no next run")
+    return moment.astimezone(UTC)
+
+
+def last_burn_run(now: datetime) -> datetime:
+    """The burn job's latest scheduled run at or before ``now``: what a run at ``now``
+    (late, caught up or replayed) burns is what was due by then, so nobody loses points
+    before the moment ``burn_moment`` told them."""
+    trigger, start = _schedule(), now.astimezone(UTC) - _LONGEST_GAP
+    latest, fire = None, trigger.get_next_fire_time(None, start)
+    while fire is not None and fire <= now:
+        latest, fire = fire, trigger.get_next_fire_time(fire, fire)
+    if latest is None:
+        raise RuntimeError(f"the {BURN_JOB} job runs less often than every {_LONGEST_GAP}")
+    return latest.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A player's points and when they burn if nothing changes."""
+
+    points: ledger.Summary
+    burns_at: datetime | None  # the burn job's run that takes them; None: nothing burns
+    days_left: int | None  # calendar days until then in the portal's zone: 0 today, 1 ...
+
+
+async def outlook(account: Account, settings: Settings, *, now: datetime) -> Outlook:
+    points = await ledger.summary(account, burn_after_days=settings.burn_after_days,
+                                  notice=notice_period(settings), now=now)
+    if points.burn_due is None:
+        return Outlook(points, None, None)
+    at = burn_moment(points.burn_due, now=now)
+    return Outlook(points, at, i18n.days_apart(now, at, settings.time_zone))
+
+
+async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH,
+                        notice: timedelta = DEFAULT_NOTICE) -> int:
+    """Burns every account due by the burn run ``now`` belongs to, a batch per
+    transaction; returns how many burned. ``notice`` should be ``notice_period(settings)``."""
+    run = last_burn_run(now)
     after, burned = 0, 0
+
     async def tell(conn: BaseDBAsyncClient, accounts: list[ledger.BurnedAccount]) -> None:
         await notifications.add_many(
             [(a.person_id, f"burned:{a.key}", "burned",
               {"points": a.amount, "date": a.last_activity.date().isoformat()})
              for a in accounts], now=now, conn=conn)
 
-    while (done := await ledger.burn_idle_batch(cutoff=cutoff, now=now, after=after,
-                                                limit=batch, also=tell)) is not None:
+    while (done := await ledger.burn_idle_batch(
+            due_by=run, idle_days=days, notice=notice, now=now, after=after, limit=batch,
+            also=tell)) is not None:
         after, accounts = done
         burned += len(accounts)
     return burned
 
 
 async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BATCH) -> int:
-    """Warns everyone whose burn is due within each warning period; returns how many
-    warnings were new."""
-    days = settings.burn_after_days
-    warned = 0
-    for ahead in settings.warning_days:
-        after = 0
-        while accounts := await ledger.idle_accounts(
-                active_from=now - timedelta(days=days) + timedelta(microseconds=1),
-                active_until=now - timedelta(days=days - ahead) + timedelta(microseconds=1),
-                after=after, limit=batch):
-            after = accounts[-1][0]
-            rows = [(person_id, f"warn:{ahead}:{account_id}:{active.date()}", "burn_warning",
-                     {"points": amount, "date": next_burn(active, days).date().isoformat()})
-                    for account_id, person_id, amount, active in accounts]
-            people = {p.id: p for p in await Person.filter(
-                id__in=[row[0] for row in rows], is_active=True, email_burn_warnings=True)}
-            # A warning and its e-mail are written together, or neither.
-            async with write_transaction() as conn:
-                new = await notifications.add_many(rows, now=now, conn=conn)
-                for person_id, key, _, params in rows:
-                    person = people.get(person_id)
-                    if key in new and person is not None:
-                        rendered = mail.render(
-                            "burn_warning", person, settings, points=params["points"],
-                            due=datetime.fromisoformat(str(params["date"])).date())
-                        await mail.queue(person, key=f"email:{key}", rendered=rendered,
-                                         now=now, conn=conn)
-            warned += len(new)
+    """Warns everyone whose points burn at a run within the longest warning period, once
+    per warning period and run; returns how many warnings were new.
+
+    Each account gets the nearest warning that applies: one entering the 1-day period
+    without having had the 7-day one is told "tomorrow" only, not both at once.
+    """
+    aheads = sorted(settings.warning_days)
+    if not aheads:
+        return 0
+    warned, after = 0, 0
+    # Burns at runs in (now, now + longest]: due after the latest run, by the last one.
+    due_after = last_burn_run(now)
+    due_by = last_burn_run(now + timedelta(days=aheads[-1]))
+    while (found := await ledger.idle_accounts(
+            due_after=due_after, due_by=due_by, idle_days=settings.burn_after_days,
+            notice=notice_period(settings), after=after, limit=batch)) is not None:
+        after, accounts = found
+        rows = []
+        for account in accounts:
+            at = burn_moment(account.due, now=now)
+            ahead = next(days for days in aheads if at - now <= timedelta(days=days))
+            rows.append((account.person_id,
+                         f"warn:{ahead}:{account.account_id}:{at:%Y-%m-%dT%H:%MZ}",
+                         "burn_warning", {"points": account.amount, "at": at.isoformat()}))
+        if rows:
+            warned += len(await _warn(rows, now=now, settings=settings))
     return warned
+
+
+async def _warn(rows: list[tuple[int, str, str, dict[str, object]]], *, now: datetime,
+                settings: Settings) -> set[str]:
+    people = {p.id: p for p in await Person.filter(
+        id__in=[row[0] for row in rows], is_active=True, email_burn_warnings=True)}
+    # A warning and its e-mail are written together, or neither.
+    async with write_transaction() as conn:
+        new = await notifications.add_many(rows, now=now, conn=conn)
+        for person_id, key, _, params in rows:
+            person = people.get(person_id)
+            if key in new and person is not None:
+                at = datetime.fromisoformat(str(params["at"]))
+                rendered = mail.render(
+                    "burn_warning", person, settings, points=params["points"], burns_at=at,
+                    zone=settings.time_zone,
+                    days_left=i18n.days_apart(now, at, settings.time_zone))
+                await mail.queue(person, key=f"email:{key}", rendered=rendered, now=now,
+                                 conn=conn)
+    return new

@@ -668,15 +668,24 @@ class Summary:
     earned_this_season: int
     earned_total: int
     last_activity: datetime
-    next_burn: datetime | None  # None when nothing would burn
+    # When the available points fall due to burn (see ``burn_due``); None when nothing
+    # would burn. The burn itself happens at the burn job's next run from then.
+    burn_due: datetime | None
 
 
-async def summary(account: Account, *, burn_after_days: int, now: datetime | None = None
-                  ) -> Summary:
+async def summary(account: Account, *, burn_after_days: int,
+                  notice: timedelta = timedelta(0), now: datetime | None = None) -> Summary:
     """What a player's dashboard shows about their points (``account`` freshly read)."""
     moment = _now(now)
     last_activity = account.last_active_at or account.created_at
     available = account.balance - account.held
+    due = None
+    if available > 0:
+        from tortoise import connections
+
+        arrivals = await _arrivals(connections.get("default"), [account.id])
+        due = burn_due(last_activity, *arrivals.get(account.id, ()),
+                       idle_days=burn_after_days, notice=notice)
     return Summary(
         balance=account.balance,
         held=account.held,
@@ -684,7 +693,7 @@ async def summary(account: Account, *, burn_after_days: int, now: datetime | Non
         earned_this_season=await earned_in_season(account, season_of(moment)),
         earned_total=account.earned_total,
         last_activity=last_activity,
-        next_burn=last_activity + timedelta(days=burn_after_days) if available > 0 else None,
+        burn_due=due,
     )
 
 
@@ -700,39 +709,107 @@ class BurnedAccount:
     key: str
 
 
+def burn_due(last_activity: datetime, *arrivals: datetime | None, idle_days: int,
+             notice: timedelta) -> datetime:
+    """When an account's available points fall due to burn: ``idle_days`` after its last
+    finished game or course, and never sooner than ``notice`` after points last arrived
+    (an adjustment, a refund, a released bid), so points that arrive late, even after a
+    burn, are warned before they burn too."""
+    due = last_activity + timedelta(days=idle_days)
+    for arrived in arrivals:
+        if arrived is not None:
+            due = max(due, arrived + notice)
+    return due
+
+
+@dataclass(frozen=True)
+class _Idle:
+    account_id: int
+    person_id: int
+    amount: int
+    last_activity: datetime
+
+
+async def _idle_candidates(conn: BaseDBAsyncClient, *, idle_since: datetime, after: int,
+                           limit: int, lock: bool = False) -> list[_Idle]:
+    """Up to ``limit`` person accounts with ids above ``after``, points available and no
+    finished game or course since ``idle_since``, by id (locked FOR UPDATE if asked)."""
+    p = placeholders(conn, 3)
+    # Unary + keeps SQLite off the board index on kind, which would sort every remaining
+    # account for each batch; it walks the primary key instead, as PostgreSQL does.
+    kind = "a.kind" if is_postgres(conn) else "+a.kind"
+    rows = await conn.execute_query_dict(
+        "SELECT a.id, a.person_id, a.balance - a.held AS amount, "  # noqa: S608
+        "COALESCE(a.last_active_at, a.created_at) AS active FROM account a "
+        f"WHERE {kind} = 'person' AND a.id > {p[0]} AND a.balance - a.held > 0 "
+        f"AND COALESCE(a.last_active_at, a.created_at) <= {p[1]} "
+        f"ORDER BY a.id LIMIT {p[2]}{' FOR UPDATE' if lock and is_postgres(conn) else ''}",
+        [after, idle_since.astimezone(UTC), limit],
+    )
+    return [_Idle(row["id"], row["person_id"], int(row["amount"]), _as_datetime(row["active"]))
+            for row in rows]
+
+
+async def _arrivals(conn: BaseDBAsyncClient, account_ids: list[int]
+                    ) -> dict[int, tuple[datetime | None, datetime | None]]:
+    """When points last arrived in each account: its newest incoming transfer (ids grow
+    with time, so that is one step down the (target_id, id) index) and its newest
+    released bid."""
+    if not account_ids:
+        return {}
+    marks = ", ".join(placeholders(conn, len(account_ids)))
+    rows = await conn.execute_query_dict(
+        "SELECT a.id, (SELECT t.created_at FROM transfer t WHERE t.target_id = a.id "  # noqa: S608
+        "ORDER BY t.id DESC LIMIT 1) AS credited, "
+        "(SELECT MAX(h.resolved_at) FROM hold h WHERE h.account_id = a.id "
+        f"AND h.status = 'released') AS released FROM account a WHERE a.id IN ({marks})",
+        account_ids,
+    )
+    return {row["id"]: (_as_datetime(row["credited"]) if row["credited"] else None,
+                        _as_datetime(row["released"]) if row["released"] else None)
+            for row in rows}
+
+
+async def _due(conn: BaseDBAsyncClient, candidates: list[_Idle], *, idle_days: int,
+               notice: timedelta) -> list[tuple[_Idle, datetime]]:
+    arrivals = await _arrivals(conn, [c.account_id for c in candidates])
+    return [(c, burn_due(c.last_activity, *arrivals.get(c.account_id, ()),
+                         idle_days=idle_days, notice=notice)) for c in candidates]
+
+
 async def burn_idle_batch(
-    *, cutoff: datetime, now: datetime, after: int, limit: int,
+    *, due_by: datetime, idle_days: int, notice: timedelta, now: datetime, after: int,
+    limit: int,
     also: Callable[[BaseDBAsyncClient, list[BurnedAccount]], Awaitable[object]] | None = None,
 ) -> tuple[int, list[BurnedAccount]] | None:
-    """Burns the available points of up to ``limit`` idle person accounts with ids above
-    ``after``: one transaction, a handful of set-based statements. Returns the last id
-    looked at and what was burned, or None when no idle account is left.
+    """Burns the available points of the person accounts, among up to ``limit`` with ids
+    above ``after``, whose points are due by ``due_by`` (see ``burn_due``): one
+    transaction, a handful of set-based statements. Returns the last id looked at and
+    what was burned, or None when no idle account is left.
 
-    An account is idle when it earned nothing since ``cutoff`` (or was opened before it
-    and never earned). Held points stay: bidding is activity. The key names the account
-    and its last activity, so each idle period burns once, whoever runs this and however
-    often; the rows are locked (FOR UPDATE, or SQLite's write lock) while they burn.
-    ``also`` runs inside the same transaction with what was burned.
+    ``due_by`` is the burn run: the key names the account and the run, so a replay of
+    the same run burns nothing twice, whoever runs it and however often, while points
+    that arrive after a burn get a burn of their own at a later run. Held points stay:
+    bidding is activity. The rows are locked (FOR UPDATE, or SQLite's write lock) before
+    the arrivals are read, in a statement of its own, so points arriving meanwhile are
+    seen and not burned unwarned. ``also`` runs inside the same transaction with what
+    was burned.
     """
+    due_by = due_by.astimezone(UTC)
     async with write_transaction() as conn:
-        p = placeholders(conn, 3)
-        lock = " FOR UPDATE" if is_postgres(conn) else ""
-        rows = await conn.execute_query_dict(
-            "SELECT id, person_id, balance - held AS amount, "  # noqa: S608
-            "COALESCE(last_active_at, created_at) AS active FROM account "
-            f"WHERE kind = 'person' AND id > {p[0]} AND balance - held > 0 "
-            f"AND COALESCE(last_active_at, created_at) <= {p[1]} "
-            f"ORDER BY id LIMIT {p[2]}{lock}",
-            [after, cutoff, limit],
-        )
-        if not rows:
+        candidates = await _idle_candidates(
+            conn, idle_since=due_by - timedelta(days=idle_days), after=after, limit=limit,
+            lock=True)
+        if not candidates:
             return None
-        due = [BurnedAccount(row["id"], row["person_id"], int(row["amount"]),
-                             _as_datetime(row["active"]),
-                             f"burn:{row['id']}:{_as_datetime(row['active']).date()}")
-               for row in rows]
+        run = due_by.strftime("%Y-%m-%dT%H:%MZ")
+        due = [BurnedAccount(c.account_id, c.person_id, c.amount, c.last_activity,
+                             f"burn:{c.account_id}:{run}")
+               for c, when in await _due(conn, candidates, idle_days=idle_days,
+                                         notice=notice)
+               if when <= due_by]
         done = set(await Transfer.filter(key__in=[d.key for d in due]).using_db(conn)
-                   .values_list("key", flat=True))
+                   .values_list("key", flat=True)) if due else set()
         due = [d for d in due if d.key not in done]
         if due:
             burns = await system_account(BURNS, name="Points burned", conn=conn)
@@ -752,7 +829,7 @@ async def burn_idle_batch(
                 balance=F("balance") + sum(d.amount for d in due))
             if also is not None:  # e.g. the notices, committed with the burn or not at all
                 await also(conn, due)
-        return rows[-1]["id"], due
+        return candidates[-1].account_id, due
 
 
 async def mark_active(conn: BaseDBAsyncClient, person_id: int, *, now: datetime) -> None:
@@ -769,21 +846,28 @@ def _as_datetime(value: object) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def idle_accounts(*, active_from: datetime, active_until: datetime, after: int,
-                        limit: int) -> list[tuple[int, int, int, datetime]]:
-    """(account id, person id, available, last activity) of person accounts with points
-    available whose last activity lies in [active_from, active_until), by id."""
+@dataclass(frozen=True)
+class IdleAccount:
+    account_id: int
+    person_id: int
+    amount: int  # available now
+    due: datetime  # see ``burn_due``
+
+
+async def idle_accounts(*, due_after: datetime, due_by: datetime, idle_days: int,
+                        notice: timedelta, after: int, limit: int
+                        ) -> tuple[int, list[IdleAccount]] | None:
+    """Person accounts with points available that fall due in (``due_after``, ``due_by``]
+    (see ``burn_due``), looking at up to ``limit`` accounts with ids above ``after``.
+    Returns the last id looked at and those found, or None when no account is left."""
     from tortoise import connections
 
     conn = connections.get("default")
-    p = placeholders(conn, 4)
-    rows = await conn.execute_query_dict(
-        "SELECT id, person_id, balance - held AS amount, "  # noqa: S608
-        "COALESCE(last_active_at, created_at) AS active FROM account "
-        f"WHERE kind = 'person' AND id > {p[0]} AND balance - held > 0 "
-        f"AND COALESCE(last_active_at, created_at) >= {p[1]} "
-        f"AND COALESCE(last_active_at, created_at) < {p[2]} ORDER BY id LIMIT {p[3]}",
-        [after, active_from, active_until, limit],
-    )
-    return [(row["id"], row["person_id"], int(row["amount"]), _as_datetime(row["active"]))
-            for row in rows]
+    candidates = await _idle_candidates(
+        conn, idle_since=due_by - timedelta(days=idle_days), after=after, limit=limit)
+    if not candidates:
+        return None
+    return candidates[-1].account_id, [
+        IdleAccount(c.account_id, c.person_id, c.amount, when)
+        for c, when in await _due(conn, candidates, idle_days=idle_days, notice=notice)
+        if due_after < when <= due_by]

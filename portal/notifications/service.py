@@ -15,8 +15,15 @@ from portal.notifications.models import Notification
 
 # What each kind of notification says; ``params`` fill the placeholders.
 MESSAGES = {
-    "burn_warning": N_("%(points)s points burn on %(date)s: finish one game or course "
-                       "to keep them."),
+    "burn_warning": N_("%(points)s points burn on %(when)s: finish one game or course "
+                       "before then to keep them."),
+    "burn_warning:today": N_("%(points)s points burn today, %(when)s: finish one game or "
+                             "course before then to keep them."),
+    "burn_warning:tomorrow": N_("%(points)s points burn tomorrow, %(when)s: finish one game "
+                                "or course before then to keep them."),
+    # Warnings written before they named the moment of the burn have its date only.
+    "burn_warning:date": N_("%(points)s points burn on %(date)s: finish one game or course "
+                            "to keep them."),
     "burned": N_("%(points)s points burned: no finished game or course since %(date)s."),
     "new_season": N_("A new month has started: this month's quizzes and courses are live."),
     "email_failed": N_("The e-mail “%(subject)s” to %(to)s was not delivered after a day "
@@ -38,14 +45,28 @@ class Shown:
     link: tuple[str, str, str] | None = None  # (route name, query string, text)
 
 
-def text_of(kind: str, params: dict[str, Any]) -> str:
-    """The message in the current request's language, numbers and dates formatted."""
+# A moment this many calendar days after the notice was sent is said so.
+_SOON = {0: "today", 1: "tomorrow"}
+
+
+def text_of(kind: str, params: dict[str, Any], *, sent_at: datetime | None = None,
+            zone: str = "UTC") -> str:
+    """The message in the current request's language, numbers and dates formatted. A
+    moment (``at``) is shown in ``zone`` with the zone named, and, counted from
+    ``sent_at``, the message says "today" or "tomorrow" when it is (``kind:today``)."""
     values = dict(params)
+    variant = ""
     if "points" in values:
         values["points"] = i18n.points(int(values["points"]))
     if "date" in values:
         values["date"] = i18n.day(date.fromisoformat(str(values["date"])))
-    return i18n.gettext(MESSAGES.get(kind, kind)) % values
+        variant = "date"
+    if "at" in values:
+        at = datetime.fromisoformat(str(values["at"]))
+        values["when"] = i18n.when(at, zone)
+        variant = _SOON.get(i18n.days_apart(sent_at, at, zone), "") if sent_at else ""
+    message = MESSAGES.get(f"{kind}:{variant}") or MESSAGES.get(kind, kind)
+    return i18n.gettext(message) % values
 
 
 async def add_many(rows: list[tuple[int, str, str, dict[str, Any]]], *, now: datetime,
@@ -74,11 +95,13 @@ async def unread_count(person_id: int) -> int:
     return await Notification.filter(person_id=person_id, read_at__isnull=True).count()
 
 
-async def recent(person_id: int, *, offset: int = 0, limit: int = 25
+async def recent(person_id: int, *, offset: int = 0, limit: int = 25, zone: str = "UTC"
                  ) -> tuple[list[Shown], bool]:
+    """A page of the person's notifications, newest first, moments shown in ``zone``."""
     rows = await Notification.filter(person_id=person_id).order_by("-id").offset(
         offset).limit(limit + 1)
-    shown = [Shown(row.id, text_of(row.kind, row.params), row.created_at,
+    shown = [Shown(row.id, text_of(row.kind, row.params, sent_at=row.created_at, zone=zone),
+                   row.created_at,
                    row.read_at is not None, row.kind, LINKS.get(row.kind))
              for row in rows[:limit]]
     return shown, len(rows) > limit

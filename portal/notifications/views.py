@@ -17,7 +17,9 @@ from portal.web.templating import render
 async def centre(request: Request) -> Response:
     who = require_person(request)
     page = page_number(request)
-    items, more = await notifications.recent(who.person.id, offset=(page - 1) * 25, limit=25)
+    items, more = await notifications.recent(
+        who.person.id, offset=(page - 1) * 25, limit=25,
+        zone=request.app.state.settings.time_zone)
     return render(request, "notifications/list.html", items=items, page=page, more=more)
 
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.accounts.models import Role
+from portal.burns import service as burns
 from portal.ledger import service as ledger
 from portal.play import service as play
 from portal.web.auth import require_person
@@ -20,11 +21,12 @@ async def dashboard(request: Request) -> Response:
     settings = request.app.state.settings
     account = await ledger.account_of_person(who.person.id)
     now = datetime.now(UTC)
-    points = await ledger.summary(account, burn_after_days=settings.burn_after_days, now=now)
+    outlook = await burns.outlook(account, settings, now=now)
     recent, _ = await ledger.history(account, limit=5)
     cards = await play.this_month(who.person, now=now) if Role.PLAYER in who.roles else []
     waiting = [card for card in cards if card.state in {"new", "in_progress"}]
-    return render(request, "pages/dashboard.html", points=points, recent=recent,
+    return render(request, "pages/dashboard.html", points=outlook.points, burn=outlook,
+                  zone=settings.time_zone, recent=recent,
                   welcome=request.query_params.get("welcome"), now=now, waiting=waiting,
                   live_count=len(cards))
 

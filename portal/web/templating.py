@@ -30,6 +30,7 @@ def build_environment() -> jinja2.Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["points"] = i18n.points
     env.filters["day"] = i18n.day
+    env.filters["when"] = i18n.when
     env.filters["moment"] = i18n.moment
     env.globals["kind_label"] = i18n.kind_label
     env.globals["language_names"] = i18n.LANGUAGE_NAMES

@@ -22,7 +22,8 @@ from portal.settings import Settings
 from tests.factories import make_person
 
 pytestmark = pytest.mark.usefixtures("any_db")
-T0 = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+# At the burn job's hour (02:00 UTC), so an idle period ends right at one of its runs.
+T0 = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)
 DAYS = 30
 SETTINGS = Settings(secret_key="x", burn_after_days=DAYS, burn_warning_days="7,1",
                     base_url="https://club.example.com")
@@ -54,8 +55,8 @@ async def test_an_idle_player_is_warned_seven_days_ahead_once(any_db: str) -> No
     assert await burns.warn_before_burn(day(23), SETTINGS) == 1
     assert await burns.warn_before_burn(day(23.5), SETTINGS) == 0
     warning = await Notification.get(person_id=alice.id)
-    assert warning.kind == "burn_warning" and warning.params == {"points": 1240,
-                                                                 "date": "2026-12-01"}
+    assert warning.kind == "burn_warning" and warning.params == {
+        "points": 1240, "at": "2026-12-01T02:00:00+00:00"}
     assert await Email.filter(person_id=alice.id).count() == 1
     assert await burns.warn_before_burn(day(29), SETTINGS) == 1  # the one-day warning
     assert await Email.filter(person_id=alice.id).count() == 2
