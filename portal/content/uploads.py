@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import tempfile
 import zipfile
@@ -22,6 +23,7 @@ from portal.i18n import N_, Refusal
 MAX_ZIP_BYTES = 20 * 1024 * 1024
 MAX_UNPACKED_BYTES = 60 * 1024 * 1024
 MAX_FILES = 500
+_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 class UploadRefused(Refusal):
@@ -88,7 +90,9 @@ async def store(person: Person, *, filename: str, data: bytes, media_dir: Path,
 
 
 async def find(token: str) -> PackUpload:
-    upload = await PackUpload.get_or_none(token=token)
+    # Tokens are 32 hex digits; anything else (too long for the column, a NUL PostgreSQL
+    # cannot take) is not looked up, it simply does not exist.
+    upload = await PackUpload.get_or_none(token=token) if _TOKEN.fullmatch(token) else None
     if upload is None:
         raise UploadRefused(N_("This upload does not exist."))
     return upload

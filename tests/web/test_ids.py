@@ -141,3 +141,16 @@ async def test_an_id_out_of_range_in_an_admin_or_team_form_is_a_400_at_the_field
     assert response.status_code == 400
     assert "Choose one of the offered options." in response.text
     assert not await Person.exists(email="new@example.com")
+
+
+@pytest.mark.parametrize("token", ["%00" + "a" * 31, "y" * 3000, "A" * 32])
+async def test_an_upload_token_that_cannot_be_one_is_simply_not_found(
+    app: object, people: People, token: str
+) -> None:
+    client, _ = await signed_in_client(app, people.carol)
+    try:
+        report = await client.get(f"/marketing/content/uploads/{token}")
+        publish = await post_form(client, f"/marketing/content/uploads/{token}/publish", {})
+    finally:
+        await client.aclose()
+    assert (report.status_code, publish.status_code) == (404, 404)
