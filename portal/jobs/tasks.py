@@ -39,7 +39,8 @@ async def expire_games(now: datetime, settings: Settings) -> int:
 
 
 async def inactivity_burn(now: datetime, settings: Settings) -> int:
-    return await burns.burn_inactive(now, days=settings.burn_after_days)
+    return await burns.burn_inactive(now, days=settings.burn_after_days,
+                                     notice=burns.notice_period(settings))
 
 
 async def burn_warnings(now: datetime, settings: Settings) -> int:

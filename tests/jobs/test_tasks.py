@@ -167,3 +167,23 @@ async def test_a_catch_up_weeks_into_the_month_freezes_the_last_one_but_tells_no
     assert await Notification.filter(kind="new_season").count() == 0
     assert await Email.all().count() == 0
     assert await season_end(datetime(2026, 12, 1, 0, 5, tzinfo=UTC), SETTINGS) == 1
+
+
+async def test_the_burn_job_gives_late_points_the_longest_warning_the_settings_name() -> None:
+    from portal.ledger import service as ledger
+    from tests.factories import make_person
+
+    alice = await make_person("alice@example.com")
+    account = await ledger.account_of_person(alice.id)
+    await ledger.earn(account, amount=500, reason="Quiz", reference="quiz:1", key="q1",
+                      now=datetime(2026, 11, 1, 10, 0, tzinfo=UTC))
+    await ledger.adjust(account, amount=50, reason="Fair play", key="adj1", by_person_id=alice.id,
+                        now=datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
+    job = JOBS["inactivity-burn"]
+    run = datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # idle 30 days; the 50 arrived 11 days ago
+    fortnight = Settings(secret_key="x", burn_warning_days="14,1")
+    report = await record_run(job.name, job.run, fortnight, period=job.period(run), now=run)
+    assert report.run is not None and report.run.result == "0 done"
+    weekly = Settings(secret_key="x", burn_warning_days="7,1")
+    report = await record_run(job.name, job.run, weekly, period="replay", now=run)
+    assert report.run is not None and report.run.result == "1 done"
