@@ -14,6 +14,7 @@ from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.leaderboard import service as leaderboard
+from portal.seasons import season_of
 from portal.settings import Settings
 from portal.web.auth import (
     LANGUAGE_COOKIE,
@@ -189,7 +190,7 @@ async def _render_team(request: Request, manager: accounts.Person, *, status_cod
         "accounts/team.html",
         status_code=status_code,
         staff=await leaderboard.staff_board(manager,
-                                            season=leaderboard.season_of(datetime.now(UTC))),
+                                            season=season_of(datetime.now(UTC))),
         outlets=await accounts.outlets_managed_by(manager),
         invites=await accounts.pending_invites(manager),
         **context,

@@ -18,11 +18,11 @@ from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
 from portal.jobs.models import JobRun
 from portal.jobs.scheduler import JOBS
-from portal.ledger.views import page_number
 from portal.notifications import mail
 from portal.notifications.models import EmailStatus
 from portal.web.auth import require_person
 from portal.web.forms import DatabaseId, FormErrors, parse_form
+from portal.web.pagination import page_number
 from portal.web.templating import render
 
 

@@ -22,6 +22,7 @@ from portal.accounts.models import Outlet
 from portal.accounts.service import SignedIn
 from portal.ledger import service as ledger
 from portal.ledger.models import TransferKind
+from portal.seasons import season_of
 from portal.web import IdConvertor
 from portal.web.errors import api_error
 from portal.web.forms import has_control_characters
@@ -215,7 +216,7 @@ async def me(request: Request) -> Response:
         else None
     )
     account = await ledger.account_of_person(person.id)
-    season = ledger.season_of(datetime.now(UTC))
+    season = season_of(datetime.now(UTC))
     out = MeOut(
         id=person.id,
         full_name=person.full_name,

@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from portal.jobs import tasks
+from portal.seasons import season_of
 from portal.settings import Settings
 
 log = logging.getLogger("portal.jobs")
@@ -49,7 +50,7 @@ def _day(now: datetime) -> str:
 
 
 def _month(now: datetime) -> str:
-    return now.strftime("%Y-%m")
+    return season_of(now)
 
 
 JOBS: dict[str, Job] = {

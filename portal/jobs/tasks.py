@@ -21,6 +21,7 @@ from portal.leaderboard import service as leaderboard
 from portal.notifications import mail
 from portal.notifications import service as notifications
 from portal.play import service as play
+from portal.seasons import previous_season, season_bounds, season_of
 from portal.settings import Settings
 
 log = logging.getLogger("portal.jobs")
@@ -54,11 +55,11 @@ async def season_end(now: datetime, settings: Settings) -> int:
     restart, a new deployment, a replay on the 30th) freezes the past month but does not
     tell anyone "a new month has started" weeks into it.
     """
-    await leaderboard.freeze_season(leaderboard.previous_season(now), now=now)
-    season_start, _ = leaderboard.season_bounds(now.strftime("%Y-%m"))
+    await leaderboard.freeze_season(previous_season(now), now=now)
+    season_start, _ = season_bounds(season_of(now))
     if not season_start <= now < season_start + ANNOUNCE_NEW_SEASON_WITHIN:
         return 0
-    return await _announce_season(now.strftime("%Y-%m"), now, settings)
+    return await _announce_season(season_of(now), now, settings)
 
 
 async def _announce_season(season: str, now: datetime, settings: Settings) -> int:

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from portal.api.views import ApiError, only_query_parameters, require_token
 from portal.leaderboard import service as boards
+from portal.seasons import season_of
 
 _SEASON = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
@@ -88,8 +89,8 @@ async def leaderboard(request: Request) -> Response:
     only_query_parameters(request, "season")
     kind = request.path_params["board"]
     now = datetime.now(UTC)
-    season = request.query_params.get("season", boards.season_of(now))
-    if not _SEASON.fullmatch(season) or season > boards.season_of(now):
+    season = request.query_params.get("season", season_of(now))
+    if not _SEASON.fullmatch(season) or season > season_of(now):
         raise ApiError(400, "season must be a past or the current month, like 2026-12.")
     if kind in ("season", "all-time"):
         board = await boards.board(who.person, kind=kind, season=season, now=now)

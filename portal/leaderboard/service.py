@@ -11,33 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal.accounts.models import Person
-from portal.db import placeholders, write_transaction
+from portal.db import is_postgres, placeholders, write_transaction
 from portal.leaderboard.models import SeasonFreeze, SeasonStanding
 from portal.ledger.models import Account
+from portal.seasons import season_bounds, season_of
 
 NEIGHBOURS = 5
 TOP = 10
-
-
-def season_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m")
-
-
-def previous_season(now: datetime) -> str:
-    return (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-
-
-def season_bounds(season: str) -> tuple[datetime, datetime]:
-    start = datetime.strptime(season + "-01", "%Y-%m-%d").replace(tzinfo=UTC)
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start, end
 
 
 @dataclass(frozen=True)
@@ -141,10 +128,6 @@ class _Source:
             name, _, rest = after.partition("}")
             out += before + self._param(values[name])
         return out + rest
-
-
-def _postgres(conn: BaseDBAsyncClient) -> bool:
-    return conn.capabilities.dialect == "postgres"
 
 
 async def _rows(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -312,7 +295,7 @@ async def team_board(viewer: Person, *, by: str, season: str, minimum_active: in
         "JOIN company c ON c.id = o.company_id JOIN region r ON r.id = o.region_id "
         "JOIN account a ON a.person_id = p.id "
         f"LEFT JOIN season_score s ON s.account_id = a.id AND s.season = {p[0]} "
-        f"WHERE p.is_active = {'TRUE' if _postgres(conn) else '1'} "
+        f"WHERE p.is_active = {'TRUE' if is_postgres(conn) else '1'} "
         "AND p.id IN (SELECT DISTINCT g.person_id FROM game g WHERE g.status = 'finished' "
         f"AND g.finished_at >= {p[1]} AND g.finished_at < {p[2]}) "
         f"GROUP BY {group[0]}, {group[1]} HAVING COUNT(*) >= {p[3]}",

@@ -14,8 +14,9 @@ from starlette.routing import Route
 from portal import i18n
 from portal.accounts.models import Outlet, Region
 from portal.leaderboard import service as boards
-from portal.ledger.views import page_number
+from portal.seasons import season_of
 from portal.web.auth import require_person
+from portal.web.pagination import page_number
 from portal.web.templating import render
 
 PLAYER_BOARDS = ("season", "all-time")
@@ -33,8 +34,8 @@ def _optional_id(request: Request, name: str) -> int | None:
 
 
 def _season(request: Request, now: datetime) -> str:
-    season = request.query_params.get("season") or boards.season_of(now)
-    if not _SEASON.match(season) or season > boards.season_of(now):
+    season = request.query_params.get("season") or season_of(now)
+    if not _SEASON.match(season) or season > season_of(now):
         raise HTTPException(400, i18n.gettext("Choose one of the offered seasons."))
     return season
 
@@ -60,7 +61,7 @@ async def show(request: Request) -> Response:
     now = datetime.now(UTC)
     season = _season(request, now)
     context: dict[str, Any] = {
-        "kind": kind, "season": season, "current_season": boards.season_of(now),
+        "kind": kind, "season": season, "current_season": season_of(now),
         "past_seasons": await boards.past_seasons(), "board": None, "teams": None,
         "minimum": request.app.state.settings.leaderboard_min_active,
         "region_id": None, "outlet_id": None,

@@ -29,6 +29,7 @@ from portal.ledger.models import (
     Transfer,
     TransferKind,
 )
+from portal.seasons import season_of
 
 ISSUANCE = "issuance"
 # Keys the ledger makes itself (a hold's capture) start with this; callers' keys cannot.
@@ -102,10 +103,6 @@ class Problem:
     account_id: int | None
     account_name: str
     message: str
-
-
-def season_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -403,7 +400,7 @@ async def _count_season_earning(
 ) -> None:
     # One statement, so two first earnings of a season cannot both try to insert. Only the
     # placeholder style is interpolated into the SQL, never a value.
-    marks = ("$1", "$2", "$3", "$4") if conn.capabilities.dialect == "postgres" else "????"
+    marks = placeholders(conn, 4)
     await conn.execute_query(
         "INSERT INTO season_score (account_id, season, earned, reached_at) "  # noqa: S608
         f"VALUES ({', '.join(marks)}) "

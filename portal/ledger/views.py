@@ -17,14 +17,8 @@ from portal.ledger import service as ledger
 from portal.ledger.models import TransferKind
 from portal.web.auth import require_person
 from portal.web.forms import FormErrors, parse_form
+from portal.web.pagination import page_number
 from portal.web.templating import render
-
-
-def page_number(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100_000:
-        raise HTTPException(400, i18n.gettext("The page number must be a whole number from 1."))
-    return int(raw)
 
 
 def transfer_kind(request: Request) -> TransferKind | None:

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from portal.ledger.views import page_number
 from portal.notifications import service as notifications
 from portal.web.auth import require_person
+from portal.web.pagination import page_number
 from portal.web.templating import render
 
 

@@ -79,6 +79,7 @@ from portal.burns import service as burns
 from portal.db import migrate_database, tortoise_config
 from portal.leaderboard import service as boards
 from portal.ledger import service as ledger
+from portal.seasons import season_of
 from tests.bench import run as bench
 from tests.bench.rawdb import sqlite_pragmas
 
@@ -845,7 +846,7 @@ def _check_board(result: boards.Board, viewer: Viewer, raw_top: list[int],
 
 async def measure_boards(db: Scratch, config: Config, load_s: float, now: datetime
                          ) -> BoardReport:
-    season = boards.season_of(now)
+    season = season_of(now)
     report = BoardReport(db.engine, season, 0, load_s)
     async with portal_orm(db), Raw(db) as raw:
         report.ranked = int(await raw.value(

@@ -11,6 +11,7 @@ from tortoise import connections
 
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, AccountKind, Transfer
+from portal.seasons import season_of
 
 pytestmark = pytest.mark.usefixtures("any_db")
 
@@ -66,7 +67,7 @@ async def test_a_failure_while_crediting_an_earning_leaves_no_trace_of_it() -> N
     with pytest.raises(Exception, match="injected failure"):
         await ledger.earn(alice, amount=100, reason="Quiz", reference="quiz:1", key="win")
     assert not await Transfer.exists(key="win")
-    assert await ledger.earned_in_season(alice, ledger.season_of(alice.created_at)) == 0
+    assert await ledger.earned_in_season(alice, season_of(alice.created_at)) == 0
     issuance = await ledger.system_account(ledger.ISSUANCE)
     assert issuance.balance == 0
     assert await ledger.check_invariants() == []
