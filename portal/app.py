@@ -78,7 +78,7 @@ def create_app(settings: Settings) -> Starlette:
             # cookie, so it is skipped; sign-in is protected even before any cookie exists.
             Middleware(
                 CsrfProtection,
-                signing_secret=settings.secret_key,
+                signing_secret=settings.secret_key.get_secret_value(),
                 always_protect=SignInPaths(),
                 skip_if_scope=_is_api,
             ),

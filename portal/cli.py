@@ -39,7 +39,7 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
               file=sys.stderr)
         return 1
     asyncio.run(migrate_database(settings.database_url))
-    app = create_app(Settings(**{**settings.__dict__, "scheduler_enabled": scheduler}))
+    app = create_app(settings.model_copy(update={"scheduler_enabled": scheduler}))
     # One worker: on SQLite a second process makes writes slower, not faster (README).
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True,
                 log_level="info", access_log=args.access_log)

@@ -99,12 +99,20 @@ def test_create_user_twice_is_a_clear_error(portal) -> None:  # type: ignore[no-
     assert second.returncode == 1 and "already has an account" in second.stderr
 
 
-def test_a_bad_setting_is_a_clear_error(portal) -> None:  # type: ignore[no-untyped-def]
-    result = subprocess.run([sys.executable, "-m", "portal.cli", "check"], cwd=PROJECT_ROOT,
+@pytest.mark.parametrize("command", [
+    ["serve"], ["web"], ["scheduler"], ["migrate"], ["demo"], ["check"], ["jobs"],
+    ["run-job", "inactivity-burn"], ["publish", "quizzes"],
+    ["create-user", "a@example.com", "--name", "A", "--role", "player", "--password", "x"],
+])
+def test_a_bad_setting_is_one_clear_error_for_every_command(command: list[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "portal.cli", *command], cwd=PROJECT_ROOT,
                             capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "PORTAL_BURN_AFTER_DAYS": "3"})
+                            env={**os.environ, "PORTAL_SECRET_KEY": "cli-test",
+                                 "PORTAL_BURN_AFTER_DAYS": "3", "PORTAL_SMTP_PORT": "mail"})
     assert result.returncode == 2
-    assert "PORTAL_BURN_AFTER_DAYS must be between 7 and 90" in result.stderr
+    assert result.stdout == ""
+    assert result.stderr == ("error: PORTAL_BURN_AFTER_DAYS must be between 7 and 90, not 3; "
+                             "PORTAL_SMTP_PORT must be a whole number, not 'mail'\n")
 
 
 def test_run_job_refuses_an_unknown_job_and_a_malformed_date(portal) -> None:  # type: ignore[no-untyped-def]

@@ -84,7 +84,7 @@ async def deliver(message: EmailMessage, settings: Settings) -> None:
         use_tls=settings.smtp_tls == "tls",
         start_tls=settings.smtp_tls == "starttls",
         username=settings.smtp_username or None,
-        password=settings.smtp_password or None,
+        password=settings.smtp_password.get_secret_value() or None,
         timeout=15,
     )
 

@@ -4,7 +4,6 @@ not the player; guesses spread over many addresses still meet the account's ceil
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -55,9 +54,9 @@ async def test_one_address_is_still_limited_across_accounts() -> None:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return replace(settings, login_limit_per_account_address="5 per 15 minutes",
-                   login_limit_per_account="20 per 15 minutes",
-                   login_limit_per_address="30 per 15 minutes")
+    return settings.model_copy(update={"login_limit_per_account_address": "5 per 15 minutes",
+                                       "login_limit_per_account": "20 per 15 minutes",
+                                       "login_limit_per_address": "30 per 15 minutes"})
 
 
 async def browser_at(app: object, address: str) -> httpx.AsyncClient:
