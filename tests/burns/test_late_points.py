@@ -141,7 +141,8 @@ async def test_a_released_bid_after_a_burn_is_warned_then_burned_and_held_points
     assert await ledger.check_invariants() == []
 
 
-async def test_replays_and_concurrent_runs_of_one_run_burn_nothing_twice(any_db: str) -> None:
+async def test_replays_and_runs_started_together_in_one_process_burn_nothing_twice(
+        any_db: str) -> None:
     _, account = await idle_player(500)
     # Three runs at once, the run again, and a catch-up of it later that day: one burn.
     results = [*await asyncio.gather(*(burns.burn_inactive(FIRST_BURN, days=30, notice=NOTICE)

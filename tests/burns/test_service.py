@@ -104,7 +104,8 @@ async def test_nothing_to_burn_means_no_warning_and_no_burn(any_db: str) -> None
     assert await burns.burn_inactive(day(40), days=DAYS) == 0
 
 
-async def test_two_burn_runs_at_the_same_time_burn_each_account_once(any_db: str) -> None:
+async def test_three_burn_runs_started_together_in_one_process_burn_each_account_once(
+        any_db: str) -> None:
     accounts = [(await player_with(100 + i, email=f"p{i}@example.com"))[1] for i in range(12)]
     results = await asyncio.gather(*(burns.burn_inactive(day(31), days=DAYS, batch=5)
                                      for _ in range(3)))
@@ -228,8 +229,16 @@ async def test_two_processes_burning_at_once_burn_each_account_once(any_db: str)
                str(DAYS), "3"]
 
     def run_two() -> list[int]:
-        workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                   for _ in range(2)]
+        for worker in workers:  # both connected, then released together
+            assert worker.stdout is not None and worker.stdout.readline() == "ready\n", \
+                worker.communicate(timeout=120)[1]
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
         counts = []
         for worker in workers:
             out, err = worker.communicate(timeout=120)

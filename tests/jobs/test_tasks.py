@@ -17,7 +17,7 @@ NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 SETTINGS = Settings(secret_key="x")
 
 
-async def test_two_runs_for_the_same_period_do_the_work_once() -> None:
+async def test_five_runs_for_the_same_period_started_in_one_process_do_the_work_once() -> None:
     calls: list[datetime] = []
 
     async def job(now: datetime, settings: Settings) -> int:

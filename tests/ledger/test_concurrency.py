@@ -1,5 +1,13 @@
-"""Concurrent spends on real connections: tasks in one process and separate processes,
-on SQLite and PostgreSQL. Points are money: no overdraft, each key once, no lock errors."""
+"""Spends, holds and transfers sent at once, on SQLite and PostgreSQL. Points are money: no
+overdraft, each key once, no lock errors, no deadlock.
+
+The proof is the ``two_processes`` tests: separate processes, released together, each
+with its own connections, so the writes really race on both databases. The
+``in_one_process`` tests send the same calls from tasks of this process: on SQLite its one
+connection takes one transaction at a time (Tortoise's connection lock), so there they
+show the rules hold however the tasks interleave between transactions, not under a race;
+on PostgreSQL they run on the pool's connections at once.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -24,7 +33,7 @@ async def account_with(balance: int) -> Account:
     return await Account.get(id=account.id)
 
 
-async def test_fifty_concurrent_spends_of_ten_from_seventy_five_succeed_exactly_seven_times(
+async def test_fifty_spends_of_ten_from_seventy_five_sent_in_one_process_succeed_seven_times(
 ) -> None:
     alice = await account_with(75)
 
@@ -45,7 +54,7 @@ async def test_fifty_concurrent_spends_of_ten_from_seventy_five_succeed_exactly_
     assert await ledger.check_invariants() == []
 
 
-async def test_the_same_spend_sent_twenty_times_at_once_happens_once() -> None:
+async def test_the_same_spend_sent_twenty_times_in_one_process_happens_once() -> None:
     alice = await account_with(100)
     results = await asyncio.gather(*(
         ledger.spend(alice, amount=30, reason="Gift", reference="catalog:1", key="tap")
@@ -57,7 +66,7 @@ async def test_the_same_spend_sent_twenty_times_at_once_happens_once() -> None:
     assert await Transfer.filter(kind=TransferKind.SPEND).count() == 1
 
 
-async def test_concurrent_holds_and_spends_never_overdraw() -> None:
+async def test_holds_and_spends_sent_together_in_one_process_never_overdraw() -> None:
     alice = await account_with(100)
     lot = await ledger.system_account("auction:1")
 
@@ -78,26 +87,43 @@ async def test_concurrent_holds_and_spends_never_overdraw() -> None:
     assert await ledger.check_invariants() == []
 
 
-def run_workers(db_url: str, account_id: int, processes: int, count: int, key_prefix: str
-                ) -> list[dict[str, object]]:
-    commands = [
-        [sys.executable, "-m", "tests.ledger.spend_worker", db_url, str(account_id), str(count),
-         "10", key_prefix if key_prefix.endswith("!") else f"{key_prefix}{n}-"]
-        for n in range(processes)
-    ]
-    workers = [subprocess.Popen(c, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for c in commands]
-    summaries = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, err
-        summaries.append(json.loads(out.strip().splitlines()[-1]))
+def run_workers(db_url: str, *calls: dict[str, object]) -> list[dict[str, Any]]:
+    """Each call in its own process (tests/ledger/race_worker.py), all released at once."""
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "tests.ledger.race_worker", db_url, json.dumps(call)],
+        cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True) for call in calls]
+    try:
+        for worker in workers:  # connected: ready to start together
+            assert worker.stdout is not None and worker.stdout.readline() == "ready\n", \
+                worker.communicate(timeout=120)[1]
+        for worker in workers:
+            assert worker.stdin is not None
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        summaries = []
+        for worker in workers:
+            out, err = worker.communicate(timeout=120)
+            assert worker.returncode == 0, err
+            summaries.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
     return summaries
+
+
+def spends(account: Account, *, count: int, key: str, same_key: bool = False
+           ) -> dict[str, object]:
+    return {"call": "spend", "account": account.id, "count": count, "amount": 10, "key": key,
+            "same_key": same_key}
 
 
 async def test_two_processes_spending_from_one_account_never_overdraw(any_db: str) -> None:
     alice = await account_with(75)
-    summaries = await asyncio.to_thread(run_workers, any_db, alice.id, 2, 25, "proc")
+    summaries = await asyncio.to_thread(run_workers, any_db,
+                                        spends(alice, count=25, key="proc0-"),
+                                        spends(alice, count=25, key="proc1-"))
     assert [s["errors"] for s in summaries] == [[], []]  # no "database is locked" for anyone
     assert sum(int(s["ok"]) for s in summaries) == 7  # type: ignore[call-overload]
     assert sum(int(s["not_enough"]) for s in summaries) == 43  # type: ignore[call-overload]
@@ -107,14 +133,15 @@ async def test_two_processes_spending_from_one_account_never_overdraw(any_db: st
 
 async def test_two_processes_sending_the_same_key_spend_once(any_db: str) -> None:
     alice = await account_with(100)
-    summaries = await asyncio.to_thread(run_workers, any_db, alice.id, 2, 10, "double-tap!")
+    summaries = await asyncio.to_thread(
+        run_workers, any_db, *[spends(alice, count=10, key="double-tap", same_key=True)] * 2)
     assert [s["errors"] for s in summaries] == [[], []]
     assert sum(int(s["ok"]) for s in summaries) == 1  # type: ignore[call-overload]
     assert sum(int(s["replayed"]) for s in summaries) == 19  # type: ignore[call-overload]
     assert (await Account.get(id=alice.id)).balance == 90
 
 
-async def test_transfers_in_both_directions_at_once_never_deadlock() -> None:
+async def test_transfers_both_ways_sent_together_in_one_process_never_deadlock() -> None:
     from tests.factories import make_person
 
     dave = await make_person("dave@example.com")
@@ -132,7 +159,7 @@ async def test_transfers_in_both_directions_at_once_never_deadlock() -> None:
     assert await ledger.check_invariants() == []
 
 
-async def test_two_bids_racing_with_one_key_and_different_amounts_are_not_both_answered_ok(
+async def test_two_bids_with_one_key_and_other_amounts_sent_in_one_process_are_not_both_ok(
 ) -> None:
     alice = await account_with(200)
     lot = await ledger.system_account("auction:9")
@@ -145,3 +172,46 @@ async def test_two_bids_racing_with_one_key_and_different_amounts_are_not_both_a
     refused = [o for o in outcomes if isinstance(o, ledger.KeyReused)]
     assert len(accepted) == 1 and len(refused) == 1
     assert (await Account.get(id=alice.id)).held == accepted[0].amount  # type: ignore[union-attr]
+
+
+async def test_two_processes_holding_and_spending_from_one_account_never_overdraw(
+        any_db: str) -> None:
+    alice = await account_with(100)
+    await ledger.system_account("auction:1")
+    attempts = {"call": "hold_or_spend", "account": alice.id, "count": 15, "amount": 15,
+                "lot": "auction:1"}
+    summaries = await asyncio.to_thread(run_workers, any_db, {**attempts, "key": "p0-"},
+                                        {**attempts, "key": "p1-"})
+    assert [s["errors"] for s in summaries] == [[], []]
+    assert sum(s["ok"] for s in summaries) == 6 and sum(s["not_enough"] for s in summaries) == 24
+    fresh = await Account.get(id=alice.id)
+    assert fresh.balance - fresh.held == 10  # 6 of 15 fit into 100
+    assert await ledger.check_invariants() == []
+
+
+async def test_two_processes_moving_points_both_ways_never_deadlock(any_db: str) -> None:
+    from tests.factories import make_person
+
+    dave = await make_person("dave@example.com")
+    alice = await account_with(1000)
+    both_ways = {"call": "earn_or_take", "account": alice.id, "count": 100, "by": dave.id}
+    summaries = await asyncio.to_thread(run_workers, any_db, {**both_ways, "key": "p0-"},
+                                        {**both_ways, "key": "p1-"})
+    assert [s["errors"] for s in summaries] == [[], []]  # no deadlock, no "database is locked"
+    assert sum(s["ok"] for s in summaries) == 200
+    assert (await Account.get(id=alice.id)).balance == 1000
+    assert await ledger.check_invariants() == []
+
+
+async def test_two_processes_bidding_with_one_key_and_other_amounts_are_not_both_answered_ok(
+        any_db: str) -> None:
+    alice = await account_with(200)
+    await ledger.system_account("auction:9")
+    bid = {"call": "hold", "account": alice.id, "count": 1, "lot": "auction:9", "key": "bid",
+           "same_key": True}
+    summaries = await asyncio.to_thread(run_workers, any_db, {**bid, "amount": 50},
+                                        {**bid, "amount": 80})
+    assert [s["errors"] for s in summaries] == [[], []]
+    assert sum(s["ok"] for s in summaries) == 1 and sum(s["key_reused"] for s in summaries) == 1
+    accepted = [amount for s in summaries for amount in s["amounts"]]
+    assert (await Account.get(id=alice.id)).held == accepted[0]

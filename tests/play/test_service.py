@@ -129,7 +129,9 @@ async def test_a_question_left_past_its_time_is_unanswered_and_the_game_moves_on
     assert result.timed_out and result.points == 0
 
 
-async def test_the_same_answer_twice_and_two_tabs_count_once(alice: Person) -> None:
+async def test_the_same_answer_twice_and_two_tabs_replayed_in_one_process_count_once(
+    alice: Person,
+) -> None:
     game = await play.start(alice, (await basics()).id, now=T0, rules=RULES)
     view = await play.current_question(alice, game.id, now=at(0), rules=RULES)
     assert view is not None
