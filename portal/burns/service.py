@@ -3,7 +3,7 @@
 A player who finishes no game or course for ``days`` days loses their available points;
 held points stay. Every available point is warned before it burns: points that arrive
 while the player is idle (an adjustment, a refund, a released bid), even after a burn,
-fall due no sooner than the longest warning after they arrived (``ledger.burn_due``).
+fall due no sooner than the longest warning after they arrived (``idle.burn_due``).
 Warnings go out ahead (in the portal always, by e-mail if the person wants it).
 
 Points burn only when the inactivity-burn job runs (its schedule is in
@@ -25,6 +25,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from portal import i18n
 from portal.accounts.models import Person
 from portal.db import write_transaction
+from portal.ledger import idle, reads
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
 from portal.notifications import mail
@@ -80,13 +81,13 @@ def last_burn_run(now: datetime) -> datetime:
 class Outlook:
     """A player's points and when they burn if nothing changes."""
 
-    points: ledger.Summary
+    points: reads.Summary
     burns_at: datetime | None  # the burn job's run that takes them; None: nothing burns
     days_left: int | None  # calendar days until then in the portal's zone: 0 today, 1 ...
 
 
 async def outlook(account: Account, settings: Settings, *, now: datetime) -> Outlook:
-    points = await ledger.summary(account, burn_after_days=settings.burn_after_days,
+    points = await reads.summary(account, burn_after_days=settings.burn_after_days,
                                   notice=notice_period(settings), now=now)
     if points.burn_due is None:
         return Outlook(points, None, None)
@@ -129,7 +130,7 @@ async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BA
     # Burns at runs in (now, now + longest]: due after the latest run, by the last one.
     due_after = last_burn_run(now)
     due_by = last_burn_run(now + timedelta(days=aheads[-1]))
-    while (found := await ledger.idle_accounts(
+    while (found := await idle.idle_accounts(
             due_after=due_after, due_by=due_by, idle_days=settings.burn_after_days,
             notice=notice_period(settings), after=after, limit=batch)) is not None:
         after, accounts = found

@@ -1,11 +1,17 @@
 """The ledger's rules: the only code that moves points.
 
 Every movement is one transfer between two accounts, written in one transaction with the
-balance changes it causes. Balances change through guarded single statements
+balance changes it causes, by one path (``_write_transfer``); a hold sets points aside
+through the same guarded statement. Balances change through guarded single statements
 (``UPDATE account SET balance = balance - x WHERE id = ? AND balance - held >= x``) and
 the caller checks that exactly one row changed, so concurrent spends never overdraw, on
 SQLite and PostgreSQL alike. Each operation carries an idempotency key: the same key
 again answers as the first time did; the same key with other values is an error.
+
+Reading lives beside it: ``reads`` (history, summary, a transfer by key), ``idle`` (which
+accounts fall due to burn, and when) and ``invariants`` (``portal check``). Their public
+names are imported here too, so ``from portal.ledger import service as ledger`` reaches
+the whole ledger.
 """
 
 from __future__ import annotations
@@ -13,22 +19,36 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 
-from portal.db import is_postgres, placeholders, write_transaction
+from portal.db import placeholders, write_transaction
 from portal.i18n import N_, Refusal
+from portal.ledger import idle
+from portal.ledger.invariants import Problem as Problem
+from portal.ledger.invariants import check_invariants as check_invariants
 from portal.ledger.models import (
     Account,
     AccountKind,
     Hold,
     HoldStatus,
-    SeasonScore,
     Transfer,
     TransferKind,
 )
+from portal.ledger.reads import Entry as Entry
+from portal.ledger.reads import Summary as Summary
+from portal.ledger.reads import TransferResult
+from portal.ledger.reads import account_of_person as account_of_person
+from portal.ledger.reads import adjustments as adjustments
+from portal.ledger.reads import earned_in_season as earned_in_season
+from portal.ledger.reads import history as history
+from portal.ledger.reads import open_holds as open_holds
+from portal.ledger.reads import points as points
+from portal.ledger.reads import summary as summary
+from portal.ledger.reads import transfer_by_key as transfer_by_key
 from portal.seasons import season_of
 
 ISSUANCE = "issuance"
@@ -37,6 +57,9 @@ SYSTEM_KEY_PREFIX = "ledger:"
 BURNS = "burns"
 CATALOG = "catalog"
 MAX_AMOUNT = 1_000_000_000
+
+_Result = TypeVar("_Result")
+_Keyed = TypeVar("_Keyed", Transfer, Hold)
 
 
 class LedgerError(Refusal):
@@ -64,19 +87,6 @@ class HoldResolved(LedgerError):
 
 
 @dataclass(frozen=True)
-class TransferResult:
-    id: int
-    kind: TransferKind
-    amount: int
-    source_id: int
-    target_id: int
-    reason: str
-    reference: str
-    created_at: datetime
-    replayed: bool  # True when the key had been used before and nothing moved now
-
-
-@dataclass(frozen=True)
 class HoldResult:
     id: int
     account_id: int
@@ -84,25 +94,6 @@ class HoldResult:
     amount: int
     status: HoldStatus
     replayed: bool
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of an account's history, signed from that account's side."""
-
-    id: int
-    kind: TransferKind
-    amount: int
-    reason: str
-    reference: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Problem:
-    account_id: int | None
-    account_name: str
-    message: str
 
 
 def _now(now: datetime | None) -> datetime:
@@ -146,10 +137,6 @@ async def open_company_account(
     return await Account.create(
         kind=AccountKind.COMPANY, company_id=company_id, name=name, using_db=conn
     )
-
-
-async def account_of_person(person_id: int) -> Account:
-    return await Account.get(person_id=person_id)
 
 
 # -- moving points ----------------------------------------------------------------------
@@ -252,7 +239,8 @@ async def adjust(
     )
 
 
-def _check_request(amount: int, key: str, reason: str, reference: str) -> None:
+def _check_request(amount: int, key: str, reason: str, reference: str,
+                   source: Account, target: Account) -> None:
     """Refuses what could not be stored exactly (never cut: a retry must compare equal)."""
     _check_amount(amount)
     if not key or len(key) > 200 or key.startswith(SYSTEM_KEY_PREFIX):
@@ -261,6 +249,8 @@ def _check_request(amount: int, key: str, reason: str, reference: str) -> None:
         raise LedgerError(N_("Every ledger operation needs a reason of 1 to 500 characters."))
     if len(reference) > 200:
         raise LedgerError(N_("A reference has at most 200 characters."))
+    if source.id == target.id:
+        raise LedgerError(N_("A transfer needs two different accounts."))
 
 
 def _check_amount(amount: int) -> None:
@@ -271,28 +261,38 @@ def _check_amount(amount: int) -> None:
                             most=MAX_AMOUNT)
 
 
-def _replay(existing: Transfer, kind: TransferKind, source: Account, target: Account,
-            amount: int, reference: str, reason: str) -> TransferResult:
-    if (existing.kind, existing.source_id, existing.target_id, existing.amount,
-            existing.reference, existing.reason) != (
-            kind, source.id, target.id, amount, reference, reason):
+def _same_or_refused(key: str, stored: tuple[object, ...], asked: tuple[object, ...]) -> None:
+    if stored != asked:
         raise KeyReused(N_("The key %(key)s was already used for another operation."),
-                       key=existing.key)
-    return _result(existing, replayed=True)
+                        key=key)
 
 
-def _result(transfer: Transfer, *, replayed: bool) -> TransferResult:
-    return TransferResult(
-        id=transfer.id,
-        kind=TransferKind(transfer.kind),
-        amount=transfer.amount,
-        source_id=transfer.source_id,
-        target_id=transfer.target_id,
-        reason=transfer.reason,
-        reference=transfer.reference,
-        created_at=transfer.created_at,
-        replayed=replayed,
-    )
+async def _once(
+    model: type[_Keyed],
+    key: str,
+    *,
+    replay: Callable[[_Keyed], _Result],
+    write: Callable[[BaseDBAsyncClient], Awaitable[_Result]],
+    conn: BaseDBAsyncClient | None = None,
+) -> _Result:
+    """Runs ``write`` once per key: when a ``model`` row (a transfer, a hold) already has
+    the key, the answer is ``replay`` of it instead, and nothing is written."""
+    existing = await model.filter(key=key).using_db(conn).first()
+    if existing is not None:
+        return replay(existing)
+    if conn is not None:
+        # Inside the caller's transaction: a key race makes the whole transaction fail,
+        # and the caller's retry then finds the row and replays it.
+        return await write(conn)
+    try:
+        async with write_transaction() as own:
+            return await write(own)
+    except IntegrityError:
+        # Another request with the same key committed first: answer as it did.
+        existing = await model.filter(key=key).using_db(None).first()
+        if existing is None:
+            raise
+        return replay(existing)
 
 
 async def _move(
@@ -308,29 +308,20 @@ async def _move(
     *,
     conn: BaseDBAsyncClient | None = None,
 ) -> TransferResult:
-    _check_request(amount, key, reason, reference)
-    if source.id == target.id:
-        raise LedgerError(N_("A transfer needs two different accounts."))
-    existing = await Transfer.filter(key=key).using_db(conn).first()
-    if existing is not None:
-        return _replay(existing, kind, source, target, amount, reference, reason)
-    if conn is not None:
-        # Inside the caller's transaction: a key race makes the whole transaction fail,
-        # and the caller's retry then finds the transfer and replays it.
+    _check_request(amount, key, reason, reference, source, target)
+
+    def replay(existing: Transfer) -> TransferResult:
+        _same_or_refused(key, (existing.kind, existing.source_id, existing.target_id,
+                               existing.amount, existing.reference, existing.reason),
+                         (kind, source.id, target.id, amount, reference, reason))
+        return TransferResult.of(existing, replayed=True)
+
+    async def write(conn: BaseDBAsyncClient) -> TransferResult:
         transfer = await _write_transfer(conn, kind, source, target, amount, reason,
                                          reference, key, now, by_person_id)
-        return _result(transfer, replayed=False)
-    try:
-        async with write_transaction() as own:
-            transfer = await _write_transfer(own, kind, source, target, amount, reason,
-                                             reference, key, now, by_person_id)
-    except IntegrityError:
-        # Another request with the same key committed first: answer as it did.
-        existing = await Transfer.get_or_none(key=key)
-        if existing is None:
-            raise
-        return _replay(existing, kind, source, target, amount, reference, reason)
-    return _result(transfer, replayed=False)
+        return TransferResult.of(transfer, replayed=False)
+
+    return await _once(Transfer, key, replay=replay, write=write, conn=conn)
 
 
 async def _write_transfer(
@@ -344,7 +335,11 @@ async def _write_transfer(
     key: str,
     now: datetime,
     by_person_id: int | None,
+    *,
+    releasing: int = 0,
 ) -> Transfer:
+    """The one place a transfer is written with the balance changes it causes.
+    ``releasing``: how much of the amount the source held for it (a captured hold)."""
     transfer = await Transfer.create(
         key=key,
         kind=kind,
@@ -362,7 +357,7 @@ async def _write_transfer(
     # opposite directions cannot deadlock on PostgreSQL.
     for account in sorted((source, target), key=lambda a: a.id):
         if account is source:
-            await _debit(conn, source, amount)
+            await _debit(conn, source, amount, releasing=releasing)
         else:
             await _credit(conn, target, amount,
                           earned_at=now if kind is TransferKind.EARN else None)
@@ -371,28 +366,42 @@ async def _write_transfer(
     return transfer
 
 
-async def _debit(conn: BaseDBAsyncClient, account: Account, amount: int) -> None:
-    query = Account.filter(id=account.id).using_db(conn)
-    if account.kind != AccountKind.SYSTEM:
-        # The guard: only what is available (balance - held) can leave a person's account.
-        query = query.filter(balance__gte=F("held") + amount)
-    changed = await query.update(balance=F("balance") - amount)
-    if changed != 1:
-        current = await Account.filter(id=account.id).using_db(conn).get()
-        raise NotEnoughPoints(current.balance - current.held, amount)
+async def _debit(conn: BaseDBAsyncClient, account: Account, amount: int, *,
+                 releasing: int = 0) -> None:
+    changes: dict[str, Any] = {"balance": F("balance") - amount}
+    if releasing:
+        changes["held"] = F("held") - releasing
+    # Only what is available (balance - held) can leave a person's or company's account;
+    # system accounts issue points and go below zero. Held points being released for
+    # this transfer were checked when they were held.
+    guard = amount - releasing if account.kind != AccountKind.SYSTEM else 0
+    await _change(conn, account.id, guard=guard, **changes)
 
 
 async def _credit(
     conn: BaseDBAsyncClient, account: Account, amount: int, *, earned_at: datetime | None
 ) -> None:
-    changes: dict[str, object] = {"balance": F("balance") + amount}
+    changes: dict[str, Any] = {"balance": F("balance") + amount}
     if earned_at is not None:
         changes["earned_total"] = F("earned_total") + amount
         changes["last_earned_at"] = earned_at
         changes["last_active_at"] = earned_at
-    changed = await Account.filter(id=account.id).using_db(conn).update(**changes)
-    if changed != 1:
-        raise LedgerError(N_("Account %(id)s does not exist."), id=account.id)
+    await _change(conn, account.id, **changes)
+
+
+async def _change(conn: BaseDBAsyncClient, account_id: int, *, guard: int = 0,
+                  **changes: Any) -> None:
+    """Changes one account in a single statement. With a ``guard`` the statement itself
+    requires that many points available (balance - held), so no two concurrent changes
+    can both take the same points."""
+    query = Account.filter(id=account_id).using_db(conn)
+    if guard > 0:
+        query = query.filter(balance__gte=F("held") + guard)
+    if await query.update(**changes) != 1:
+        current = await Account.filter(id=account_id).using_db(conn).first()
+        if current is None:
+            raise LedgerError(N_("Account %(id)s does not exist."), id=account_id)
+        raise NotEnoughPoints(current.balance - current.held, guard)
 
 
 async def _count_season_earning(
@@ -435,47 +444,23 @@ async def hold(
     now: datetime | None = None,
 ) -> HoldResult:
     """Reserve points for a pending transfer: they leave "available" at once."""
-    _check_request(amount, key, reason, reference)
-    if account.id == target.id:
-        raise LedgerError(N_("A transfer needs two different accounts."))
-    existing = await Hold.get_or_none(key=key)
-    if existing is not None:
-        return _hold_replay(existing, account, target, amount, reason, reference)
-    try:
-        async with write_transaction() as conn:
-            held = await Hold.create(
-                key=key,
-                account_id=account.id,
-                target_id=target.id,
-                amount=amount,
-                reason=reason,
-                reference=reference,
-                created_at=_now(now),
-                using_db=conn,
-            )
-            changed = (
-                await Account.filter(id=account.id, balance__gte=F("held") + amount)
-                .using_db(conn)
-                .update(held=F("held") + amount)
-            )
-            if changed != 1:
-                current = await Account.filter(id=account.id).using_db(conn).get()
-                raise NotEnoughPoints(current.balance - current.held, amount)
-    except IntegrityError:
-        existing = await Hold.get_or_none(key=key)
-        if existing is None:
-            raise
-        return _hold_replay(existing, account, target, amount, reason, reference)
-    return _hold_result(held, replayed=False)
+    _check_request(amount, key, reason, reference, account, target)
 
+    def replay(existing: Hold) -> HoldResult:
+        _same_or_refused(key, (existing.account_id, existing.target_id, existing.amount,
+                               existing.reason, existing.reference),
+                         (account.id, target.id, amount, reason, reference))
+        return _hold_result(existing, replayed=True)
 
-def _hold_replay(existing: Hold, account: Account, target: Account, amount: int, reason: str,
-                 reference: str) -> HoldResult:
-    if (existing.account_id, existing.target_id, existing.amount, existing.reason,
-            existing.reference) != (account.id, target.id, amount, reason, reference):
-        raise KeyReused(N_("The key %(key)s was already used for another operation."),
-                        key=existing.key)
-    return _hold_result(existing, replayed=True)
+    async def write(conn: BaseDBAsyncClient) -> HoldResult:
+        held = await Hold.create(key=key, account_id=account.id, target_id=target.id,
+                                 amount=amount, reason=reason, reference=reference,
+                                 created_at=_now(now), using_db=conn)
+        # Held points must be available, whatever the account: the same guard as a debit.
+        await _change(conn, account.id, guard=amount, held=F("held") + amount)
+        return _hold_result(held, replayed=False)
+
+    return await _once(Hold, key, replay=replay, write=write)
 
 
 async def release(hold_id: int, *, now: datetime | None = None) -> HoldResult:
@@ -484,9 +469,7 @@ async def release(hold_id: int, *, now: datetime | None = None) -> HoldResult:
         if not await _resolve(conn, hold_id, HoldStatus.RELEASED, now):
             return await _already_resolved(hold_id, HoldStatus.RELEASED)
         hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
-        await Account.filter(id=hold_row.account_id).using_db(conn).update(
-            held=F("held") - hold_row.amount
-        )
+        await _change(conn, hold_row.account_id, held=F("held") - hold_row.amount)
     return _hold_result(hold_row, replayed=False)
 
 
@@ -497,27 +480,15 @@ async def capture(hold_id: int, *, now: datetime | None = None) -> HoldResult:
         if not await _resolve(conn, hold_id, HoldStatus.CAPTURED, moment):
             return await _already_resolved(hold_id, HoldStatus.CAPTURED)
         hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
-        transfer = await Transfer.create(
-            key=f"{SYSTEM_KEY_PREFIX}capture:{hold_row.id}",
-            kind=TransferKind.CAPTURE,
-            source_id=hold_row.account_id,
-            target_id=hold_row.target_id,
-            amount=hold_row.amount,
-            reason=hold_row.reason,
-            reference=hold_row.reference,
-            season=season_of(moment),
-            created_at=moment,
-            using_db=conn,
-        )
-        # The points were reserved, so balance >= held >= amount: no guard can fail here.
-        # Rows in id order, as in every transfer (no deadlocks).
-        for account_id in sorted((hold_row.account_id, hold_row.target_id)):
-            if account_id == hold_row.account_id:
-                await Account.filter(id=account_id).using_db(conn).update(
-                    balance=F("balance") - hold_row.amount, held=F("held") - hold_row.amount)
-            else:
-                await Account.filter(id=account_id).using_db(conn).update(
-                    balance=F("balance") + hold_row.amount)
+        accounts = {a.id: a for a in await Account.filter(
+            id__in=[hold_row.account_id, hold_row.target_id]).using_db(conn)}
+        # The key is the ledger's own, and resolving the hold above made this run the
+        # only one: no key check or replay is needed.
+        transfer = await _write_transfer(
+            conn, TransferKind.CAPTURE, accounts[hold_row.account_id],
+            accounts[hold_row.target_id], hold_row.amount, hold_row.reason,
+            hold_row.reference, f"{SYSTEM_KEY_PREFIX}capture:{hold_row.id}", moment, None,
+            releasing=hold_row.amount)
         await Hold.filter(id=hold_id).using_db(conn).update(capture_id=transfer.id)
         hold_row.status = HoldStatus.CAPTURED
     return _hold_result(hold_row, replayed=False)
@@ -543,157 +514,6 @@ async def _already_resolved(hold_id: int, wanted: HoldStatus) -> HoldResult:
     return _hold_result(current, replayed=True)
 
 
-# -- reading ------------------------------------------------------------------------------
-
-
-async def history(
-    account: Account, *, kind: TransferKind | None = None, offset: int = 0, limit: int = 25
-) -> tuple[list[Entry], bool]:
-    """A page of the account's transfers, newest first, and whether more follow."""
-    query = Transfer.filter(Q(source_id=account.id) | Q(target_id=account.id))
-    if kind is not None:
-        query = query.filter(kind=kind)
-    rows = await query.order_by("-id").offset(offset).limit(limit + 1)
-    entries = [
-        Entry(
-            id=row.id,
-            kind=TransferKind(row.kind),
-            amount=row.amount if row.target_id == account.id else -row.amount,
-            reason=row.reason,
-            reference=row.reference,
-            created_at=row.created_at,
-        )
-        for row in rows[:limit]
-    ]
-    return entries, len(rows) > limit
-
-
-async def open_holds(account: Account) -> list[Hold]:
-    return await Hold.filter(account_id=account.id, status=HoldStatus.OPEN).order_by("-id")
-
-
-async def earned_in_season(account: Account, season: str) -> int:
-    score = await SeasonScore.get_or_none(account_id=account.id, season=season)
-    return score.earned if score else 0
-
-
-async def adjustments(*, offset: int = 0, limit: int = 25) -> tuple[list[Transfer], bool]:
-    rows = (
-        await Transfer.filter(kind=TransferKind.ADJUST)
-        .select_related("source", "target", "created_by")
-        .order_by("-id")
-        .offset(offset)
-        .limit(limit + 1)
-    )
-    return rows[:limit], len(rows) > limit
-
-
-# -- invariants ---------------------------------------------------------------------------
-
-_INVARIANT_QUERIES = {
-    "balance differs from the sum of its transfers": """
-        SELECT a.id, a.name, a.balance AS stored,
-               COALESCE(c.total, 0) - COALESCE(d.total, 0) AS computed
-        FROM account a
-        LEFT JOIN (SELECT target_id, SUM(amount) AS total FROM transfer GROUP BY target_id) c
-               ON c.target_id = a.id
-        LEFT JOIN (SELECT source_id, SUM(amount) AS total FROM transfer GROUP BY source_id) d
-               ON d.source_id = a.id
-        WHERE a.balance <> COALESCE(c.total, 0) - COALESCE(d.total, 0)
-    """,
-    "held differs from the sum of its open holds": """
-        SELECT a.id, a.name, a.held AS stored, COALESCE(h.total, 0) AS computed
-        FROM account a
-        LEFT JOIN (SELECT account_id, SUM(amount) AS total FROM hold
-                   WHERE status = 'open' GROUP BY account_id) h ON h.account_id = a.id
-        WHERE a.held <> COALESCE(h.total, 0)
-    """,
-    "available points are negative": """
-        SELECT id, name, balance - held AS stored, 0 AS computed FROM account
-        WHERE kind <> 'system' AND (balance - held < 0 OR held < 0)
-    """,
-    "earned total differs from the sum of its earnings": """
-        SELECT a.id, a.name, a.earned_total AS stored, COALESCE(e.total, 0) AS computed
-        FROM account a
-        LEFT JOIN (SELECT target_id, SUM(amount) AS total FROM transfer
-                   WHERE kind = 'earn' GROUP BY target_id) e ON e.target_id = a.id
-        WHERE a.earned_total <> COALESCE(e.total, 0)
-    """,
-    "season earnings differ from the earn transfers of that season": """
-        SELECT a.id, a.name, s.earned AS stored, COALESCE(e.total, 0) AS computed
-        FROM season_score s JOIN account a ON a.id = s.account_id
-        LEFT JOIN (SELECT target_id, season, SUM(amount) AS total FROM transfer
-                   WHERE kind = 'earn' GROUP BY target_id, season) e
-               ON e.target_id = s.account_id AND e.season = s.season
-        WHERE s.earned <> COALESCE(e.total, 0)
-    """,
-    "a transfer moves no points": """
-        SELECT a.id, a.name, t.amount AS stored, 1 AS computed
-        FROM transfer t JOIN account a ON a.id = t.source_id WHERE t.amount <= 0
-    """,
-}
-
-
-async def check_invariants() -> list[Problem]:
-    """Every broken ledger invariant in the whole database; empty when all hold."""
-    from tortoise import connections
-
-    conn = connections.get("default")
-    problems: list[Problem] = []
-    for message, sql in _INVARIANT_QUERIES.items():
-        for row in await conn.execute_query_dict(sql):
-            problems.append(
-                Problem(
-                    row["id"],
-                    row["name"],
-                    f"{message} (stored {row['stored']}, expected {row['computed']})",
-                )
-            )
-    totals = await conn.execute_query_dict("SELECT COALESCE(SUM(balance), 0) AS total FROM account")
-    if int(totals[0]["total"]) != 0:
-        problems.append(
-            Problem(None, "all accounts", f"balances add up to {totals[0]['total']}, not 0")
-        )
-    return problems
-
-
-@dataclass(frozen=True)
-class Summary:
-    balance: int
-    held: int
-    available: int
-    earned_this_season: int
-    earned_total: int
-    last_activity: datetime
-    # When the available points fall due to burn (see ``burn_due``); None when nothing
-    # would burn. The burn itself happens at the burn job's next run from then.
-    burn_due: datetime | None
-
-
-async def summary(account: Account, *, burn_after_days: int,
-                  notice: timedelta = timedelta(0), now: datetime | None = None) -> Summary:
-    """What a player's dashboard shows about their points (``account`` freshly read)."""
-    moment = _now(now)
-    last_activity = account.last_active_at or account.created_at
-    available = account.balance - account.held
-    due = None
-    if available > 0:
-        from tortoise import connections
-
-        arrivals = await _arrivals(connections.get("default"), [account.id])
-        due = burn_due(last_activity, *arrivals.get(account.id, ()),
-                       idle_days=burn_after_days, notice=notice)
-    return Summary(
-        balance=account.balance,
-        held=account.held,
-        available=available,
-        earned_this_season=await earned_in_season(account, season_of(moment)),
-        earned_total=account.earned_total,
-        last_activity=last_activity,
-        burn_due=due,
-    )
-
-
 # -- inactivity burns ---------------------------------------------------------------------
 
 
@@ -706,81 +526,13 @@ class BurnedAccount:
     key: str
 
 
-def burn_due(last_activity: datetime, *arrivals: datetime | None, idle_days: int,
-             notice: timedelta) -> datetime:
-    """When an account's available points fall due to burn: ``idle_days`` after its last
-    finished game or course, and never sooner than ``notice`` after points last arrived
-    (an adjustment, a refund, a released bid), so points that arrive late, even after a
-    burn, are warned before they burn too."""
-    due = last_activity + timedelta(days=idle_days)
-    for arrived in arrivals:
-        if arrived is not None:
-            due = max(due, arrived + notice)
-    return due
-
-
-@dataclass(frozen=True)
-class _Idle:
-    account_id: int
-    person_id: int
-    amount: int
-    last_activity: datetime
-
-
-async def _idle_candidates(conn: BaseDBAsyncClient, *, idle_since: datetime, after: int,
-                           limit: int, lock: bool = False) -> list[_Idle]:
-    """Up to ``limit`` person accounts with ids above ``after``, points available and no
-    finished game or course since ``idle_since``, by id (locked FOR UPDATE if asked)."""
-    p = placeholders(conn, 3)
-    # Unary + keeps SQLite off the board index on kind, which would sort every remaining
-    # account for each batch; it walks the primary key instead, as PostgreSQL does.
-    kind = "a.kind" if is_postgres(conn) else "+a.kind"
-    rows = await conn.execute_query_dict(
-        "SELECT a.id, a.person_id, a.balance - a.held AS amount, "  # noqa: S608
-        "COALESCE(a.last_active_at, a.created_at) AS active FROM account a "
-        f"WHERE {kind} = 'person' AND a.id > {p[0]} AND a.balance - a.held > 0 "
-        f"AND COALESCE(a.last_active_at, a.created_at) <= {p[1]} "
-        f"ORDER BY a.id LIMIT {p[2]}{' FOR UPDATE' if lock and is_postgres(conn) else ''}",
-        [after, idle_since.astimezone(UTC), limit],
-    )
-    return [_Idle(row["id"], row["person_id"], int(row["amount"]), _as_datetime(row["active"]))
-            for row in rows]
-
-
-async def _arrivals(conn: BaseDBAsyncClient, account_ids: list[int]
-                    ) -> dict[int, tuple[datetime | None, datetime | None]]:
-    """When points last arrived in each account: its newest incoming transfer (ids grow
-    with time, so that is one step down the (target_id, id) index) and its newest
-    released bid."""
-    if not account_ids:
-        return {}
-    marks = ", ".join(placeholders(conn, len(account_ids)))
-    rows = await conn.execute_query_dict(
-        "SELECT a.id, (SELECT t.created_at FROM transfer t WHERE t.target_id = a.id "  # noqa: S608
-        "ORDER BY t.id DESC LIMIT 1) AS credited, "
-        "(SELECT MAX(h.resolved_at) FROM hold h WHERE h.account_id = a.id "
-        f"AND h.status = 'released') AS released FROM account a WHERE a.id IN ({marks})",
-        account_ids,
-    )
-    return {row["id"]: (_as_datetime(row["credited"]) if row["credited"] else None,
-                        _as_datetime(row["released"]) if row["released"] else None)
-            for row in rows}
-
-
-async def _due(conn: BaseDBAsyncClient, candidates: list[_Idle], *, idle_days: int,
-               notice: timedelta) -> list[tuple[_Idle, datetime]]:
-    arrivals = await _arrivals(conn, [c.account_id for c in candidates])
-    return [(c, burn_due(c.last_activity, *arrivals.get(c.account_id, ()),
-                         idle_days=idle_days, notice=notice)) for c in candidates]
-
-
 async def burn_idle_batch(
     *, due_by: datetime, idle_days: int, notice: timedelta, now: datetime, after: int,
     limit: int,
     also: Callable[[BaseDBAsyncClient, list[BurnedAccount]], Awaitable[object]] | None = None,
 ) -> tuple[int, list[BurnedAccount]] | None:
     """Burns the available points of the person accounts, among up to ``limit`` with ids
-    above ``after``, whose points are due by ``due_by`` (see ``burn_due``): one
+    above ``after``, whose points are due by ``due_by`` (see ``idle.burn_due``): one
     transaction, a handful of set-based statements. Returns the last id looked at and
     what was burned, or None when no idle account is left.
 
@@ -791,10 +543,13 @@ async def burn_idle_batch(
     the arrivals are read, in a statement of its own, so points arriving meanwhile are
     seen and not burned unwarned. ``also`` runs inside the same transaction with what
     was burned.
+
+    A batch of burns is written set-based rather than one ``_write_transfer`` each: a
+    thousand accounts cost a handful of statements, not thousands.
     """
     due_by = due_by.astimezone(UTC)
     async with write_transaction() as conn:
-        candidates = await _idle_candidates(
+        candidates = await idle.candidates(
             conn, idle_since=due_by - timedelta(days=idle_days), after=after, limit=limit,
             lock=True)
         if not candidates:
@@ -802,8 +557,8 @@ async def burn_idle_batch(
         run = due_by.strftime("%Y-%m-%dT%H:%MZ")
         due = [BurnedAccount(c.account_id, c.person_id, c.amount, c.last_activity,
                              f"burn:{c.account_id}:{run}")
-               for c, when in await _due(conn, candidates, idle_days=idle_days,
-                                         notice=notice)
+               for c, when in await idle.due_dates(conn, candidates, idle_days=idle_days,
+                                                   notice=notice)
                if when <= due_by]
         done = set(await Transfer.filter(key__in=[d.key for d in due]).using_db(conn)
                    .values_list("key", flat=True)) if due else set()
@@ -833,38 +588,3 @@ async def mark_active(conn: BaseDBAsyncClient, person_id: int, *, now: datetime)
     """A finished game or course is activity even when it earned nothing: it resets the
     inactivity clock. Called inside the transaction that finishes it."""
     await Account.filter(person_id=person_id).using_db(conn).update(last_active_at=now)
-
-
-def _as_datetime(value: object) -> datetime:
-    """SQLite hands timestamps back as text from raw queries; PostgreSQL as datetimes."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class IdleAccount:
-    account_id: int
-    person_id: int
-    amount: int  # available now
-    due: datetime  # see ``burn_due``
-
-
-async def idle_accounts(*, due_after: datetime, due_by: datetime, idle_days: int,
-                        notice: timedelta, after: int, limit: int
-                        ) -> tuple[int, list[IdleAccount]] | None:
-    """Person accounts with points available that fall due in (``due_after``, ``due_by``]
-    (see ``burn_due``), looking at up to ``limit`` accounts with ids above ``after``.
-    Returns the last id looked at and those found, or None when no account is left."""
-    from tortoise import connections
-
-    conn = connections.get("default")
-    candidates = await _idle_candidates(
-        conn, idle_since=due_by - timedelta(days=idle_days), after=after, limit=limit)
-    if not candidates:
-        return None
-    return candidates[-1].account_id, [
-        IdleAccount(c.account_id, c.person_id, c.amount, when)
-        for c, when in await _due(conn, candidates, idle_days=idle_days, notice=notice)
-        if due_after < when <= due_by]

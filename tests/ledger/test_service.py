@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -135,80 +135,6 @@ async def test_a_burn_takes_points_to_the_burn_account_with_its_reason() -> None
     assert [(e.kind, e.amount, e.reason) for e in entries][0] == (
         TransferKind.BURN, -90, "No game for 30 days")
     assert (await fresh(await ledger.system_account(ledger.BURNS))).balance == 90
-
-
-async def test_history_pages_and_filters_by_kind() -> None:
-    alice = await new_account()
-    for i in range(5):
-        await ledger.earn(alice, amount=10, reason=f"Quiz {i}", reference=f"quiz:{i}", key=f"e{i}")
-    await ledger.spend(alice, amount=5, reason="Gift", reference="catalog:1", key="s")
-    page, more = await ledger.history(alice, limit=4)
-    assert [e.reason for e in page] == ["Gift", "Quiz 4", "Quiz 3", "Quiz 2"] and more
-    rest, more = await ledger.history(alice, offset=4, limit=4)
-    assert [e.reason for e in rest] == ["Quiz 1", "Quiz 0"] and not more
-    spends, _ = await ledger.history(alice, kind=TransferKind.SPEND)
-    assert [e.amount for e in spends] == [-5]
-
-
-async def test_check_finds_nothing_on_a_healthy_ledger_and_names_a_broken_account() -> None:
-    alice = await new_account(100)
-    assert await ledger.check_invariants() == []
-    # Tamper with the stored balance behind the ledger's back.
-    await Account.filter(id=alice.id).update(balance=1000)
-    problems = await ledger.check_invariants()
-    assert any(p.account_id == alice.id and "sum of its transfers" in p.message
-               for p in problems)
-    assert any(p.account_id is None and "not 0" in p.message for p in problems)
-
-
-async def test_the_next_burn_is_counted_from_the_last_earning_not_from_spending() -> None:
-    alice = await new_account()
-    earned_on = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-    await ledger.earn(alice, amount=100, reason="Quiz", reference="quiz:9", key="e",
-                      now=earned_on)
-    await ledger.spend(alice, amount=10, reason="Gift", reference="catalog:1", key="s",
-                       now=datetime(2026, 12, 5, tzinfo=UTC))
-    points = await ledger.summary(await fresh(alice), burn_after_days=30,
-                                  now=datetime(2026, 12, 6, tzinfo=UTC))
-    assert points.last_activity == earned_on
-    assert points.burn_due == datetime(2026, 12, 31, 10, 0, tzinfo=UTC)
-    assert (points.available, points.earned_this_season) == (90, 100)
-
-
-async def test_points_arriving_late_fall_due_no_sooner_than_the_notice_after() -> None:
-    alice = await new_account()
-    dave = await make_person("dave@example.com")
-    earned_on = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-    week = timedelta(days=7)
-    await ledger.earn(alice, amount=100, reason="Quiz", reference="quiz:9", key="e",
-                      now=earned_on)
-    await ledger.adjust(alice, amount=5, reason="Correction", by_person_id=dave.id, key="a1",
-                        now=datetime(2026, 12, 10, tzinfo=UTC))  # early: changes nothing
-    points = await ledger.summary(await fresh(alice), burn_after_days=30, notice=week)
-    assert points.burn_due == datetime(2026, 12, 31, 10, 0, tzinfo=UTC)
-    await ledger.adjust(alice, amount=5, reason="Correction", by_person_id=dave.id, key="a2",
-                        now=datetime(2026, 12, 28, 12, 0, tzinfo=UTC))
-    points = await ledger.summary(await fresh(alice), burn_after_days=30, notice=week)
-    assert points.burn_due == datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
-
-
-async def test_a_released_bid_is_points_arriving() -> None:
-    alice = await new_account()
-    await ledger.earn(alice, amount=100, reason="Quiz", reference="quiz:9", key="e",
-                      now=datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
-    lot = await ledger.system_account("auction:9")
-    bid = await ledger.hold(alice, target=lot, amount=60, reason="Bid", reference="lot:9",
-                            key="b", now=datetime(2026, 12, 2, tzinfo=UTC))
-    await ledger.release(bid.id, now=datetime(2026, 12, 30, tzinfo=UTC))
-    points = await ledger.summary(await fresh(alice), burn_after_days=30,
-                                  notice=timedelta(days=7))
-    assert points.burn_due == datetime(2027, 1, 6, tzinfo=UTC)
-
-
-async def test_nothing_burns_when_nothing_is_available() -> None:
-    alice = await new_account()
-    points = await ledger.summary(alice, burn_after_days=30)
-    assert points.burn_due is None
 
 
 async def test_the_same_key_with_another_reason_is_an_error() -> None:
