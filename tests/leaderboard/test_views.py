@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import time_machine
 
 from portal.content.models import Question, Quiz
 from portal.leaderboard import service as boards
@@ -28,6 +30,14 @@ async def finish_a_game(person) -> None:  # type: ignore[no-untyped-def]
         order = game.choice_order[str(question.id)]
         right = [p for p, a in enumerate(order) if question.choices[a]["correct"]]
         await play.answer(person, game.id, view.question_id, right, now=now, rules=RULES)
+
+
+@pytest.fixture(autouse=True)
+def mid_month() -> Iterator[None]:
+    """Games, pages and the season they count in read one clock, far from a month's end
+    (on the real clock a game finished at 23:59 on the 30th shows on December's board)."""
+    with time_machine.travel(datetime(2026, 11, 15, 12, tzinfo=UTC), tick=True):
+        yield
 
 
 @pytest.fixture
