@@ -24,12 +24,12 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
 from portal.accounts.models import Person
-from portal.db import write_transaction
 from portal.ledger import idle, reads
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
 from portal.notifications import mail
 from portal.notifications import service as notifications
+from portal.notifications.telling import Notice, tell
 from portal.settings import Settings
 
 log = logging.getLogger("portal.burns")
@@ -134,33 +134,26 @@ async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BA
             due_after=due_after, due_by=due_by, idle_days=settings.burn_after_days,
             notice=notice_period(settings), after=after, limit=batch)) is not None:
         after, accounts = found
-        rows = []
+        people = {p.id: p for p in await Person.filter(
+            id__in=[account.person_id for account in accounts])}
+        notices = []
         for account in accounts:
             at = burn_moment(account.due, now=now)
             ahead = next(days for days in aheads if at - now <= timedelta(days=days))
-            rows.append((account.person_id,
-                         f"warn:{ahead}:{account.account_id}:{at:%Y-%m-%dT%H:%MZ}",
-                         "burn_warning", {"points": account.amount, "at": at.isoformat()}))
-        if rows:
-            warned += len(await _warn(rows, now=now, settings=settings))
+            notices.append(Notice(
+                people[account.person_id],
+                f"warn:{ahead}:{account.account_id}:{at:%Y-%m-%dT%H:%MZ}",
+                "burn_warning", {"points": account.amount, "at": at.isoformat()}))
+        warned += len(await tell(notices, now=now,
+                                 email=lambda notice: _warning_email(notice, settings, now)))
     return warned
 
 
-async def _warn(rows: list[tuple[int, str, str, dict[str, object]]], *, now: datetime,
-                settings: Settings) -> set[str]:
-    people = {p.id: p for p in await Person.filter(
-        id__in=[row[0] for row in rows], is_active=True, email_burn_warnings=True)}
-    # A warning and its e-mail are written together, or neither.
-    async with write_transaction() as conn:
-        new = await notifications.add_many(rows, now=now, conn=conn)
-        for person_id, key, _, params in rows:
-            person = people.get(person_id)
-            if key in new and person is not None:
-                at = datetime.fromisoformat(str(params["at"]))
-                rendered = mail.render(
-                    "burn_warning", person, settings, points=params["points"], burns_at=at,
-                    zone=settings.time_zone,
-                    days_left=i18n.days_apart(now, at, settings.time_zone))
-                await mail.queue(person, key=f"email:{key}", rendered=rendered, now=now,
-                                 conn=conn)
-    return new
+def _warning_email(notice: Notice, settings: Settings, now: datetime) -> mail.Rendered | None:
+    person = notice.person
+    if not (person.is_active and person.email_burn_warnings):
+        return None
+    at = datetime.fromisoformat(str(notice.params["at"]))
+    return mail.render("burn_warning", person, settings, points=notice.params["points"],
+                       burns_at=at, zone=settings.time_zone,
+                       days_left=i18n.days_apart(now, at, settings.time_zone))

@@ -14,12 +14,11 @@ from tortoise.expressions import Q
 from portal.accounts import service as accounts
 from portal.accounts.models import Person
 from portal.burns import service as burns
-from portal.db import write_transaction
 from portal.jobs.locks import job_lock
 from portal.jobs.models import JobRun
 from portal.leaderboard import service as leaderboard
 from portal.notifications import mail
-from portal.notifications import service as notifications
+from portal.notifications.telling import Notice, tell
 from portal.play import service as play
 from portal.seasons import previous_season, season_bounds, season_of
 from portal.settings import Settings
@@ -67,16 +66,11 @@ async def _announce_season(season: str, now: datetime, settings: Settings) -> in
     while players := await Person.filter(is_active=True, id__gt=after,
                                          roles__contains="player").order_by("id").limit(1000):
         after = players[-1].id
-        async with write_transaction() as conn:  # the notice and its e-mail, or neither
-            new = await notifications.add_many(
-                [(p.id, f"season:{season}:{p.id}", "new_season", {"season": season})
-                 for p in players], now=now, conn=conn)
-            for person in players:
-                if person.email_news and f"season:{season}:{person.id}" in new:
-                    await mail.queue(person, key=f"email:season:{season}:{person.id}",
-                                     rendered=mail.render("new_season", person, settings),
-                                     now=now, conn=conn)
-        told += len(new)
+        told += len(await tell(
+            [Notice(p, f"season:{season}:{p.id}", "new_season", {"season": season})
+             for p in players], now=now,
+            email=lambda notice: (mail.render("new_season", notice.person, settings)
+                                  if notice.person.email_news else None)))
     return told
 
 
