@@ -219,34 +219,11 @@ async def test_a_failed_delivery_is_retried_with_backoff_and_then_given_up(any_d
 
 
 async def test_two_processes_burning_at_once_burn_each_account_once(any_db: str) -> None:
-    import subprocess
-    import sys
-
-    from portal.settings import PROJECT_ROOT
+    from tests.racing import race
 
     accounts = [(await player_with(50, email=f"p{i}@example.com"))[1] for i in range(20)]
-    command = [sys.executable, "-m", "tests.burns.burn_worker", any_db, day(31).isoformat(),
-               str(DAYS), "3"]
-
-    def run_two() -> list[int]:
-        workers = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                   for _ in range(2)]
-        for worker in workers:  # both connected, then released together
-            assert worker.stdout is not None and worker.stdout.readline() == "ready\n", \
-                worker.communicate(timeout=120)[1]
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        counts = []
-        for worker in workers:
-            out, err = worker.communicate(timeout=120)
-            assert worker.returncode == 0, err
-            counts.append(int(out.strip().splitlines()[-1]))
-        return counts
-
-    counts = await asyncio.to_thread(run_two)
+    run = [any_db, day(31).isoformat(), str(DAYS), "3"]
+    counts = [int(line) for line in await race("tests.burns.burn_worker", run, run)]
     assert sum(counts) == 20
     assert await Transfer.filter(kind=TransferKind.BURN).count() == 20
     assert [await balance(a) for a in accounts] == [(0, 0)] * 20

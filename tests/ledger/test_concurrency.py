@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, AccountKind, Transfer, TransferKind
-from portal.settings import PROJECT_ROOT
+from tests.racing import race
 
 pytestmark = pytest.mark.usefixtures("any_db")
 
@@ -87,30 +85,10 @@ async def test_holds_and_spends_sent_together_in_one_process_never_overdraw() ->
     assert await ledger.check_invariants() == []
 
 
-def run_workers(db_url: str, *calls: dict[str, object]) -> list[dict[str, Any]]:
+async def run_workers(db_url: str, *calls: dict[str, object]) -> list[dict[str, Any]]:
     """Each call in its own process (tests/ledger/race_worker.py), all released at once."""
-    workers = [subprocess.Popen(
-        [sys.executable, "-m", "tests.ledger.race_worker", db_url, json.dumps(call)],
-        cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True) for call in calls]
-    try:
-        for worker in workers:  # connected: ready to start together
-            assert worker.stdout is not None and worker.stdout.readline() == "ready\n", \
-                worker.communicate(timeout=120)[1]
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        summaries = []
-        for worker in workers:
-            out, err = worker.communicate(timeout=120)
-            assert worker.returncode == 0, err
-            summaries.append(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        for worker in workers:
-            worker.kill()
-            worker.wait()
-    return summaries
+    lines = await race("tests.ledger.race_worker", *([db_url, json.dumps(c)] for c in calls))
+    return [json.loads(line) for line in lines]
 
 
 def spends(account: Account, *, count: int, key: str, same_key: bool = False
@@ -121,9 +99,8 @@ def spends(account: Account, *, count: int, key: str, same_key: bool = False
 
 async def test_two_processes_spending_from_one_account_never_overdraw(any_db: str) -> None:
     alice = await account_with(75)
-    summaries = await asyncio.to_thread(run_workers, any_db,
-                                        spends(alice, count=25, key="proc0-"),
-                                        spends(alice, count=25, key="proc1-"))
+    summaries = await run_workers(any_db, spends(alice, count=25, key="proc0-"),
+                                  spends(alice, count=25, key="proc1-"))
     assert [s["errors"] for s in summaries] == [[], []]  # no "database is locked" for anyone
     assert sum(int(s["ok"]) for s in summaries) == 7  # type: ignore[call-overload]
     assert sum(int(s["not_enough"]) for s in summaries) == 43  # type: ignore[call-overload]
@@ -133,8 +110,8 @@ async def test_two_processes_spending_from_one_account_never_overdraw(any_db: st
 
 async def test_two_processes_sending_the_same_key_spend_once(any_db: str) -> None:
     alice = await account_with(100)
-    summaries = await asyncio.to_thread(
-        run_workers, any_db, *[spends(alice, count=10, key="double-tap", same_key=True)] * 2)
+    summaries = await run_workers(any_db,
+                                  *[spends(alice, count=10, key="double-tap", same_key=True)] * 2)
     assert [s["errors"] for s in summaries] == [[], []]
     assert sum(int(s["ok"]) for s in summaries) == 1  # type: ignore[call-overload]
     assert sum(int(s["replayed"]) for s in summaries) == 19  # type: ignore[call-overload]
@@ -180,8 +157,7 @@ async def test_two_processes_holding_and_spending_from_one_account_never_overdra
     await ledger.system_account("auction:1")
     attempts = {"call": "hold_or_spend", "account": alice.id, "count": 15, "amount": 15,
                 "lot": "auction:1"}
-    summaries = await asyncio.to_thread(run_workers, any_db, {**attempts, "key": "p0-"},
-                                        {**attempts, "key": "p1-"})
+    summaries = await run_workers(any_db, {**attempts, "key": "p0-"}, {**attempts, "key": "p1-"})
     assert [s["errors"] for s in summaries] == [[], []]
     assert sum(s["ok"] for s in summaries) == 6 and sum(s["not_enough"] for s in summaries) == 24
     fresh = await Account.get(id=alice.id)
@@ -195,8 +171,8 @@ async def test_two_processes_moving_points_both_ways_never_deadlock(any_db: str)
     dave = await make_person("dave@example.com")
     alice = await account_with(1000)
     both_ways = {"call": "earn_or_take", "account": alice.id, "count": 100, "by": dave.id}
-    summaries = await asyncio.to_thread(run_workers, any_db, {**both_ways, "key": "p0-"},
-                                        {**both_ways, "key": "p1-"})
+    summaries = await run_workers(any_db, {**both_ways, "key": "p0-"},
+                                  {**both_ways, "key": "p1-"})
     assert [s["errors"] for s in summaries] == [[], []]  # no deadlock, no "database is locked"
     assert sum(s["ok"] for s in summaries) == 200
     assert (await Account.get(id=alice.id)).balance == 1000
@@ -209,8 +185,7 @@ async def test_two_processes_bidding_with_one_key_and_other_amounts_are_not_both
     await ledger.system_account("auction:9")
     bid = {"call": "hold", "account": alice.id, "count": 1, "lot": "auction:9", "key": "bid",
            "same_key": True}
-    summaries = await asyncio.to_thread(run_workers, any_db, {**bid, "amount": 50},
-                                        {**bid, "amount": 80})
+    summaries = await run_workers(any_db, {**bid, "amount": 50}, {**bid, "amount": 80})
     assert [s["errors"] for s in summaries] == [[], []]
     assert sum(s["ok"] for s in summaries) == 1 and sum(s["key_reused"] for s in summaries) == 1
     accepted = [amount for s in summaries for amount in s["amounts"]]
