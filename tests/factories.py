@@ -94,6 +94,16 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
     assert response.status_code == 303, response.text
 
 
+async def token_for(client: httpx.AsyncClient, email: str) -> str:
+    """A bearer token from the API's sign-in."""
+    response = await client.post("/api/v1/auth/login", json={"email": email,
+                                                             "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    return str(body["token"])
+
+
 async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
     if not client.cookies.get("csrftoken"):
         await client.get("/rules")

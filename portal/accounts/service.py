@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 from portal.accounts.models import (
     Company,
@@ -22,9 +23,11 @@ from portal.accounts.models import (
     Role,
     Session,
 )
+from portal.accounts.throttle import LoginThrottle
 from portal.db import write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
+from portal.ledger.reads import Points
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the e-mail is unknown, so both cases take the same time.
@@ -62,12 +65,38 @@ class NotAllowed(AccountError):
     pass
 
 
+class TooManyAttempts(AccountError):
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__(N_("Too many sign-in attempts. Wait 15 minutes and try again."))
+
+
+class UnknownPerson(AccountError):
+    def __init__(self) -> None:
+        super().__init__(N_("Nobody has this e-mail address."))
+
+
+class UnknownOutlet(AccountError):
+    def __init__(self) -> None:
+        super().__init__(N_("Choose one of the offered options."))
+
+
 @dataclass(frozen=True)
 class SignedIn:
     person: Person
     roles: frozenset[Role]
     session_hash: str
-    unread: int = 0  # unread notifications, for the bell on every page
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session just started: the token for the cookie or bearer header, and when it
+    ends at the latest."""
+
+    person: Person
+    token: str
+    expires_at: datetime
 
 
 def normalize_email(email: str) -> str:
@@ -100,7 +129,8 @@ async def create_person(
     language: str = "en",
     password_hash: str | None = None,
 ) -> Person:
-    """A person with their points account and roles, in one transaction.
+    """A person with their points account and roles, in one transaction; EmailTaken or
+    UnknownOutlet when the e-mail has an account or the outlet does not exist.
 
     ``password_hash`` (from :func:`hash_password`) spares hashing ``password`` again when
     many people get the same one, as the demo's do.
@@ -113,8 +143,11 @@ async def create_person(
                                         full_name=full_name, display_name=display_name,
                                         roles=roles, outlet_id=outlet_id, language=language)
     except IntegrityError:
+        # Told apart only on failure, so creating many people costs no extra queries.
         if await Person.exists(email=email):
             raise EmailTaken(email) from None
+        if outlet_id is not None and not await Outlet.exists(id=outlet_id):
+            raise UnknownOutlet() from None
         raise
 
 
@@ -135,6 +168,37 @@ async def _insert_person(
     )
     await ledger.open_person_account(person.id, name=full_name, conn=conn)
     return person
+
+
+async def find_by_email(email: str) -> Person:
+    """The person with this e-mail address, however it is written; UnknownPerson if none."""
+    person = await Person.get_or_none(email=normalize_email(email))
+    if person is None:
+        raise UnknownPerson()
+    return person
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person as they see themselves: roles, where they work, and their points."""
+
+    person: Person
+    roles: frozenset[Role]
+    company: str | None
+    outlet: str | None
+    region: str | None
+    points: Points
+
+
+async def profile(person: Person, *, now: datetime | None = None) -> Profile:
+    outlet = (await Outlet.get(id=person.outlet_id).select_related("company", "region")
+              if person.outlet_id else None)
+    account = await ledger.account_of_person(person.id)
+    return Profile(person, person.role_set,
+                   company=outlet.company.name if outlet else None,
+                   outlet=outlet.name if outlet else None,
+                   region=outlet.region.name if outlet else None,
+                   points=await ledger.points(account, now=now))
 
 
 async def roles_of(person_id: int) -> frozenset[Role]:
@@ -237,7 +301,28 @@ async def resume_session(
 
 
 async def end_session(session_hash: str) -> None:
+    """Signs out: the session ends on every instance at once."""
     await Session.filter(id_hash=session_hash).delete()
+
+
+async def sign_in(
+    email: str, *, password: str, address: str, throttle: LoginThrottle, lifetime: timedelta,
+    kind: str = "web", replacing: str | None = None, now: datetime | None = None,
+) -> NewSession:
+    """Signs a person in from ``address``, as the sign-in page and the API both do.
+
+    The attempt counts against the throttle before the password is checked (TooManyAttempts
+    once a limit is used up), a wrong e-mail or password is InvalidCredentials either way,
+    and the session ``replacing`` names (the browser's current one) ends: signing in
+    again replaces a session, never adds one.
+    """
+    if not await throttle.allow(email=normalize_email(email), address=address):
+        raise TooManyAttempts()
+    person = await authenticate(email, password, now=now)
+    if replacing is not None:
+        await end_session(replacing)
+    token, session = await start_session(person, kind=kind, lifetime=lifetime, now=now)
+    return NewSession(person, token, session.expires_at)
 
 
 async def purge_expired_sessions(now: datetime, *, idle: timedelta) -> int:
@@ -311,6 +396,17 @@ async def accept_invite(
         raise EmailTaken(found.email) from None
 
 
+async def join(
+    token: str, *, full_name: str, display_name: str, password: str, language: str,
+    lifetime: timedelta, now: datetime | None = None,
+) -> NewSession:
+    """Accepts the invite and signs the new person in on this browser."""
+    person = await accept_invite(token, full_name=full_name, display_name=display_name,
+                                 password=password, language=language, now=now)
+    session_token, session = await start_session(person, lifetime=lifetime, now=now)
+    return NewSession(person, session_token, session.expires_at)
+
+
 async def pending_invites(manager: Person) -> list[Invite]:
     outlet_ids = [o.id for o in await outlets_managed_by(manager)]
     return await Invite.filter(outlet_id__in=outlet_ids, accepted_at__isnull=True).select_related(
@@ -319,6 +415,49 @@ async def pending_invites(manager: Person) -> list[Invite]:
 
 
 # -- organisation (admin) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Organisation:
+    companies: list[Company]  # each with its outlets fetched
+    regions: list[Region]
+
+
+@dataclass(frozen=True)
+class CompanyStaff:
+    company: Company
+    outlets: list[Outlet]  # each with its region
+    people: list[Person]  # each with their outlet
+    regions: list[Region]  # where a new outlet may be
+
+
+async def organisation() -> Organisation:
+    return Organisation(await Company.all().prefetch_related("outlets"), await Region.all())
+
+
+async def company_staff(company: Company) -> CompanyStaff:
+    return CompanyStaff(
+        company,
+        outlets=await Outlet.filter(company_id=company.id).select_related("region"),
+        people=await Person.filter(outlet__company_id=company.id).select_related("outlet"),
+        regions=await Region.all(),
+    )
+
+
+async def every_outlet() -> list[Outlet]:
+    """Every outlet of every company (with its company), for an admin to choose from."""
+    return await Outlet.all().select_related("company")
+
+
+async def find_people(search: str, *, offset: int, limit: int) -> tuple[list[Person], bool]:
+    """People whose e-mail or name contains ``search`` (everyone when it is empty), by
+    name, with their outlet; and whether more follow."""
+    found = Person.all()
+    if search:
+        found = found.filter(Q(email__icontains=search) | Q(full_name__icontains=search))
+    rows = await found.select_related("outlet").order_by("full_name").offset(offset).limit(
+        limit + 1)
+    return rows[:limit], len(rows) > limit
 
 
 async def create_region(name: str) -> Region:
@@ -347,6 +486,16 @@ async def create_outlet(company: Company, *, name: str, region_id: int) -> Outle
         raise AccountError(
             N_("%(company)s already has an outlet named %(name)s."), company=company.name, name=name
         ) from None
+
+
+async def change_access(admin: Person, person: Person, *, roles: set[Role], active: bool
+                        ) -> None:
+    """An admin sets a person's roles and whether they may sign in; never their own admin
+    role or their own access, so the portal always keeps an admin who can sign in."""
+    if person.id == admin.id and (Role.ADMIN not in roles or not active):
+        raise NotAllowed(N_("You cannot remove your own admin role or deactivate yourself."))
+    await set_roles(person, roles)
+    await set_active(person, active=active)
 
 
 async def set_active(person: Person, *, active: bool) -> None:

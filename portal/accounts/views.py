@@ -13,16 +13,16 @@ from starlette.routing import Route
 from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
-from portal.leaderboard import service as leaderboard
-from portal.seasons import season_of
-from portal.settings import Settings
-from portal.web.auth import (
+from portal.accounts.sessions import (
     LANGUAGE_COOKIE,
     clear_session_cookie,
     require_person,
     set_session_cookie,
     signed_in,
 )
+from portal.leaderboard import standings, teams
+from portal.seasons import season_of
+from portal.settings import Settings
 from portal.web.forms import DatabaseId, FormErrors, parse_form
 from portal.web.templating import render
 
@@ -73,6 +73,10 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def _lifetime(request: Request) -> timedelta:
+    return timedelta(days=_settings(request).session_absolute_days)
+
+
 def _safe_next(target: str) -> str:
     """Only same-site paths: never redirect a sign-in to another site."""
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -80,38 +84,36 @@ def _safe_next(target: str) -> str:
     return "/"
 
 
+def _signed_in_at(request: Request, target: str, session: accounts.NewSession) -> Response:
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, session.token,
+                       int(_lifetime(request).total_seconds()))
+    return response
+
+
+async def login_page(request: Request) -> Response:
+    if signed_in(request):
+        return RedirectResponse("/", status_code=303)
+    return render(request, "accounts/login.html", next=request.query_params.get("next", ""))
+
+
 async def login(request: Request) -> Response:
-    if request.method == "GET":
-        if signed_in(request):
-            return RedirectResponse("/", status_code=303)
-        return render(request, "accounts/login.html", next=request.query_params.get("next", ""))
+    previous = signed_in(request)
     try:
         form = parse_form(LoginForm, await request.form())
+        session = await accounts.sign_in(
+            form.email, password=form.password, lifetime=_lifetime(request),
+            address=request.client.host if request.client else "unknown",
+            throttle=request.app.state.login_throttle,
+            replacing=previous.session_hash if previous else None)
     except FormErrors as exc:
         return render(request, "accounts/login.html", status_code=400, errors=exc.errors,
                       next=exc.values.get("next", ""), email=exc.values.get("email", ""))
-    settings = _settings(request)
-    address = request.client.host if request.client else "unknown"
-    if not await request.app.state.login_throttle.allow(
-        email=accounts.normalize_email(form.email), address=address
-    ):
-        message = i18n.gettext("Too many sign-in attempts. Wait 15 minutes and try again.")
-        return render(request, "accounts/login.html", status_code=429, email=form.email,
-                      next=form.next, errors={"form": message})
-    try:
-        person = await accounts.authenticate(form.email, form.password)
-    except accounts.InvalidCredentials:
-        return render(request, "accounts/login.html", status_code=400, email=form.email,
-                      next=form.next,
-                      errors={"form": i18n.gettext("The e-mail or password is not right.")})
-    previous = signed_in(request)
-    if previous is not None:  # signing in again replaces the session, never adds one
-        await accounts.end_session(previous.session_hash)
-    lifetime = timedelta(days=settings.session_absolute_days)
-    token, _ = await accounts.start_session(person, lifetime=lifetime)
-    response = RedirectResponse(_safe_next(form.next), status_code=303)
-    set_session_cookie(request, response, token, int(lifetime.total_seconds()))
-    return response
+    except accounts.AccountError as exc:
+        status = 429 if isinstance(exc, accounts.TooManyAttempts) else 400
+        return render(request, "accounts/login.html", status_code=status, email=form.email,
+                      next=form.next, errors={"form": exc.translated()})
+    return _signed_in_at(request, _safe_next(form.next), session)
 
 
 async def logout(request: Request) -> Response:
@@ -127,7 +129,7 @@ async def profile(request: Request) -> Response:
     who = require_person(request)
     saved = request.query_params.get("saved")
     return render(request, "accounts/profile.html", saved=saved, values={}, errors={},
-                  password_errors={}, badges=await leaderboard.badges(who.person))
+                  password_errors={}, badges=await standings.badges(who.person))
 
 
 async def save_profile(request: Request) -> Response:
@@ -189,8 +191,8 @@ async def _render_team(request: Request, manager: accounts.Person, *, status_cod
         request,
         "accounts/team.html",
         status_code=status_code,
-        staff=await leaderboard.staff_board(manager,
-                                            season=season_of(datetime.now(UTC))),
+        staff=await teams.staff_board(manager,
+                                      season=season_of(datetime.now(UTC))),
         outlets=await accounts.outlets_managed_by(manager),
         invites=await accounts.pending_invites(manager),
         **context,
@@ -216,38 +218,42 @@ async def send_invite(request: Request) -> Response:
     return await _render_team(request, who.person, invite_link=link, invited=form.email)
 
 
-async def accept_invite(request: Request) -> Response:
+def _unusable_invite(request: Request, exc: accounts.InvalidInvite) -> Response:
+    return render(request, "errors/error.html", status_code=404, status=404,
+                  title=i18n.gettext("This invite cannot be used"), detail=exc.translated())
+
+
+async def invite_page(request: Request) -> Response:
+    try:
+        invite = await accounts.find_invite(request.path_params["token"])
+    except accounts.InvalidInvite as exc:
+        return _unusable_invite(request, exc)
+    return render(request, "accounts/accept_invite.html", invite=invite, errors={}, values={})
+
+
+async def join(request: Request) -> Response:
     token = request.path_params["token"]
     try:
         invite = await accounts.find_invite(token)
     except accounts.InvalidInvite as exc:
-        return render(request, "errors/error.html", status_code=404, status=404,
-                      title=i18n.gettext("This invite cannot be used"),
-                      detail=exc.translated())
-    if request.method == "GET":
-        return render(request, "accounts/accept_invite.html", invite=invite, errors={},
-                      values={})
+        return _unusable_invite(request, exc)
     try:
         form = parse_form(AcceptInviteForm, await request.form())
-        person = await accounts.accept_invite(
-            token, full_name=form.full_name, display_name=form.display_name,
-            password=form.password, language=form.language,
-        )
+        session = await accounts.join(token, full_name=form.full_name,
+                                      display_name=form.display_name, password=form.password,
+                                      language=form.language, lifetime=_lifetime(request))
     except FormErrors as exc:
         return render(request, "accounts/accept_invite.html", status_code=400, invite=invite,
                       errors=exc.errors, values=exc.values)
     except accounts.AccountError as exc:
         return render(request, "accounts/accept_invite.html", status_code=400, invite=invite,
                       errors={"form": exc.translated()}, values={})
-    lifetime = timedelta(days=_settings(request).session_absolute_days)
-    session_token, _ = await accounts.start_session(person, lifetime=lifetime)
-    response = RedirectResponse("/?welcome=1", status_code=303)
-    set_session_cookie(request, response, session_token, int(lifetime.total_seconds()))
-    return response
+    return _signed_in_at(request, "/?welcome=1", session)
 
 
 routes = [
-    Route("/login", login, methods=["GET", "POST"], name="accounts.login"),
+    Route("/login", login_page, methods=["GET"], name="accounts.login"),
+    Route("/login", login, methods=["POST"], name="accounts.sign_in"),
     Route("/logout", logout, methods=["POST"], name="accounts.logout"),
     Route("/profile", profile, methods=["GET"], name="accounts.profile"),
     Route("/profile", save_profile, methods=["POST"], name="accounts.save_profile"),
@@ -255,6 +261,6 @@ routes = [
     Route("/language", choose_language, methods=["POST"], name="accounts.language"),
     Route("/team", team, methods=["GET"], name="accounts.team"),
     Route("/team/invite", send_invite, methods=["POST"], name="accounts.invite"),
-    Route("/invite/{token}", accept_invite, methods=["GET", "POST"],
-          name="accounts.accept_invite"),
+    Route("/invite/{token}", invite_page, methods=["GET"], name="accounts.accept_invite"),
+    Route("/invite/{token}", join, methods=["POST"], name="accounts.join"),
 ]

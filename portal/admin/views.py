@@ -11,18 +11,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from tortoise.expressions import Q
 
 from portal import i18n
 from portal.accounts import service as accounts
-from portal.accounts.models import Company, Outlet, Person, Region, Role
+from portal.accounts.models import Company, Person, Role
+from portal.accounts.sessions import require_person
 from portal.jobs.models import JobRun
 from portal.jobs.scheduler import JOBS
 from portal.notifications import mail
 from portal.notifications.models import EmailStatus
-from portal.web.auth import require_person
+from portal.web.errors import found_or_404
 from portal.web.forms import DatabaseId, FormErrors, parse_form
 from portal.web.pagination import page_number
+from portal.web.query import query_choice
 from portal.web.templating import render
 
 
@@ -44,29 +45,27 @@ class RegionForm(_Form):
     name: str = Field(min_length=2, max_length=100)
 
 
-class PersonForm(_Form):
+class _RolesForm(_Form):
+    """One checkbox per role (unticked boxes are not sent)."""
+
+    role_player: bool = False
+    role_manager: bool = False
+    role_marketing: bool = False
+    role_admin: bool = False
+
+    def roles(self) -> set[Role]:
+        return {role for role in Role if getattr(self, f"role_{role.value}")}
+
+
+class PersonForm(_RolesForm):
     email: EmailStr
     full_name: str = Field(min_length=2, max_length=200)
     password: str = Field(min_length=10, max_length=200)
     outlet_id: DatabaseId | None = None
-    role_player: bool = False
-    role_manager: bool = False
-    role_marketing: bool = False
-    role_admin: bool = False
-
-    def roles(self) -> set[Role]:
-        return {role for role in Role if getattr(self, f"role_{role.value}")}
 
 
-class RolesForm(_Form):
-    role_player: bool = False
-    role_manager: bool = False
-    role_marketing: bool = False
-    role_admin: bool = False
+class AccessForm(_RolesForm):
     active: bool = False
-
-    def roles(self) -> set[Role]:
-        return {role for role in Role if getattr(self, f"role_{role.value}")}
 
 
 def _blank_to_none(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,9 +81,9 @@ async def _render_companies(request: Request, *, status_code: int = 200, **extra
                             ) -> Response:
     context: dict[str, object] = {"errors": {}, "values": {}, "region_errors": {}}
     context.update(extra)
+    found = await accounts.organisation()
     return render(request, "admin/companies.html", status_code=status_code,
-                  companies=await Company.all().prefetch_related("outlets"),
-                  regions=await Region.all(), **context)
+                  companies=found.companies, regions=found.regions, **context)
 
 
 async def create_company(request: Request) -> Response:
@@ -116,11 +115,7 @@ async def create_region(request: Request) -> Response:
 
 
 async def _company_or_404(request: Request) -> Company:
-    company_id = request.path_params["company_id"]
-    company = await Company.get_or_none(id=company_id)
-    if company is None:
-        raise HTTPException(404)
-    return company
+    return found_or_404(await Company.get_or_none(id=request.path_params["company_id"]))
 
 
 async def company(request: Request) -> Response:
@@ -132,10 +127,9 @@ async def _render_company(request: Request, company: Company, *, status_code: in
                           **extra: object) -> Response:
     context: dict[str, object] = {"errors": {}, "values": {}}
     context.update(extra)
-    outlets = await Outlet.filter(company_id=company.id).select_related("region")
-    people = await Person.filter(outlet__company_id=company.id).select_related("outlet")
+    staff = await accounts.company_staff(company)
     return render(request, "admin/company.html", status_code=status_code, company=company,
-                  outlets=outlets, people=people, regions=await Region.all(), **context)
+                  outlets=staff.outlets, people=staff.people, regions=staff.regions, **context)
 
 
 async def create_outlet(request: Request) -> Response:
@@ -163,26 +157,19 @@ async def _render_people(request: Request, *, status_code: int = 200, **extra: o
                          ) -> Response:
     page = page_number(request)
     size = request.app.state.settings.page_size
-    query = request.query_params.get("q", "").strip()[:100]
-    found = Person.all()
-    if query:
-        found = found.filter(Q(email__icontains=query) | Q(full_name__icontains=query))
-    rows = await found.select_related("outlet").order_by("full_name").offset(
-        (page - 1) * size).limit(size + 1)
+    search = request.query_params.get("q", "").strip()[:100]
+    found, more = await accounts.find_people(search, offset=(page - 1) * size, limit=size)
     context: dict[str, object] = {"errors": {}, "values": {}}
     context.update(extra)
-    return render(request, "admin/people.html", status_code=status_code, people=rows[:size],
-                  more=len(rows) > size, page=page, q=query,
-                  outlets=await Outlet.all().select_related("company"), **context)
+    return render(request, "admin/people.html", status_code=status_code, people=found,
+                  more=more, page=page, q=search, outlets=await accounts.every_outlet(),
+                  **context)
 
 
 async def create_person(request: Request) -> Response:
     require_person(request, Role.ADMIN)
     try:
         form = parse_form(PersonForm, _blank_to_none(await request.form()))
-        if form.outlet_id is not None and not await Outlet.exists(id=form.outlet_id):
-            raise FormErrors({"outlet_id": i18n.gettext("Choose one of the offered options.")},
-                             form.model_dump(exclude={"password"}))
         person = await accounts.create_person(
             email=form.email, password=form.password, full_name=form.full_name,
             roles=form.roles() or {Role.PLAYER}, outlet_id=form.outlet_id,
@@ -191,25 +178,27 @@ async def create_person(request: Request) -> Response:
         return await _render_people(request, status_code=400, errors=exc.errors,
                                     values=exc.values)
     except accounts.AccountError as exc:
-        return await _render_people(request, status_code=400, errors={"email": exc.translated()},
+        field = "outlet_id" if isinstance(exc, accounts.UnknownOutlet) else "email"
+        return await _render_people(request, status_code=400, errors={field: exc.translated()},
                                     values=form.model_dump(exclude={"password"}))
     return RedirectResponse(request.url_for("admin.person", person_id=person.id),
                             status_code=303)
 
 
 async def _person_or_404(request: Request) -> Person:
-    person = await Person.get_or_none(id=request.path_params["person_id"]).select_related(
-        "outlet")
-    if person is None:
-        raise HTTPException(404)
-    return person
+    return found_or_404(await Person.get_or_none(id=request.path_params["person_id"])
+                        .select_related("outlet"))
 
 
 async def person_detail(request: Request) -> Response:
     require_person(request, Role.ADMIN)
-    person = await _person_or_404(request)
-    return render(request, "admin/person.html", person=person,
-                  person_roles=await accounts.roles_of(person.id), errors={},
+    return await _render_person(request, await _person_or_404(request))
+
+
+async def _render_person(request: Request, person: Person, *, status_code: int = 200,
+                         errors: dict[str, str] | None = None) -> Response:
+    return render(request, "admin/person.html", status_code=status_code, person=person,
+                  person_roles=await accounts.roles_of(person.id), errors=errors or {},
                   saved=request.query_params.get("saved"))
 
 
@@ -217,18 +206,13 @@ async def update_person(request: Request) -> Response:
     who = require_person(request, Role.ADMIN)
     person = await _person_or_404(request)
     try:
-        form = parse_form(RolesForm, await request.form())
+        form = parse_form(AccessForm, await request.form())
+        await accounts.change_access(who.person, person, roles=form.roles(), active=form.active)
     except FormErrors as exc:
-        return render(request, "admin/person.html", status_code=400, person=person,
-                      person_roles=await accounts.roles_of(person.id), errors=exc.errors,
-                      saved=None)
-    if person.id == who.person.id and (Role.ADMIN not in form.roles() or not form.active):
-        return render(request, "admin/person.html", status_code=400, person=person,
-                      person_roles=await accounts.roles_of(person.id), saved=None,
-                      errors={"form": i18n.gettext(
-                          "You cannot remove your own admin role or deactivate yourself.")})
-    await accounts.set_roles(person, form.roles())
-    await accounts.set_active(person, active=form.active)
+        return await _render_person(request, person, status_code=400, errors=exc.errors)
+    except accounts.AccountError as exc:
+        return await _render_person(request, person, status_code=400,
+                                    errors={"form": exc.translated()})
     return RedirectResponse(
         str(request.url_for("admin.person", person_id=person.id)) + "?saved=1", status_code=303)
 
@@ -241,20 +225,11 @@ async def jobs(request: Request) -> Response:
                   jobs=JOBS.values())
 
 
-def _mail_status(request: Request) -> EmailStatus | None:
-    raw = request.query_params.get("status", "")
-    if not raw:
-        return None
-    try:
-        return EmailStatus(raw)
-    except ValueError:
-        raise HTTPException(400, i18n.gettext("Unknown e-mail status.")) from None
-
-
 async def mail_outbox(request: Request) -> Response:
     require_person(request, Role.ADMIN)
     page = page_number(request)
-    status = _mail_status(request)
+    status = query_choice(request, "status", EmailStatus,
+                          refusal=i18n.gettext("Unknown e-mail status."))
     size = request.app.state.settings.page_size
     emails, more = await mail.outbox(status=status, offset=(page - 1) * size, limit=size)
     return render(request, "admin/mail.html", emails=emails, more=more, page=page,

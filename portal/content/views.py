@@ -14,10 +14,10 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.accounts.models import Role
+from portal.accounts.sessions import require_person
 from portal.content import schema, uploads
 from portal.content.models import Pack, PackUpload, Quiz
 from portal.settings import LANGUAGES
-from portal.web.auth import require_person
 from portal.web.templating import render
 
 STAFF = (Role.MARKETING, Role.ADMIN)

@@ -11,9 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from portal.api.views import ApiError, only_query_parameters, require_token
+from portal.accounts.sessions import require_token
 from portal.leaderboard import service as boards
 from portal.seasons import season_of
+from portal.web.api import ApiError, only_query_parameters
 
 _SEASON = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 

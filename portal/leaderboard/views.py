@@ -13,9 +13,9 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.accounts.models import Outlet, Region
+from portal.accounts.sessions import require_person
 from portal.leaderboard import service as boards
 from portal.seasons import season_of
-from portal.web.auth import require_person
 from portal.web.pagination import page_number
 from portal.web.templating import render
 

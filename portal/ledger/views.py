@@ -5,36 +5,27 @@ from __future__ import annotations
 import uuid
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import i18n
-from portal.accounts.models import Person, Role
-from portal.accounts.service import normalize_email
+from portal.accounts import service as accounts
+from portal.accounts.models import Role
+from portal.accounts.sessions import require_person
 from portal.ledger import service as ledger
 from portal.ledger.models import TransferKind
-from portal.web.auth import require_person
 from portal.web.forms import FormErrors, parse_form
 from portal.web.pagination import page_number
+from portal.web.query import query_choice
 from portal.web.templating import render
-
-
-def transfer_kind(request: Request) -> TransferKind | None:
-    raw = request.query_params.get("kind", "")
-    if not raw:
-        return None
-    try:
-        return TransferKind(raw)
-    except ValueError:
-        raise HTTPException(400, i18n.gettext("Unknown kind of entry.")) from None
 
 
 async def history(request: Request) -> Response:
     who = require_person(request)
     page = page_number(request)
-    kind = transfer_kind(request)
+    kind = query_choice(request, "kind", TransferKind,
+                        refusal=i18n.gettext("Unknown kind of entry."))
     size = request.app.state.settings.page_size
     account = await ledger.account_of_person(who.person.id)
     entries, more = await ledger.history(account, kind=kind, offset=(page - 1) * size, limit=size)
@@ -72,22 +63,17 @@ async def adjust(request: Request) -> Response:
     who = require_person(request, Role.ADMIN, Role.MARKETING)
     try:
         form = parse_form(AdjustForm, await request.form())
-    except FormErrors as exc:
-        return await _render_audit(request, status_code=400, errors=exc.errors, values=exc.values)
-    person = await Person.get_or_none(email=normalize_email(form.email))
-    if person is None:
-        return await _render_audit(
-            request, status_code=400, values=form.model_dump(exclude={"key"}),
-            errors={"email": i18n.gettext("Nobody has this e-mail address.")},
-        )
-    try:
+        person = await accounts.find_by_email(form.email)
         # The key was minted when the form was rendered: a double submit adjusts once.
         await ledger.adjust(await ledger.account_of_person(person.id), amount=form.amount,
                             reason=form.reason, by_person_id=who.person.id,
                             key=f"adjust:{form.key}")
-    except ledger.LedgerError as exc:
-        return await _render_audit(request, status_code=400, values=form.model_dump(
-            exclude={"key"}), errors={"amount": exc.translated()})
+    except FormErrors as exc:
+        return await _render_audit(request, status_code=400, errors=exc.errors, values=exc.values)
+    except (accounts.UnknownPerson, ledger.LedgerError) as exc:
+        field = "email" if isinstance(exc, accounts.UnknownPerson) else "amount"
+        return await _render_audit(request, status_code=400, errors={field: exc.translated()},
+                                   values=form.model_dump(exclude={"key"}))
     return RedirectResponse("/audit?done=1", status_code=303)
 
 

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal.accounts.sessions import require_person
 from portal.notifications import service as notifications
-from portal.web.auth import require_person
 from portal.web.pagination import page_number
 from portal.web.templating import render
 
@@ -20,7 +20,15 @@ async def centre(request: Request) -> Response:
     items, more = await notifications.recent(
         who.person.id, offset=(page - 1) * 25, limit=25,
         zone=request.app.state.settings.time_zone)
-    return render(request, "notifications/list.html", items=items, page=page, more=more)
+    return render(request, "notifications/list.html", items=items, page=page, more=more,
+                  unread=await notifications.unread_count(who.person.id))
+
+
+async def bell(request: Request) -> Response:
+    """The bell with its count: loaded by every page after it arrives (HTMX)."""
+    who = require_person(request)
+    return render(request, "notifications/_bell.html",
+                  unread=await notifications.unread_count(who.person.id))
 
 
 async def mark_read(request: Request) -> Response:
@@ -31,5 +39,6 @@ async def mark_read(request: Request) -> Response:
 
 routes = [
     Route("/notifications", centre, methods=["GET"], name="notifications.centre"),
+    Route("/notifications/bell", bell, methods=["GET"], name="notifications.bell"),
     Route("/notifications/read", mark_read, methods=["POST"], name="notifications.read"),
 ]

@@ -9,10 +9,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal.accounts.models import Role
+from portal.accounts.sessions import require_person
 from portal.burns import service as burns
 from portal.ledger import service as ledger
 from portal.play import service as play
-from portal.web.auth import require_person
 from portal.web.templating import render
 
 

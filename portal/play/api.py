@@ -12,9 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from portal.accounts.models import Role
-from portal.api.views import ApiError, json_body, require_token, validate
+from portal.accounts.sessions import require_token
 from portal.play import service as play
 from portal.play.views import ChoicePosition, rules
+from portal.web.api import ApiError, json_body, validate
 from portal.web.forms import DatabaseId
 
 

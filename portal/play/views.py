@@ -12,9 +12,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.accounts.models import Role
+from portal.accounts.sessions import require_person
 from portal.play import service as play
 from portal.settings import Settings
-from portal.web.auth import require_person
 from portal.web.forms import DatabaseId
 from portal.web.templating import render
 

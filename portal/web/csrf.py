@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable, Container
+from collections.abc import Container
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -43,14 +43,12 @@ class CsrfProtection:
     """asgi-csrf around the application, with ``cookie_secure`` following the request's
     scheme (asgi-csrf takes it as a fixed option) and its reading failures answered."""
 
-    def __init__(self, app: ASGIApp, *, signing_secret: str, always_protect: Container[str],
-                 skip_if_scope: Callable[[Scope], bool]) -> None:
+    def __init__(self, app: ASGIApp, *, signing_secret: str, always_protect: Container[str]
+                 ) -> None:
         self.app = app
-        self.skip_if_scope = skip_if_scope
         options: dict[str, Any] = {
             "signing_secret": signing_secret,
             "always_protect": always_protect,
-            "skip_if_scope": skip_if_scope,
             "send_csrf_failed": csrf_failed,
         }
         self.plain = asgi_csrf(self._checked, cookie_secure=False, **options)
@@ -65,7 +63,7 @@ class CsrfProtection:
             await self.app(scope, receive, send)
             return
         if (scope["method"] not in _SAFE_METHODS and _is_multipart(scope)
-                and not self.skip_if_scope(scope) and not _header_matches_cookie(scope)):
+                and not _header_matches_cookie(scope)):
             # asgi-csrf cannot read a token from a multipart body (see above), so uploads
             # carry it in the X-CSRFToken header, as HTMX sends it.
             await csrf_failed(scope, send, None)

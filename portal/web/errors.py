@@ -1,20 +1,25 @@
-"""Error pages (styled HTML, JSON under /api) and the headers every response carries."""
+"""Error pages (styled HTML) for the site, and the headers every response carries.
+
+The JSON API answers its errors itself (``portal.web.api.exception_handlers``): each
+mounted application has its own handlers, so nothing here asks which one a path is under.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from http import HTTPStatus
+from typing import TypeVar
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
 from portal.db import DatabaseBusy
 from portal.i18n import N_, Refusal
-from portal.web.auth import SignInRequired
 from portal.web.templating import environment, render
 
 log = logging.getLogger("portal")
@@ -57,12 +62,18 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+Found = TypeVar("Found")
 
 
-def api_error(status: int, message: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"error": {"status": status, "message": message, **extra}}, status)
+def found_or_404(value: Found | None) -> Found:
+    """What a lookup by id found, or a 404 when it found nothing."""
+    if value is None:
+        raise HTTPException(404)
+    return value
+
+
+class SignInRequired(Exception):
+    """Raised by a handler for an anonymous visitor; answered with a redirect to sign in."""
 
 
 TITLES = {
@@ -76,35 +87,27 @@ TITLES = {
 }
 
 
+def http_detail(exc: HTTPException) -> str:
+    """What the handler said about the error; empty when it gave only the status."""
+    return exc.detail if exc.detail and exc.detail != HTTPStatus(exc.status_code).phrase else ""
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else ""
-    response: Response
-    if _is_api(request):
-        response = api_error(exc.status_code, detail or TITLES.get(exc.status_code, "Error"))
-    else:
-        response = render(
-            request,
-            "errors/error.html",
-            status_code=exc.status_code,
-            status=exc.status_code,
-            title=i18n.gettext(TITLES.get(exc.status_code, N_("Something went wrong"))),
-            detail=detail,
-        )
+    response = render(
+        request,
+        "errors/error.html",
+        status_code=exc.status_code,
+        status=exc.status_code,
+        title=i18n.gettext(TITLES.get(exc.status_code, N_("Something went wrong"))),
+        detail=http_detail(exc),
+    )
     # Such as the Allow header of a 405.
     response.headers.update(exc.headers or {})
     return response
 
 
-def _default_phrase(status: int) -> str:
-    from http import HTTPStatus
-
-    return HTTPStatus(status).phrase
-
-
 async def sign_in_required(request: Request, exc: Exception) -> Response:
-    if _is_api(request):
-        return api_error(401, "Sign in first: send 'Authorization: Bearer <token>'.")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     location = f"/login?next={quote(target)}"
     if request.headers.get("hx-request"):
@@ -115,9 +118,6 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
 
 async def database_busy(request: Request, exc: Exception) -> Response:
     log.warning("database busy: %s %s", request.method, request.url.path)
-    message = "The portal is very busy right now. Please try again in a moment."
-    if _is_api(request):
-        return api_error(503, message)
     return render(request, "errors/error.html", status_code=503, status=503,
                   title=i18n.gettext("The portal is very busy"),
                   detail=i18n.gettext("Nothing was changed. Please try again in a moment."))
@@ -126,8 +126,6 @@ async def database_busy(request: Request, exc: Exception) -> Response:
 async def refused(request: Request, exc: Exception) -> Response:
     """A refusal a handler let through (a game that is over, a quiz not open)."""
     assert isinstance(exc, Refusal)
-    if _is_api(request):
-        return api_error(exc.status, str(exc))
     return render(request, "errors/error.html", status_code=exc.status, status=exc.status,
                   title=exc.translated(), detail="")
 
@@ -135,17 +133,9 @@ async def refused(request: Request, exc: Exception) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     request_id = request.scope.get("state", {}).get("request_id", "-")
     log.exception("request %s failed: %s %s", request_id, request.method, request.url.path)
-    # This answer leaves through Starlette's outermost error middleware, past the header
-    # middleware, so it carries the headers itself.
-    headers = {name.decode(): value.decode() for name, value in _SECURITY_HEADERS}
-    headers["x-request-id"] = request_id
-    if _is_api(request):
-        response: Response = api_error(500, "Something went wrong on our side.",
-                                       request_id=request_id)
-        response.headers.update(headers)
-        return response
+    # The site is mounted inside SecurityHeadersMiddleware, which adds the headers.
     html = environment.get_template("errors/500.html").render(request_id=request_id)
-    return Response(html, status_code=500, media_type="text/html", headers=headers)
+    return Response(html, status_code=500, media_type="text/html")
 
 
 async def csrf_failed(scope: Scope, send: Send, message_id: object) -> None:

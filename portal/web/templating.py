@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jinja2
@@ -42,6 +43,15 @@ def build_environment() -> jinja2.Environment:
 environment = build_environment()
 templates = Jinja2Templates(env=environment)
 
+ContextProcessor = Callable[[Request], dict[str, Any]]
+_context_processors: list[ContextProcessor] = []
+
+
+def use_context_processors(*processors: ContextProcessor) -> None:
+    """What every page sees besides its handler's context (who is signed in, say): given
+    by app.py, so this layer names no capability. A handler's own values win."""
+    _context_processors[:] = processors
+
 
 def csrf_token(request: Request) -> str:
     get_token = request.scope.get("csrftoken")
@@ -51,17 +61,11 @@ def csrf_token(request: Request) -> str:
 def render(
     request: Request, name: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    signed_in = request.scope.get("state", {}).get("signed_in")
+    shared: dict[str, Any] = {}
+    for processor in _context_processors:
+        shared.update(processor(request))
     response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "me": signed_in.person if signed_in else None,
-            "roles": signed_in.roles if signed_in else frozenset(),
-            "unread": signed_in.unread if signed_in else 0,
-            "csrf_token": csrf_token(request),
-            **context,
-        },
+        request, name, {**shared, "csrf_token": csrf_token(request), **context},
         status_code=status_code,
     )
     # One URL may serve a page or, to HTMX, only its fragment.

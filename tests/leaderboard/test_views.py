@@ -14,8 +14,7 @@ from portal.content.models import Question, Quiz
 from portal.leaderboard import service as boards
 from portal.play import service as play
 from portal.settings import Settings
-from tests.api.test_api import token_for
-from tests.factories import People, make_person, publish_live_copy
+from tests.factories import People, make_person, publish_live_copy, token_for
 
 RULES = play.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
 

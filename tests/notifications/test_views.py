@@ -1,4 +1,4 @@
-"""The bell on every page and the notification centre."""
+"""The bell on every page (a fragment the page loads) and the notification centre."""
 
 from __future__ import annotations
 
@@ -22,12 +22,13 @@ async def test_the_bell_counts_unread_notifications_and_the_centre_marks_them_re
     ], now=now)
     alice = await sign_in("alice@example.com")
     dashboard = await alice.get("/")
-    assert re.search(r'class="badge">2<', dashboard.text)
+    assert '/notifications/bell" hx-trigger="load"' in dashboard.text
+    assert re.search(r'class="badge">2<', (await alice.get("/notifications/bell")).text)
     centre = await alice.get("/notifications")
     assert "1,240 points burn on December 14, 2026" in centre.text
     assert centre.text.count("<li class=\"unread\">") == 2
     await post_form(alice, "/notifications/read", {})
-    assert 'class="badge"' not in (await alice.get("/")).text
+    assert 'class="badge"' not in (await alice.get("/notifications/bell")).text
     # Erin's notification is hers alone, and still unread.
     assert await Notification.filter(person_id=people.erin.id, read_at__isnull=True).count() == 1
 

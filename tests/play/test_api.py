@@ -10,8 +10,7 @@ import pytest
 from portal.content.models import Question, Quiz
 from portal.play.models import Game
 from portal.settings import Settings
-from tests.api.test_api import token_for
-from tests.factories import People, publish_live_copy
+from tests.factories import People, publish_live_copy, token_for
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ from portal.ledger.models import Transfer
 from portal.play import service as play
 from portal.play.models import Answer, CourseProgress, Game
 from portal.settings import PROJECT_ROOT, Settings
-from tests.api.test_api import token_for
-from tests.factories import People, csrf, make_person, post_form, publish_live_copy
+from tests.factories import People, csrf, make_person, post_form, publish_live_copy, token_for
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 RULES = play.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)

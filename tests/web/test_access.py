@@ -53,6 +53,7 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200),
     ("GET", "/api/v1/play/month"): (401, 200, 200, 403, 403),
     ("GET", "/notifications"): (303, 200, 200, 200, 200),
+    ("GET", "/notifications/bell"): (303, 200, 200, 200, 200),
     ("POST", "/notifications/read"): (303, 303, 303, 303, 303),
     ("GET", "/admin/jobs"): (303, 403, 403, 403, 200),
     ("GET", "/admin/mail"): (303, 403, 403, 403, 200),

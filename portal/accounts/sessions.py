@@ -1,9 +1,10 @@
-"""Who is asking: the web session middleware, and the role checks handlers call."""
+"""Who is asking: the browser's session cookie and the API's bearer token turned into a
+signed-in person, the role checks handlers call, and the request's language."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -14,19 +15,25 @@ from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.accounts.service import SignedIn
-from portal.notifications import service as notifications
 from portal.settings import LANGUAGES, Settings
+from portal.web.api import ApiError, bearer_token
+from portal.web.errors import SignInRequired
 
 SESSION_COOKIE = "portal_session"
 LANGUAGE_COOKIE = "portal_lang"
 
 
-class SignInRequired(Exception):
-    """Raised by a handler for an anonymous visitor; answered with a redirect (or 401)."""
+class SignInPaths:
+    """Paths that sign someone in: checked for CSRF even when no cookie came with the
+    request, so another site cannot sign a visitor into an account of its choosing."""
+
+    def __contains__(self, path: object) -> bool:
+        return path == "/login" or str(path).startswith("/invite/")
 
 
 class SessionMiddleware:
-    """Resolves the session cookie to a person and picks the request's language."""
+    """Resolves the session cookie to a person and picks the request's language (the
+    site's middleware: the API, mounted apart, never reads the cookie)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -34,21 +41,16 @@ class SessionMiddleware:
         self.idle = timedelta(minutes=settings.session_idle_minutes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(("/static/", "/media/")):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         connection = HTTPConnection(scope)
         signed_in: SignedIn | None = None
-        # The API authenticates with bearer tokens only, never with the cookie (no CSRF).
         # A page request carrying a bearer header skips asgi-csrf's check, so it must not
         # be signed in by the cookie either.
         token = connection.cookies.get(SESSION_COOKIE)
-        if (token and not scope["path"].startswith("/api/")
-                and "authorization" not in connection.headers):
+        if token and "authorization" not in connection.headers:
             signed_in = await accounts.resume_session(token, kind="web", idle=self.idle)
-            if signed_in is not None:
-                signed_in = replace(signed_in, unread=await notifications.unread_count(
-                    signed_in.person.id))
         scope.setdefault("state", {})["signed_in"] = signed_in
         with i18n.language(self._language(connection, signed_in)):
             await self.app(scope, receive, send)
@@ -76,6 +78,21 @@ def require_person(request: Request, *roles: Role) -> SignedIn:
     if roles and not who.roles.intersection(roles):
         raise HTTPException(403, i18n.gettext("This page is not part of your role."))
     return who
+
+
+async def require_token(request: Request) -> SignedIn:
+    """The person whose API token came in the ``Authorization: Bearer`` header."""
+    idle = timedelta(minutes=request.app.state.settings.session_idle_minutes)
+    who = await accounts.resume_session(bearer_token(request), kind="api", idle=idle)
+    if who is None:
+        raise ApiError(401, "This token is not valid or has expired. Sign in again.")
+    return who
+
+
+def template_context(request: Request) -> dict[str, Any]:
+    """Who is signed in, for every page (registered by app.py)."""
+    who = signed_in(request)
+    return {"me": who.person if who else None, "roles": who.roles if who else frozenset()}
 
 
 def set_session_cookie(request: Request, response: Response, token: str, max_age: int) -> None:
