@@ -1,4 +1,4 @@
-"""People rules: passwords, sessions and their timeouts, invites."""
+"""People rules: passwords, signing in, sessions and their timeouts, invites, access."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import pytest
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Invite, Person, Role, Session
+from portal.accounts.throttle import LoginThrottle
+from portal.ledger import service as ledger
+from portal.ledger.reads import Points
 from tests.factories import PASSWORD, People
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -119,3 +122,70 @@ async def test_changing_the_password_signs_out_the_other_sessions(people: People
     assert await accounts.resume_session(here, kind="web", idle=IDLE) is not None
     assert await accounts.resume_session(there, kind="web", idle=IDLE) is None
     assert await accounts.authenticate("alice@example.com", "a brand new secret")
+
+
+def _throttle(per_account_address: str = "5 per 15 minutes") -> LoginThrottle:
+    return LoginThrottle(per_address="30 per 15 minutes", per_account_address=per_account_address,
+                         per_account="20 per 15 minutes", storage="memory://")
+
+
+async def test_sign_in_counts_the_attempt_before_the_password_is_checked(people: People) -> None:
+    throttle = _throttle("1 per 15 minutes")
+    with pytest.raises(accounts.InvalidCredentials):
+        await accounts.sign_in("alice@example.com", password="guess", address="203.0.113.9",
+                               throttle=throttle, lifetime=timedelta(days=1))
+    with pytest.raises(accounts.TooManyAttempts):
+        await accounts.sign_in("ALICE@example.com", password=PASSWORD, address="203.0.113.9",
+                               throttle=throttle, lifetime=timedelta(days=1))
+    assert not await Session.exists(person_id=people.alice.id)
+
+
+async def test_signing_in_again_ends_the_session_it_replaces(people: People) -> None:
+    first = await accounts.sign_in("alice@example.com", password=PASSWORD, address="x",
+                                   throttle=_throttle(), lifetime=timedelta(days=1), now=T0)
+    old = await accounts.resume_session(first.token, kind="web", idle=IDLE, now=T0)
+    assert old is not None and first.expires_at == T0 + timedelta(days=1)
+    second = await accounts.sign_in("alice@example.com", password=PASSWORD, address="x",
+                                    throttle=_throttle(), lifetime=timedelta(days=1),
+                                    replacing=old.session_hash, now=T0)
+    assert await accounts.resume_session(first.token, kind="web", idle=IDLE, now=T0) is None
+    assert await accounts.resume_session(second.token, kind="web", idle=IDLE, now=T0)
+    assert await Session.filter(person_id=people.alice.id).count() == 1
+
+
+async def test_an_admin_can_neither_remove_their_own_admin_role_nor_deactivate_themselves(
+    people: People,
+) -> None:
+    for roles, active in (({Role.PLAYER}, True), ({Role.ADMIN}, False)):
+        with pytest.raises(accounts.NotAllowed):
+            await accounts.change_access(people.dave, people.dave, roles=roles, active=active)
+    assert (await Person.get(id=people.dave.id)).role_set == {Role.ADMIN}
+    await accounts.change_access(people.dave, people.alice, roles={Role.MANAGER}, active=False)
+    alice = await Person.get(id=people.alice.id)
+    assert alice.role_set == {Role.MANAGER} and not alice.is_active
+
+
+async def test_a_person_is_found_by_e_mail_however_it_is_written(people: People) -> None:
+    assert (await accounts.find_by_email(" Alice@EXAMPLE.com")).id == people.alice.id
+    with pytest.raises(accounts.UnknownPerson):
+        await accounts.find_by_email("nobody@example.com")
+
+
+async def test_a_person_for_an_outlet_that_does_not_exist_is_refused(people: People) -> None:
+    with pytest.raises(accounts.UnknownOutlet):
+        await accounts.create_person(email="new@example.com", password=PASSWORD,
+                                     full_name="New Person", outlet_id=999_999)
+    assert not await Person.exists(email="new@example.com")
+
+
+async def test_a_profile_gives_the_organisation_and_what_the_ledger_says_is_available(
+    people: People,
+) -> None:
+    account = await ledger.account_of_person(people.alice.id)
+    await ledger.earn(account, amount=300, reason="Quiz", reference="quiz:1", key="e1", now=T0)
+    lot = await ledger.system_account("auction:1")
+    await ledger.hold(account, target=lot, amount=120, reason="Bid", reference="lot:1", key="h1")
+    found = await accounts.profile(people.alice, now=T0)
+    assert (found.company, found.outlet, found.region) == ("Acme Pumps", "Acme North", "North")
+    assert found.points == Points(balance=300, held=120, available=180,
+                                         earned_this_season=300, season="2026-12")
