@@ -6,8 +6,8 @@ while the player is idle (an adjustment, a refund, a released bid), even after a
 fall due no sooner than the longest warning after they arrived (``idle.burn_due``).
 Warnings go out ahead (in the portal always, by e-mail if the person wants it).
 
-Points burn only when the inactivity-burn job runs (its schedule is in
-``portal.jobs.scheduler.JOBS``), so the moment people are told is that run, computed
+Points burn only when the inactivity-burn job runs (on ``SCHEDULE``, which the
+scheduler's job table wires), so the moment people are told is that run, computed
 by ``burn_moment`` for the dashboard, the notices and the e-mails alike. Both jobs are
 safe to run again: a burn is keyed by the account and the run, a warning by the account,
 the run it announces and how far ahead it is, so each happens once.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
@@ -35,6 +36,9 @@ from portal.settings import Settings
 log = logging.getLogger("portal.burns")
 BATCH = 1000
 BURN_JOB = "inactivity-burn"
+# When the burn job runs: the scheduler wires its job to this trigger, and every moment
+# people are told (``burn_moment``) and every run's reach (``last_burn_run``) come from it.
+SCHEDULE: BaseTrigger = CronTrigger(hour=2, timezone=UTC)
 # The longest warning of the default PORTAL_BURN_WARNING_DAYS ("7,1"), for callers that
 # pass no settings; see ``notice_period``.
 DEFAULT_NOTICE = timedelta(days=7)
@@ -48,17 +52,10 @@ def notice_period(settings: Settings) -> timedelta:
     return timedelta(days=max(settings.warning_days, default=0))
 
 
-def _schedule() -> BaseTrigger:
-    # Imported here: the scheduler imports the jobs, and the jobs import this module.
-    from portal.jobs.scheduler import JOBS
-
-    return JOBS[BURN_JOB].trigger
-
-
 def burn_moment(due: datetime, *, now: datetime) -> datetime:
     """When points due at ``due`` really burn: the burn job's first run at or after
     ``due``; for points already due but not yet burned, its next run from ``now``."""
-    moment = _schedule().get_next_fire_time(None, max(due, now).astimezone(UTC))
+    moment = SCHEDULE.get_next_fire_time(None, max(due, now).astimezone(UTC))
     if moment is None:  # a cron trigger without an end date always has a next run
         raise RuntimeError(f"the {BURN_JOB} job has no next run")
     return moment.astimezone(UTC)
@@ -68,10 +65,9 @@ def last_burn_run(now: datetime) -> datetime:
     """The burn job's latest scheduled run at or before ``now``: what a run at ``now``
     (late, caught up or replayed) burns is what was due by then, so nobody loses points
     before the moment ``burn_moment`` told them."""
-    trigger, start = _schedule(), now.astimezone(UTC) - _LONGEST_GAP
-    latest, fire = None, trigger.get_next_fire_time(None, start)
+    latest, fire = None, SCHEDULE.get_next_fire_time(None, now.astimezone(UTC) - _LONGEST_GAP)
     while fire is not None and fire <= now:
-        latest, fire = fire, trigger.get_next_fire_time(fire, fire)
+        latest, fire = fire, SCHEDULE.get_next_fire_time(fire, fire)
     if latest is None:
         raise RuntimeError(f"the {BURN_JOB} job runs less often than every {_LONGEST_GAP}")
     return latest.astimezone(UTC)

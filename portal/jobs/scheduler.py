@@ -19,6 +19,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from portal.burns import service as burns
 from portal.jobs import tasks
 from portal.seasons import season_of
 from portal.settings import Settings
@@ -58,8 +59,9 @@ JOBS: dict[str, Job] = {
     for job in [
         Job("expire-games", tasks.expire_games, IntervalTrigger(minutes=1, timezone=UTC), 300,
             "Abandon games past their deadline (their points burn)", _minute),
-        Job("inactivity-burn", tasks.inactivity_burn, CronTrigger(hour=2, timezone=UTC),
-            24 * 3600, "Burn the available points of idle players", _day),
+        # The burn's schedule lives with the burns: what players are told is its next run.
+        Job(burns.BURN_JOB, tasks.inactivity_burn, burns.SCHEDULE, 24 * 3600,
+            "Burn the available points of idle players", _day),
         Job("burn-warnings", tasks.burn_warnings, CronTrigger(hour=9, timezone=UTC),
             24 * 3600, "Warn players before their points burn", _day),
         Job("season-end", tasks.season_end, CronTrigger(day=1, hour=0, minute=5, timezone=UTC),

@@ -67,6 +67,15 @@ def test_every_job_sets_its_misfire_grace_and_coalesces() -> None:
         assert job.max_instances == 1
 
 
+def test_the_burn_job_runs_on_the_schedule_players_are_told() -> None:
+    from portal.burns import service as burns
+
+    job = JOBS[burns.BURN_JOB]
+    assert job.trigger is burns.SCHEDULE
+    run = job.trigger.get_next_fire_time(None, datetime(2026, 12, 1, 10, 0, tzinfo=UTC))
+    assert run == burns.burn_moment(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), now=NOW)
+
+
 async def test_the_season_end_freezes_last_month_once_and_announces_the_new_one() -> None:
     from portal.leaderboard.models import SeasonStanding
     from portal.ledger import service as ledger
