@@ -16,7 +16,7 @@ from portal.accounts.models import Person
 from portal.burns import service as burns
 from portal.jobs.locks import job_lock
 from portal.jobs.models import JobRun
-from portal.leaderboard import service as leaderboard
+from portal.leaderboard import standings
 from portal.notifications import mail
 from portal.notifications.telling import Notice, tell
 from portal.play import service as play
@@ -54,7 +54,7 @@ async def season_end(now: datetime, settings: Settings) -> int:
     restart, a new deployment, a replay on the 30th) freezes the past month but does not
     tell anyone "a new month has started" weeks into it.
     """
-    await leaderboard.freeze_season(previous_season(now), now=now)
+    await standings.freeze_season(previous_season(now), now=now)
     season_start, _ = season_bounds(season_of(now))
     if not season_start <= now < season_start + ANNOUNCE_NEW_SEASON_WITHIN:
         return 0

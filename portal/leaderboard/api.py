@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -12,11 +11,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from portal.accounts.sessions import require_token
-from portal.leaderboard import service as boards
-from portal.seasons import season_of
+from portal.leaderboard import ranking, standings, teams
 from portal.web.api import ApiError, only_query_parameters
-
-_SEASON = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 class RowOut(BaseModel):
@@ -54,7 +50,7 @@ class TeamBoardOut(BaseModel):
 MODELS: list[type[BaseModel]] = [BoardOut, RowOut, TeamBoardOut, TeamOut]
 
 
-def _row(row: boards.Row) -> RowOut:
+def _row(row: ranking.Row) -> RowOut:
     # Only what a player may see of another: display name, outlet, points (never e-mail).
     return RowOut(rank=row.rank, name=row.name, outlet=row.outlet, points=row.points,
                   is_me=row.is_me)
@@ -90,24 +86,24 @@ async def leaderboard(request: Request) -> Response:
     only_query_parameters(request, "season")
     kind = request.path_params["board"]
     now = datetime.now(UTC)
-    season = request.query_params.get("season", season_of(now))
-    if not _SEASON.fullmatch(season) or season > season_of(now):
-        raise ApiError(400, "season must be a past or the current month, like 2026-12.")
-    if kind in ("season", "all-time"):
-        board = await boards.board(who.person, kind=kind, season=season, now=now)
+    try:
+        season = standings.parse_season(request.query_params.get("season"), now=now)
+    except standings.BadSeason:
+        raise ApiError(400, "season must be a past or the current month, like 2026-12.") from None
+    if kind in ranking.PLAYER_BOARDS:
+        board = await ranking.board(who.person, kind=kind, season=season, now=now)
         out = BoardOut(board=kind, season=board.season, frozen=board.frozen,
                        me=_row(board.me) if board.me else None,
                        around_me=[_row(r) for r in board.around_me],
                        top=[_row(r) for r in board.top])
         return JSONResponse(out.model_dump())
-    if kind not in ("outlets", "companies", "regions"):
+    if kind not in teams.TEAM_BOARDS:
         raise ApiError(404, "There is no such leaderboard.")
     minimum = request.app.state.settings.leaderboard_min_active
-    teams = await boards.team_board(who.person, by=kind, season=season,
-                                    minimum_active=minimum)
+    rows = await teams.team_board(who.person, by=kind, season=season, minimum_active=minimum)
     return JSONResponse(TeamBoardOut(
         board=kind, season=season, minimum_active=minimum,
-        teams=[TeamOut(**{k: v for k, v in asdict(t).items() if k != "id"}) for t in teams],
+        teams=[TeamOut(**{k: v for k, v in asdict(t).items() if k != "id"}) for t in rows],
     ).model_dump())
 
 

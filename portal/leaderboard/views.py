@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,14 +13,10 @@ from starlette.routing import Route
 from portal import i18n
 from portal.accounts.models import Outlet, Region
 from portal.accounts.sessions import require_person
-from portal.leaderboard import service as boards
+from portal.leaderboard import ranking, standings, teams
 from portal.seasons import season_of
 from portal.web.pagination import page_number
 from portal.web.templating import render
-
-PLAYER_BOARDS = ("season", "all-time")
-TEAM_BOARDS = ("outlets", "companies", "regions")
-_SEASON = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _optional_id(request: Request, name: str) -> int | None:
@@ -34,10 +29,10 @@ def _optional_id(request: Request, name: str) -> int | None:
 
 
 def _season(request: Request, now: datetime) -> str:
-    season = request.query_params.get("season") or season_of(now)
-    if not _SEASON.match(season) or season > season_of(now):
-        raise HTTPException(400, i18n.gettext("Choose one of the offered seasons."))
-    return season
+    try:  # the month picker's "this month" may arrive empty
+        return standings.parse_season(request.query_params.get("season") or None, now=now)
+    except standings.BadSeason as exc:
+        raise HTTPException(400, exc.translated()) from None
 
 
 async def _company_outlets(outlet_id: int | None) -> list[Outlet]:
@@ -56,28 +51,28 @@ async def index(request: Request) -> Response:
 async def show(request: Request) -> Response:
     who = require_person(request)
     kind = request.path_params["board"]
-    if kind not in PLAYER_BOARDS + TEAM_BOARDS:
+    if kind not in ranking.PLAYER_BOARDS + teams.TEAM_BOARDS:
         raise HTTPException(404)
     now = datetime.now(UTC)
     season = _season(request, now)
     context: dict[str, Any] = {
         "kind": kind, "season": season, "current_season": season_of(now),
-        "past_seasons": await boards.past_seasons(), "board": None, "teams": None,
+        "past_seasons": await standings.past_seasons(now=now), "board": None, "teams": None,
         "minimum": request.app.state.settings.leaderboard_min_active,
         "region_id": None, "outlet_id": None,
     }
-    if kind in PLAYER_BOARDS:
-        filters = boards.Filters(region_id=_optional_id(request, "region"),
-                                 outlet_id=_optional_id(request, "outlet"))
+    if kind in ranking.PLAYER_BOARDS:
+        filters = ranking.Filters(region_id=_optional_id(request, "region"),
+                                  outlet_id=_optional_id(request, "outlet"))
         context.update(
-            board=await boards.board(who.person, kind=kind, season=season, filters=filters,
-                                     page=page_number(request), now=now),
+            board=await ranking.board(who.person, kind=kind, season=season, filters=filters,
+                                      page=page_number(request), now=now),
             region_id=filters.region_id, outlet_id=filters.outlet_id,
             # The viewer's own company's outlets: a network has thousands.
             regions=await Region.all(),
             outlets=await _company_outlets(who.person.outlet_id))
     else:
-        context["teams"] = await boards.team_board(
+        context["teams"] = await teams.team_board(
             who.person, by=kind, season=season,
             minimum_active=request.app.state.settings.leaderboard_min_active)
     template = ("leaderboard/_board.html" if request.headers.get("hx-request")

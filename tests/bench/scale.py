@@ -9,7 +9,7 @@ engine in ``PORTAL_BENCH_SCALE_DATABASES``:
   (default 1,000,000), ``PORTAL_BENCH_SCALE_ENTRIES`` earn transfers (default
   10,000,000) spread over the previous and the current month, and the account totals and
   ``season_score`` rows aggregated from those transfers with INSERT ... SELECT ... GROUP
-  BY. Then, in-process with Tortoise, ``leaderboard.service.board(kind="season")`` is
+  BY. Then, in-process with Tortoise, ``leaderboard.ranking.board(kind="season")`` is
   timed, query by query and whole, for a viewer near the top and one in the middle of the
   board, next to raw SQL over ``season_score`` (top 10, the rank as a COUNT(*), a page)
   run on a direct aiosqlite or asyncpg connection. Each query's plan is shown. On SQLite,
@@ -77,7 +77,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from portal.accounts.models import Person
 from portal.burns import service as burns
 from portal.db import migrate_database, tortoise_config
-from portal.leaderboard import service as boards
+from portal.leaderboard import ranking as boards
 from portal.ledger import service as ledger
 from portal.seasons import season_of
 from tests.bench import run as bench
@@ -741,7 +741,7 @@ async def _median_time(work: Callable[[], Awaitable[object]], runs: int) -> floa
 
 @contextmanager
 def timed_board_queries(log: list[tuple[str, list[Any], float]]) -> Iterator[None]:
-    """Times each query ``board()`` sends through ``leaderboard.service._rows``."""
+    """Times each query ``board()`` sends through ``leaderboard.ranking._rows``."""
     original = boards._rows
 
     async def timed(conn: Any, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -825,7 +825,7 @@ def board_part(sql: str) -> str:
     if re.search(rf"LIMIT {boards.TOP}\b", sql):
         return TOP
     if re.search(rf"LIMIT {boards.NEIGHBOURS}\b", sql):
-        return ABOVE if re.search(r"ORDER BY [\w.]+ ASC", sql) else BELOW
+        return ABOVE if re.search(r'ORDER BY [\w."]+ ASC', sql) else BELOW
     return OWN
 
 

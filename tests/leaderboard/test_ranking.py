@@ -1,4 +1,4 @@
-"""Ranks against a brute-force computation from the ledger itself, on random data."""
+"""Player boards: ranks against a brute-force count from the ledger, ties, neighbours, filters."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.accounts.models import Person
-from portal.leaderboard import service as boards
+from portal.leaderboard import ranking
 from portal.ledger import service as ledger
 from portal.ledger.models import Transfer, TransferKind
-from tests.factories import make_person
+from tests.factories import make_company, make_outlet, make_person, make_region
 
 pytestmark = pytest.mark.usefixtures("any_db")
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -51,7 +51,7 @@ async def test_ranks_match_a_brute_force_count_from_the_ledger(
     for kind, season in (("season", "2026-12"), ("all-time", None)):
         expected = brute_force(transfers, season=season)
         for person, account in zip(people, accounts, strict=True):
-            board = await boards.board(person, kind=kind, season=season, size=500,
+            board = await ranking.board(person, kind=kind, season=season, size=500,
                                        now=T0 + timedelta(days=1))
             ranked = [row.account_id for row in board.page if row.account_id in mine]
             assert ranked == expected
@@ -80,13 +80,13 @@ async def test_a_spend_or_a_burn_never_changes_a_rank_and_an_earn_moves_it() -> 
                        now=T0 + timedelta(minutes=5))
     await ledger.burn(account, amount=50, reason="Idle", reference="b", key="b",
                       now=T0 + timedelta(minutes=6))
-    board = await boards.board(bob, kind="season", now=T0 + timedelta(days=1))
+    board = await ranking.board(bob, kind="season", now=T0 + timedelta(days=1))
     assert [row.name for row in board.top] == ["Test", "Test"] and board.me is not None
     assert board.me.rank == 2
     bob_account = await ledger.account_of_person(bob.id)
     await ledger.earn(bob_account, amount=101, reason="Quiz", reference="q", key="more",
                       now=T0 + timedelta(minutes=7))
-    board = await boards.board(bob, kind="season", now=T0 + timedelta(days=1))
+    board = await ranking.board(bob, kind="season", now=T0 + timedelta(days=1))
     assert board.me is not None and board.me.rank == 1
 
 
@@ -95,7 +95,7 @@ async def test_a_tie_goes_to_whoever_reached_the_score_first() -> None:
     bob_account = await ledger.account_of_person(bob.id)
     await ledger.earn(bob_account, amount=100, reason="Quiz", reference="q", key="tie",
                       now=T0 + timedelta(minutes=9))
-    board = await boards.board(bob, kind="season", now=T0 + timedelta(days=1))
+    board = await ranking.board(bob, kind="season", now=T0 + timedelta(days=1))
     assert board.me is not None and board.me.rank == 2  # 300 each; Alice got there first
 
 
@@ -105,21 +105,31 @@ async def test_the_viewer_sees_their_neighbours_deep_down_the_board() -> None:
         account = await ledger.account_of_person(person.id)
         await ledger.earn(account, amount=1000 - i * 10, reason="Quiz", reference="q",
                           key=f"n{i}", now=T0)
-    board = await boards.board(people[20], kind="season", now=T0 + timedelta(days=1))
+    board = await ranking.board(people[20], kind="season", now=T0 + timedelta(days=1))
     assert board.me is not None and board.me.rank == 21
     assert [row.rank for row in board.around_me] == list(range(16, 27))
     assert [row.rank for row in board.top] == list(range(1, 11))
 
 
-async def test_a_finished_season_is_frozen_once_whoever_asks() -> None:
-    alice, _ = await alice_and_bob()
-    later = T0 + timedelta(days=40)
-    assert await boards.freeze_season("2026-12", now=later) is True
-    assert await boards.freeze_season("2026-12", now=later) is False
-    account = await ledger.account_of_person(alice.id)
-    # Points booked into the old season afterwards cannot change the frozen standings.
-    await ledger.earn(account, amount=5000, reason="Late", reference="q", key="late",
-                      now=T0 + timedelta(days=2))
-    board = await boards.board(alice, kind="season", season="2026-12", now=later)
-    assert board.frozen and board.me is not None and board.me.points == 300
-    assert await boards.badges(alice) == [("2026-12", 1)]
+async def test_a_filtered_board_ranks_the_region_or_outlet_among_themselves() -> None:
+    company, north, south = await make_company(), await make_region(), await make_region()
+    here, there = await make_outlet(company, north), await make_outlet(company, south)
+    people = [await make_person(f"f{i}@example.com", outlet=here if i % 2 else there)
+              for i in range(8)]
+    for i, person in enumerate(people):
+        account = await ledger.account_of_person(person.id)
+        await ledger.earn(account, amount=800 - i * 50, reason="Quiz", reference="q",
+                          key=f"f{i}", now=T0)
+    viewer = people[5]  # sixth of everyone, third in their outlet and region
+    everyone = await ranking.board(viewer, kind="season", now=T0 + timedelta(days=1))
+    assert everyone.me is not None and everyone.me.rank == 6
+    for filters in (ranking.Filters(outlet_id=here.id), ranking.Filters(region_id=north.id)):
+        board = await ranking.board(viewer, kind="season", filters=filters,
+                                   now=T0 + timedelta(days=1))
+        assert [row.account_id for row in board.top] == [
+            (await ledger.account_of_person(p.id)).id for p in people[1::2]]
+        assert board.me is not None and board.me.rank == 3
+        assert [row.rank for row in board.around_me] == [1, 2, 3, 4]
+    elsewhere = await ranking.board(viewer, kind="season", filters=ranking.Filters(
+        region_id=south.id), now=T0 + timedelta(days=1))
+    assert elsewhere.me is None and len(elsewhere.top) == 4

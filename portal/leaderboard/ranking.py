@@ -1,0 +1,125 @@
+"""Player boards: this month (the season), a past month, and all time, as the viewer sees
+them: the top, their own place with their neighbours, and a page.
+
+Players are ranked by points *earned* (per season in ``season_score``, all time in
+``account.earned_total``), never by balance, so spending or a burn never lowers a rank.
+Ties go to whoever reached the score first, then to the older account. Each read is an
+index range (see ``scores``); nothing here reads the ledger, and reading never writes: a
+finished month reads the same before the season-end job freezes it and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pypika_tortoise.queries import QueryBuilder
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from portal.accounts.models import Person
+from portal.leaderboard import scores, standings
+from portal.ledger.models import Account
+from portal.seasons import season_of
+
+PLAYER_BOARDS = ("season", "all-time")
+NEIGHBOURS = 5
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    account_id: int
+    name: str  # the display name: never the e-mail
+    outlet: str
+    points: int
+    is_me: bool
+
+
+@dataclass(frozen=True)
+class Board:
+    kind: str  # season or all-time
+    season: str | None
+    top: list[Row]
+    me: Row | None  # None when the viewer has no points on this board yet
+    around_me: list[Row]  # up to five above, the viewer, up to five below
+    page: list[Row]
+    page_number: int
+    has_more: bool
+    frozen: bool  # a finished month: its final standings, frozen by the job or not yet
+
+
+@dataclass(frozen=True)
+class Filters:
+    region_id: int | None = None
+    outlet_id: int | None = None
+
+
+async def board(viewer: Person, *, kind: str, season: str | None = None,
+                filters: Filters | None = None, page: int = 1, size: int = 50,
+                now: datetime | None = None) -> Board:
+    """A player board ("season" or "all-time") as the viewer sees it."""
+    filters = filters or Filters()
+    current = season_of(now or datetime.now(UTC))
+    if kind == "season":
+        season = season or current
+    final = kind == "season" and season is not None and season < current
+    source = scores.within(await _source(kind, season, final=final),
+                           region_id=filters.region_id, outlet_id=filters.outlet_id)
+    conn = connections.get("default")
+    me_id = await _account_id(conn, viewer)
+
+    def row(raw: dict[str, Any], rank: int) -> Row:
+        return Row(rank, raw["account_id"], raw["name"], raw["outlet"] or "",
+                   int(raw["points"]), raw["account_id"] == me_id)
+
+    top = [row(r, n + 1) for n, r in enumerate(await _read(conn, scores.top(source, limit=TOP)))]
+    me, around = None, []
+    if found := await _read(conn, scores.own(source, me_id)):
+        at = scores.position(source, found[0])
+        rank = 1
+        for count in scores.ahead_counts(source, at):
+            rank += int((await _read(conn, count))[0]["n"])
+        me = row(found[0], rank)
+        above = await _nearest(conn, source, at, ahead=True)
+        below = await _nearest(conn, source, at, ahead=False)
+        around = ([row(r, rank - n - 1) for n, r in enumerate(above)][::-1] + [me]
+                  + [row(r, rank + n + 1) for n, r in enumerate(below)])
+    rows = await _read(conn, scores.top(source, limit=size + 1, offset=(page - 1) * size))
+    listed = [row(r, (page - 1) * size + n + 1) for n, r in enumerate(rows[:size])]
+    return Board(kind, season, top, me, around, listed, page, len(rows) > size, final)
+
+
+async def _source(kind: str, season: str | None, *, final: bool) -> scores.Scores:
+    if kind != "season":
+        return scores.all_time()
+    assert season is not None
+    if final and await standings.is_frozen(season):
+        return scores.final_standings(season)
+    return scores.season(season)
+
+
+async def _nearest(conn: BaseDBAsyncClient, source: scores.Scores, at: scores.Position, *,
+                   ahead: bool) -> list[dict[str, Any]]:
+    """The NEIGHBOURS rows nearest the one ``at`` on one side, nearest first."""
+    found: list[dict[str, Any]] = []
+    for stretch in scores.nearest(source, at, ahead=ahead, limit=NEIGHBOURS):
+        found += await _read(conn, stretch)
+        if len(found) >= NEIGHBOURS:  # the farther stretches cannot be nearer
+            break
+    return found[:NEIGHBOURS]
+
+
+async def _account_id(conn: BaseDBAsyncClient, person: Person) -> int:
+    return (await Account.filter(person_id=person.id).using_db(conn).only("id").get()).id
+
+
+async def _read(conn: BaseDBAsyncClient, query: QueryBuilder) -> list[dict[str, Any]]:
+    return await _rows(conn, *scores.sql(query, conn))
+
+
+async def _rows(conn: BaseDBAsyncClient, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    # Every query of a board passes here: tests/bench/scale.py times them one by one.
+    return list(await conn.execute_query_dict(sql, params))
