@@ -130,10 +130,10 @@ def _stretches(scores: Scores, at: Position, *, ahead: bool) -> list[tuple[Crite
     stretches = []
     for n, (column, order) in enumerate(scores.order):
         same = [equal == value for (equal, _), value in zip(scores.order[:n], at, strict=False)]
-        rises = (order == Order.desc) == ahead  # a higher value ranks above?
-        bound = column > at[n] if rises else column < at[n]
-        # Only "score below mine" lacks a lower bound of its own.
-        stretches.append((reduce(and_, [*same, bound]), n == 0 and not rises))
+        greater = (order == Order.desc) == ahead  # does this side hold the greater values?
+        bound = column > at[n] if greater else column < at[n]
+        # Only "score below mine" has no lower bound of its own: it keeps the floor.
+        stretches.append((reduce(and_, [*same, bound]), n == 0 and not greater))
     return stretches
 
 
