@@ -13,12 +13,14 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
 
 from portal.content import schema
 from portal.content.models import Course, Lesson, Pack, Question, Quiz
@@ -133,9 +135,11 @@ async def _write(conn: BaseDBAsyncClient, pack: schema.Pack, media: dict[str, st
 
 
 async def _played(conn: BaseDBAsyncClient, quiz: Quiz) -> int:
-    from portal.play.models import Game
-
-    return await Game.filter(quiz_id=quiz.id).using_db(conn).count()
+    """How many games were played on the quiz, through the ``games`` relation play's
+    models declare on it (content reads it without importing play, which sits above)."""
+    counted = await Quiz.filter(id=quiz.id).using_db(conn).annotate(
+        played=Count("games")).get()
+    return int(counted.played)  # type: ignore[attr-defined]  # annotated above
 
 
 async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
@@ -267,14 +271,14 @@ async def _remove_missing(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
         await Question.filter(quiz_id=quiz.id).using_db(conn).delete()
         await Quiz.filter(id=quiz.id).using_db(conn).delete()
         report.removed.append(f"quiz {quiz.slug}")
-    from portal.play.models import CourseProgress
-
     course_slugs = {c.id for c in pack.courses}
-    for course in await Course.filter(pack_id=pack_row.id).using_db(conn):
+    # People's progress through a course is play's ``progress`` relation on it.
+    for course in await Course.filter(pack_id=pack_row.id).using_db(conn).annotate(
+            started=Count("progress")):
         if course.slug in course_slugs or await Quiz.filter(
                 course_id=course.id).using_db(conn).exists():
             continue
-        if started := await CourseProgress.filter(course_id=course.id).using_db(conn).count():
+        if started := course.started:  # type: ignore[attr-defined]  # annotated above
             problems.append(schema.Problem(
                 course.slug, None, "", f"{started} person(s) have started this course, so "
                 "it cannot be removed from the pack"))
@@ -287,6 +291,40 @@ async def _remove_missing(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
 # -- reading what is live -----------------------------------------------------------------
 
 
+def is_live(pack: Pack, *, now: datetime) -> bool:
+    """Whether ``now`` is inside the pack's window: the server's clock decides, no job
+    needed."""
+    return pack.live_from <= now < pack.live_until
+
+
 async def live_packs(now: datetime) -> list[Pack]:
-    """Packs whose window contains ``now``: the server's clock decides, no job needed."""
+    """Packs whose window contains ``now`` (``is_live``, as a query)."""
     return await Pack.filter(live_from__lte=now, live_until__gt=now).order_by("live_from")
+
+
+class PackState(StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class PublishedPack:
+    pack: Pack
+    state: PackState
+    quizzes: int
+
+
+def state_of(pack: Pack, *, now: datetime) -> PackState:
+    if is_live(pack, now=now):
+        return PackState.LIVE
+    return PackState.SCHEDULED if now < pack.live_from else PackState.CLOSED
+
+
+async def published_packs(*, now: datetime) -> list[PublishedPack]:
+    """Every published pack, latest window first, with its state at ``now`` and how many
+    quizzes it holds: one query for them all."""
+    packs = await Pack.all().annotate(quiz_count=Count("quizzes")).order_by("-live_from")
+    return [PublishedPack(pack, state_of(pack, now=now),
+                          pack.quiz_count)  # type: ignore[attr-defined]  # annotated above
+            for pack in packs]

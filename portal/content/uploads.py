@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from portal.accounts.models import Person
 from portal.content import schema, service
-from portal.content.models import Pack, PackUpload
+from portal.content.models import PackUpload
 from portal.i18n import N_, Refusal
 
 MAX_ZIP_BYTES = 20 * 1024 * 1024
@@ -28,6 +28,13 @@ _TOKEN = re.compile(r"[0-9a-f]{32}")
 
 class UploadRefused(Refusal):
     pass
+
+
+class UploadNotFound(UploadRefused):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(N_("This upload does not exist."))
 
 
 @contextmanager
@@ -94,7 +101,7 @@ async def find(token: str) -> PackUpload:
     # cannot take) is not looked up, it simply does not exist.
     upload = await PackUpload.get_or_none(token=token) if _TOKEN.fullmatch(token) else None
     if upload is None:
-        raise UploadRefused(N_("This upload does not exist."))
+        raise UploadNotFound()
     return upload
 
 
@@ -186,5 +193,17 @@ def preview(data: bytes, language: str) -> Preview:
                    pack.meta.live_until, items)
 
 
-async def published_packs() -> list[Pack]:
-    return await Pack.all().order_by("-live_from")
+# -- the workspace ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    packs: list[service.PublishedPack]
+    waiting: list[PackUpload]  # uploads not published yet, newest first
+
+
+async def workspace(*, now: datetime) -> Workspace:
+    """The marketing content page: every published pack with its state, and the uploads
+    still waiting to be published."""
+    return Workspace(packs=await service.published_packs(now=now),
+                     waiting=await PackUpload.filter(published_at__isnull=True).limit(10))

@@ -16,7 +16,7 @@ from portal import i18n
 from portal.accounts.models import Role
 from portal.accounts.sessions import require_person
 from portal.content import schema, uploads
-from portal.content.models import Pack, PackUpload, Quiz
+from portal.content.models import Pack
 from portal.settings import LANGUAGES
 from portal.web.templating import render
 
@@ -34,16 +34,10 @@ async def packs(request: Request) -> Response:
 
 async def _render_packs(request: Request, *, status_code: int = 200, error: str = ""
                         ) -> Response:
-    now = datetime.now(UTC)
-    rows = []
-    for pack in await uploads.published_packs():
-        state = "live" if pack.live_from <= now < pack.live_until else (
-            "scheduled" if now < pack.live_from else "closed")
-        count = await Quiz.filter(pack_id=pack.id).count()
-        rows.append((pack, state, count))
-    recent = await PackUpload.filter(published_at__isnull=True).limit(10)
-    return render(request, "content/packs.html", status_code=status_code, packs=rows,
-                  uploads=recent, error=error, language=i18n.current_language())
+    workspace = await uploads.workspace(now=datetime.now(UTC))
+    return render(request, "content/packs.html", status_code=status_code,
+                  packs=workspace.packs, waiting=workspace.waiting, error=error,
+                  language=i18n.current_language())
 
 
 async def upload(request: Request) -> Response:
@@ -72,10 +66,7 @@ async def upload(request: Request) -> Response:
 
 async def upload_report(request: Request) -> Response:
     require_person(request, *STAFF)
-    try:
-        found = await uploads.find(request.path_params["token"])
-    except uploads.UploadRefused:
-        raise HTTPException(404) from None
+    found = await uploads.find(request.path_params["token"])
     language = request.query_params.get("lang", i18n.current_language())
     if language not in LANGUAGES:
         raise HTTPException(400, i18n.gettext("Unknown language."))
@@ -89,23 +80,20 @@ async def upload_report(request: Request) -> Response:
 
 async def publish(request: Request) -> Response:
     require_person(request, *STAFF)
-    try:
-        found = await uploads.find(request.path_params["token"])
-    except uploads.UploadRefused:
-        raise HTTPException(404) from None
+    found = await uploads.find(request.path_params["token"])
+    error = ""
     try:
         report = await uploads.publish(found, media_dir=_media_dir(request),
                                        now=datetime.now(UTC))
     except uploads.UploadRefused as exc:
-        return render(request, "content/upload.html", status_code=409, upload=found,
-                      preview=None, language=i18n.current_language(), existing=None,
-                      report=None, error=exc.translated(), now=datetime.now(UTC))
+        error = exc.translated()
     except schema.PackInvalid as exc:
         found.problems = [str(problem) for problem in exc.problems]
-        return render(request, "content/upload.html", status_code=409, upload=found,
-                      preview=None, language=i18n.current_language(), existing=None,
-                      report=None, error="", now=datetime.now(UTC))
-    return render(request, "content/published.html", report=report, upload=found)
+    else:
+        return render(request, "content/published.html", report=report, upload=found)
+    return render(request, "content/upload.html", status_code=409, upload=found,
+                  preview=None, language=i18n.current_language(), existing=None,
+                  report=None, error=error, now=datetime.now(UTC))
 
 
 routes = [

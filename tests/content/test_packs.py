@@ -11,7 +11,9 @@ import pytest
 
 from portal.content import schema, service
 from portal.content.models import Course, Lesson, Pack, Question, Quiz
+from portal.play.models import CourseProgress, Game
 from portal.settings import PROJECT_ROOT
+from tests.factories import make_person
 
 QUIZZES = PROJECT_ROOT / "quizzes"
 EXAMPLE = QUIZZES / "example"
@@ -134,13 +136,10 @@ async def test_a_dry_run_validates_against_the_database_and_writes_nothing(
     assert not (tmp_path / "media").exists()
 
 
-@pytest.mark.usefixtures("db")
+@pytest.mark.usefixtures("any_db")  # content counts play's rows: both engines
 async def test_an_unplayed_quiz_can_change_and_a_played_one_cannot(
     tmp_path: Path, pack_dir: Path
 ) -> None:
-    from portal.play.models import Game
-    from tests.factories import make_person
-
     await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
     edit(pack_dir, "quiz-basics.yaml", "base_points: 100", "base_points: 120")
     report = await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
@@ -176,13 +175,10 @@ def test_yaml_aliases_are_refused_before_they_can_expand(pack_dir: Path) -> None
         problems_of(pack_dir))
 
 
-@pytest.mark.usefixtures("db")
+@pytest.mark.usefixtures("any_db")  # content counts play's rows: both engines
 async def test_a_new_image_elsewhere_in_the_pack_does_not_change_a_played_quiz(
     tmp_path: Path, pack_dir: Path
 ) -> None:
-    from portal.play.models import Game
-    from tests.factories import make_person
-
     await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
     quiz = await Quiz.get(slug="basics")
     alice = await make_person()
@@ -198,12 +194,9 @@ async def test_a_new_image_elsewhere_in_the_pack_does_not_change_a_played_quiz(
     assert "quiz basics" in report.unchanged and "quiz more" in report.created
 
 
-@pytest.mark.usefixtures("db")
+@pytest.mark.usefixtures("any_db")  # content counts play's rows: both engines
 async def test_a_started_course_cannot_be_removed_and_says_why(tmp_path: Path,
                                                               pack_dir: Path) -> None:
-    from portal.play.models import CourseProgress
-    from tests.factories import make_person
-
     await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
     course = await Course.get(slug="install")
     alice = await make_person()
@@ -214,3 +207,25 @@ async def test_a_started_course_cannot_be_removed_and_says_why(tmp_path: Path,
         await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
     assert any("have started this course" in str(p) for p in refused.value.problems)
     assert await Course.exists(slug="install")
+
+
+@pytest.mark.usefixtures("any_db")  # content counts play's rows: both engines
+async def test_published_packs_say_their_state_and_quizzes_in_one_query(
+    tmp_path: Path, pack_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await service.publish(schema.read_pack(EXAMPLE), media_dir=tmp_path, now=NOW)
+    edit(pack_dir, "pack.yaml", "id: example", "id: february")
+    edit(pack_dir, "pack.yaml", "live_until: 2026-02-01", "live_until: 2026-03-01")
+    edit(pack_dir, "pack.yaml", "live_from: 2026-01-01", "live_from: 2026-02-01")
+    (pack_dir / "course-install.yaml").unlink()
+    await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+
+    def listed(rows: list[service.PublishedPack]) -> list[tuple[str, str, int]]:
+        return [(row.pack.slug, row.state.value, row.quizzes) for row in rows]
+
+    with caplog.at_level("DEBUG", logger="tortoise.db_client"):
+        in_january = await service.published_packs(now=NOW)
+    assert listed(in_january) == [("february", "scheduled", 1), ("example", "live", 2)]
+    assert len([r for r in caplog.records if r.name == "tortoise.db_client"]) == 1
+    in_march = await service.published_packs(now=datetime(2026, 3, 1, tzinfo=UTC))
+    assert listed(in_march) == [("february", "closed", 1), ("example", "closed", 2)]
