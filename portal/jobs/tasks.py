@@ -19,7 +19,7 @@ from portal.jobs.models import JobRun
 from portal.leaderboard import standings
 from portal.notifications import mail
 from portal.notifications.telling import Notice, tell
-from portal.play import service as play
+from portal.play import games
 from portal.seasons import previous_season, season_bounds, season_of
 from portal.settings import Settings
 
@@ -35,7 +35,7 @@ async def purge_sessions(now: datetime, settings: Settings) -> int:
 
 
 async def expire_games(now: datetime, settings: Settings) -> int:
-    return await play.expire_games(now)
+    return await games.expire_games(now)
 
 
 async def inactivity_burn(now: datetime, settings: Settings) -> int:

@@ -12,7 +12,7 @@ from portal.accounts.models import Role
 from portal.accounts.sessions import require_person
 from portal.burns import service as burns
 from portal.ledger import service as ledger
-from portal.play import service as play
+from portal.play import month
 from portal.web.templating import render
 
 
@@ -23,7 +23,7 @@ async def dashboard(request: Request) -> Response:
     now = datetime.now(UTC)
     outlook = await burns.outlook(account, settings, now=now)
     recent, _ = await ledger.history(account, limit=5)
-    cards = await play.this_month(who.person, now=now) if Role.PLAYER in who.roles else []
+    cards = await month.cards(who.person, now=now) if Role.PLAYER in who.roles else []
     waiting = [card for card in cards if card.state in {"new", "in_progress"}]
     return render(request, "pages/dashboard.html", points=outlook.points, burn=outlook,
                   zone=settings.time_zone, recent=recent,

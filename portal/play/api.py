@@ -13,8 +13,8 @@ from starlette.routing import BaseRoute, Route
 
 from portal.accounts.models import Role
 from portal.accounts.sessions import require_token
-from portal.play import service as play
-from portal.play.views import ChoicePosition, rules
+from portal.play import games, month
+from portal.play.games import ChoicePosition, Rules
 from portal.web.api import ApiError, json_body, validate
 from portal.web.forms import DatabaseId
 
@@ -31,10 +31,6 @@ class CardOut(BaseModel):
     correct: int | None
     game_id: int | None
     mandatory: bool
-
-
-class MonthOut(BaseModel):
-    items: list[CardOut]
 
 
 class GameStartedOut(BaseModel):
@@ -75,7 +71,7 @@ class AnswerOut(BaseModel):
     question_id: int
     correct: bool = Field(description="Right and in time; only such answers earn points")
     timed_out: bool = Field(description="No choice was sent (the time ran out, or [] gave up)")
-    outcome: play.AnswerOutcome = Field(
+    outcome: games.AnswerOutcome = Field(
         description="correct, wrong, timed_out (no choice), or too_late: a choice that "
                     "arrived after the time limit plus the network grace (never correct)")
     points: int
@@ -98,6 +94,12 @@ class GameOut(BaseModel):
     course_id: int | None
 
 
+class MonthOut(BaseModel):
+    items: list[CardOut]
+    unfinished: list[GameOut] = Field(description="Games not finished in time: their points "
+                                                  "burned (the newest 20)")
+
+
 MODELS: list[type[BaseModel]] = [MonthOut, CardOut, GameStartedOut, QuestionOut, ChoiceOut,
                                  AnswerIn, AnswerOut, GameOut]
 
@@ -113,8 +115,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def month(request: Request) -> Response:
-    """This month's live quizzes and courses.
+def _rules(request: Request) -> Rules:
+    return Rules.of(request.app.state.settings)
+
+
+def _game_out(summary: games.GameSummary) -> GameOut:
+    return GameOut(**{**asdict(summary), "status": summary.status.value})
+
+
+async def this_month(request: Request) -> Response:
+    """This month's live quizzes and courses, and the games I did not finish.
     ---
     summary: This month's quizzes and courses, with my state in each
     security: [{bearer: []}]
@@ -127,8 +137,10 @@ async def month(request: Request) -> Response:
       403: {description: Playing is for players}
     """
     person = await _player(request)
-    cards = await play.this_month(person, now=_now())
-    return JSONResponse(MonthOut(items=[CardOut(**asdict(c)) for c in cards]).model_dump())
+    found = await month.this_month(person, now=_now())
+    return JSONResponse(MonthOut(items=[CardOut(**asdict(c)) for c in found.cards],
+                                 unfinished=[_game_out(s) for s in found.unfinished]
+                                 ).model_dump())
 
 
 async def start(request: Request) -> Response:
@@ -149,8 +161,8 @@ async def start(request: Request) -> Response:
       409: {description: Not open now, or already played}
     """
     person = await _player(request)
-    game = await play.start(person, request.path_params["quiz_id"], now=_now(),
-                            rules=rules(request.app.state.settings))
+    game = await games.start(person, request.path_params["quiz_id"], now=_now(),
+                             rules=_rules(request))
     return JSONResponse(GameStartedOut(game_id=game.id, attempt=game.attempt,
                                        status=game.status).model_dump())
 
@@ -173,8 +185,8 @@ async def question(request: Request) -> Response:
       404: {description: No such game of mine}
     """
     person = await _player(request)
-    view = await play.current_question(person, request.path_params["game_id"], now=_now(),
-                                       rules=rules(request.app.state.settings))
+    view = await games.current_question(person, request.path_params["game_id"], now=_now(),
+                                        rules=_rules(request))
     if view is None:
         return Response(status_code=204)
     return JSONResponse(QuestionOut.model_validate(asdict(view)).model_dump())
@@ -205,10 +217,10 @@ async def answer(request: Request) -> Response:
     """
     person = await _player(request)
     body = validate(AnswerIn, json_body(await request.body()))
-    result = await play.answer(person, request.path_params["game_id"], body.question_id,
-                               body.choices, now=_now(),
-                               rules=rules(request.app.state.settings))
-    return JSONResponse(AnswerOut(**asdict(result)).model_dump(mode="json"))
+    result = await games.answer(person, request.path_params["game_id"], body.question_id,
+                                body.choices, now=_now(), rules=_rules(request))
+    return JSONResponse(AnswerOut.model_validate(result, from_attributes=True)
+                        .model_dump(mode="json"))
 
 
 async def game(request: Request) -> Response:
@@ -228,13 +240,12 @@ async def game(request: Request) -> Response:
       404: {description: No such game of mine}
     """
     person = await _player(request)
-    summary = await play.summary(person, request.path_params["game_id"])
-    return JSONResponse(GameOut(**{**asdict(summary), "status": summary.status.value})
-                        .model_dump())
+    summary = await games.summary(person, request.path_params["game_id"])
+    return JSONResponse(_game_out(summary).model_dump())
 
 
 routes: list[BaseRoute] = [
-    Route("/play/month", month, methods=["GET"], name="api.play.month"),
+    Route("/play/month", this_month, methods=["GET"], name="api.play.month"),
     Route("/play/quizzes/{quiz_id:id}/start", start, methods=["POST"], name="api.play.start"),
     Route("/play/games/{game_id:id}/question", question, methods=["GET"],
           name="api.play.question"),

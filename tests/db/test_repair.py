@@ -26,7 +26,8 @@ from portal.content.models import Question, Quiz
 from portal.db import migrate_database, tortoise_config
 from portal.ledger import service as ledger
 from portal.ledger.models import Transfer
-from portal.play import service as play
+from portal.play import games
+from portal.play.errors import PlayError
 from portal.play.models import Game, GameStatus
 from portal.settings import PROJECT_ROOT
 from tests.conftest import IN_CI, POSTGRES_URL, _close_orm, _drop, _with_database
@@ -34,7 +35,7 @@ from tests.db.introspect import Index, Table, read_postgres, read_sqlite
 from tests.factories import make_person
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-RULES = play.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
+RULES = games.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
 GAME_INDEXES = [
     Index("idx_game_deadlin_e0ada6", (("deadline", False),)),
     Index("idx_game_finishe_64b0f8", (("finished_at", False),)),
@@ -92,20 +93,20 @@ async def double_of(game: Game, **changes: Any) -> Game:
 
 
 async def answer_one(person: Person, game: Game, seconds: float) -> None:
-    view = await play.current_question(person, game.id, now=at(seconds), rules=RULES)
+    view = await games.current_question(person, game.id, now=at(seconds), rules=RULES)
     assert view is not None
-    await play.answer(person, game.id, view.question_id, [0], now=at(seconds + 1), rules=RULES)
+    await games.answer(person, game.id, view.question_id, [0], now=at(seconds + 1), rules=RULES)
 
 
 async def finish_right(person: Person, game: Game, seconds: float) -> None:
-    while (view := await play.current_question(person, game.id, now=at(seconds),
+    while (view := await games.current_question(person, game.id, now=at(seconds),
                                                rules=RULES)) is not None:
         fresh = await Game.get(id=game.id)
         question = await Question.get(id=view.question_id)
         order = fresh.choice_order[str(question.id)]
         right = [p for p, authored in enumerate(order) if question.choices[authored]["correct"]]
         seconds += 2
-        await play.answer(person, game.id, view.question_id, right, now=at(seconds),
+        await games.answer(person, game.id, view.question_id, right, now=at(seconds),
                           rules=RULES)
 
 
@@ -129,31 +130,31 @@ async def test_duplicate_games_are_resolved_without_touching_the_ledger_and_the_
         for n in ("alice", "bob", "carol", "dave", "erin", "frank")]
 
     # Alice cheats: she gives up her first game to see an answer, then scores in its double.
-    a1 = await play.start(alice, quiz.id, now=T0, rules=RULES)
+    a1 = await games.start(alice, quiz.id, now=T0, rules=RULES)
     a2 = await double_of(a1)
     await answer_one(alice, a1, 0)
-    await play.leave(alice, a1.id, now=at(5))
+    await games.leave(alice, a1.id, now=at(5))
     await finish_right(alice, a2, 10)
     # Bob's two games are both still being played.
-    b1 = await play.start(bob, quiz.id, now=T0, rules=RULES)
+    b1 = await games.start(bob, quiz.id, now=T0, rules=RULES)
     b2 = await double_of(b1)
     # Carol gave up her first game; its double is still open.
-    c1 = await play.start(carol, quiz.id, now=T0, rules=RULES)
+    c1 = await games.start(carol, quiz.id, now=T0, rules=RULES)
     c2 = await double_of(c1)
     await answer_one(carol, c1, 0)
-    await play.leave(carol, c1.id, now=at(5))
+    await games.leave(carol, c1.id, now=at(5))
     # Frank gave up the double; the first game is still open.
-    f1 = await play.start(frank, quiz.id, now=T0, rules=RULES)
+    f1 = await games.start(frank, quiz.id, now=T0, rules=RULES)
     f2 = await double_of(f1)
     await answer_one(frank, f2, 0)
-    await play.leave(frank, f2.id, now=at(5))
+    await games.leave(frank, f2.id, now=at(5))
     # Dave finished and was credited; one double finished with nothing, one is open.
-    d1 = await play.start(dave, quiz.id, now=T0, rules=RULES)
+    d1 = await games.start(dave, quiz.id, now=T0, rules=RULES)
     await finish_right(dave, d1, 0)
     d2 = await double_of(d1, status=GameStatus.FINISHED, finished_at=at(60))
     d3 = await double_of(d1)
     # Erin played once, as everybody should.
-    e1 = await play.start(erin, quiz.id, now=T0, rules=RULES)
+    e1 = await games.start(erin, quiz.id, now=T0, rules=RULES)
     await finish_right(erin, e1, 0)
 
     ledger_before = await Transfer.all().order_by("id").values()
@@ -169,16 +170,16 @@ async def test_duplicate_games_are_resolved_without_touching_the_ledger_and_the_
     assert await ledger.check_invariants() == []
     # The credited game keeps the attempt; its double moves after it, as it was.
     assert await games_of(alice) == [(a1.id, 2, "abandoned"), (a2.id, 1, "finished")]
-    assert (await play.summary(alice, a2.id)).credited == credit.amount
-    assert (await play.summary(alice, a1.id)).credited == 0
+    assert (await games.summary(alice, a2.id)).credited == credit.amount
+    assert (await games.summary(alice, a1.id)).credited == 0
     # Two open games: the first stays open, the double is abandoned.
     assert await games_of(bob) == [(b1.id, 1, "active"), (b2.id, 2, "abandoned")]
     assert (await Game.get(id=b2.id)).finished_at is not None
-    assert (await play.start(bob, quiz.id, now=at(30), rules=RULES)).id == b1.id
+    assert (await games.start(bob, quiz.id, now=at(30), rules=RULES)).id == b1.id
     # Answers seen in a game given up are not scored in its double.
     assert await games_of(carol) == [(c1.id, 1, "abandoned"), (c2.id, 2, "abandoned")]
-    with pytest.raises(play.PlayError, match="already played"):
-        await play.start(carol, quiz.id, now=at(30), rules=RULES)
+    with pytest.raises(PlayError, match="already played"):
+        await games.start(carol, quiz.id, now=at(30), rules=RULES)
     assert await games_of(frank) == [(f1.id, 1, "abandoned"), (f2.id, 2, "abandoned")]
     assert await games_of(dave) == [(d1.id, 1, "finished"), (d2.id, 2, "finished"),
                                     (d3.id, 3, "abandoned")]

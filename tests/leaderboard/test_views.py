@@ -14,23 +14,23 @@ from starlette.routing import Mount
 
 from portal.content.models import Question, Quiz
 from portal.leaderboard import teams
-from portal.play import service as play
+from portal.play import games
 from portal.settings import Settings
 from tests.factories import People, make_person, publish_live_copy, token_for
 
-RULES = play.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
+RULES = games.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
 
 
 async def finish_a_game(person) -> None:  # type: ignore[no-untyped-def]
     """Plays the example quiz through, answering every question right."""
     now = datetime.now(UTC)
     quiz = await Quiz.get(slug="basics")
-    game = await play.start(person, quiz.id, now=now, rules=RULES)
-    while view := await play.current_question(person, game.id, now=now, rules=RULES):
+    game = await games.start(person, quiz.id, now=now, rules=RULES)
+    while view := await games.current_question(person, game.id, now=now, rules=RULES):
         question = await Question.get(id=view.question_id)
         order = game.choice_order[str(question.id)]
         right = [p for p, a in enumerate(order) if question.choices[a]["correct"]]
-        await play.answer(person, game.id, view.question_id, right, now=now, rules=RULES)
+        await games.answer(person, game.id, view.question_id, right, now=now, rules=RULES)
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from portal.content.models import Question, Quiz
+from portal.play import games
 from portal.play.models import Game
 from portal.settings import Settings
 from tests.factories import People, publish_live_copy, token_for
@@ -59,3 +60,14 @@ async def test_api_answers_refuse_bad_input_with_json(bot: httpx.AsyncClient) ->
         "question_id": question["question_id"], "choices": "zero"})
     assert bad.status_code == 422 and "choices" in bad.json()["error"]["fields"]
     assert (await Game.get(id=game_id)).current == 0
+
+
+async def test_the_month_lists_games_not_finished_as_the_page_does(
+        bot: httpx.AsyncClient) -> None:
+    quiz = await Quiz.get(slug="basics")
+    game_id = (await bot.post(f"/api/v1/play/quizzes/{quiz.id}/start")).json()["game_id"]
+    await games.expire_games((await Game.get(id=game_id)).deadline)  # its time ran out
+    month = (await bot.get("/api/v1/play/month")).json()
+    assert [(g["game_id"], g["status"], g["credited"]) for g in month["unfinished"]] == [
+        (game_id, "abandoned", 0)]
+    assert {item["kind"] for item in month["items"]} == {"quiz", "course"}

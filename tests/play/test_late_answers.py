@@ -23,13 +23,14 @@ from portal.content import schema, service
 from portal.content.models import Question, Quiz
 from portal.ledger import service as ledger
 from portal.ledger.models import Transfer
-from portal.play import service as play
+from portal.play import courses, games
+from portal.play.errors import NotFound
 from portal.play.models import Answer, CourseProgress, Game
 from portal.settings import PROJECT_ROOT, Settings
 from tests.factories import People, csrf, make_person, post_form, publish_live_copy, token_for
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-RULES = play.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
+RULES = games.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
 Result = TypeVar("Result")
 
 
@@ -69,30 +70,30 @@ async def alice(example: None) -> Person:
 
 
 async def shown_at(person: Person, game: Game, seconds: float) -> int:
-    view = await play.current_question(person, game.id, now=at(seconds), rules=RULES)
+    view = await games.current_question(person, game.id, now=at(seconds), rules=RULES)
     assert view is not None
     return view.question_id
 
 
 async def read_every_lesson(person: Person, course_id: int, *, now: datetime) -> None:
-    for lesson in (await play.course_view(person, course_id, now=now)).lessons:
-        await play.mark_lesson_read(person, course_id, lesson.id, now=now)
+    for lesson in (await courses.course_view(person, course_id, now=now)).lessons:
+        await courses.mark_lesson_read(person, course_id, lesson.id, now=now)
 
 
 async def test_a_right_answer_after_the_limit_and_the_grace_is_too_late_not_correct(
     alice: Person,
 ) -> None:
-    game = await play.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
+    game = await games.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
     first = await shown_at(alice, game, 0)
-    in_time = await play.answer(alice, game.id, first, await positions(game.id, first,
+    in_time = await games.answer(alice, game.id, first, await positions(game.id, first,
                                                                         right=True),
                                 now=at(1), rules=RULES)
     second = await shown_at(alice, game, 1)
-    late = await play.answer(alice, game.id, second, await positions(game.id, second,
+    late = await games.answer(alice, game.id, second, await positions(game.id, second,
                                                                       right=True),
                              now=at(1 + 22.001), rules=RULES)
     third = await shown_at(alice, game, 30)
-    last_moment = await play.answer(alice, game.id, third, await positions(game.id, third,
+    last_moment = await games.answer(alice, game.id, third, await positions(game.id, third,
                                                                             right=True),
                                      now=at(30 + 22), rules=RULES)
 
@@ -102,7 +103,7 @@ async def test_a_right_answer_after_the_limit_and_the_grace_is_too_late_not_corr
     assert (last_moment.outcome, last_moment.points) == ("correct", 50)
     stored = await Answer.get(game_id=game.id, question_id=second)
     assert (stored.correct, stored.points, stored.elapsed_ms) == (False, 0, 22_001)
-    summary = await play.summary(alice, game.id)
+    summary = await games.summary(alice, game.id)
     assert (summary.correct, summary.points, summary.credited) == (2, 148, 148)
     credit = await Transfer.get(key=f"quiz:{game.quiz_id}:person:{alice.id}")
     assert credit.reason == "Quiz: Pump basics (2 of 3 correct)"
@@ -110,9 +111,9 @@ async def test_a_right_answer_after_the_limit_and_the_grace_is_too_late_not_corr
 
 
 async def test_a_wrong_answer_after_the_limit_is_too_late_as_well(alice: Person) -> None:
-    game = await play.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
+    game = await games.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
     question = await shown_at(alice, game, 0)
-    result = await play.answer(alice, game.id, question,
+    result = await games.answer(alice, game.id, question,
                                await positions(game.id, question, right=False),
                                now=at(40), rules=RULES)
     assert (result.outcome, result.correct, result.points) == ("too_late", False, 0)
@@ -120,15 +121,15 @@ async def test_a_wrong_answer_after_the_limit_is_too_late_as_well(alice: Person)
 
 async def test_a_five_second_question_gets_half_a_second_of_grace(alice: Person) -> None:
     await Quiz.filter(slug="basics").update(time_limit=5)
-    game = await play.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
+    game = await games.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
     first = await shown_at(alice, game, 0)
-    at_the_edge = await play.answer(alice, game.id, first,
+    at_the_edge = await games.answer(alice, game.id, first,
                                     await positions(game.id, first, right=True),
                                     now=at(5.5), rules=RULES)
     second = await shown_at(alice, game, 10)
     # 5.6 s would have counted under the old flat 2 s grace (7 s on a 5 s question).
     assert await shown_at(alice, game, 10 + 5.5) == second  # still on screen at the edge
-    past_it = await play.answer(alice, game.id, second,
+    past_it = await games.answer(alice, game.id, second,
                                 await positions(game.id, second, right=True),
                                 now=at(10 + 5.6), rules=RULES)
     assert (at_the_edge.outcome, at_the_edge.points) == ("correct", 50)
@@ -139,34 +140,34 @@ async def test_a_late_right_answer_never_passes_a_course(alice: Person) -> None:
     final = await Quiz.get(slug="install-final")
     assert final.course_id is not None
     await read_every_lesson(alice, final.course_id, now=T0)
-    game = await play.start(alice, final.id, now=T0, rules=RULES)
+    game = await games.start(alice, final.id, now=T0, rules=RULES)
     first = await shown_at(alice, game, 0)
-    await play.answer(alice, game.id, first, await positions(game.id, first, right=False),
+    await games.answer(alice, game.id, first, await positions(game.id, first, right=False),
                       now=at(1), rules=RULES)
     second = await shown_at(alice, game, 1)
     # Right, but 27.5 s after a 25 s question was shown: one right answer of two would
     # have reached the 50 % pass mark.
-    late = await play.answer(alice, game.id, second,
+    late = await games.answer(alice, game.id, second,
                              await positions(game.id, second, right=True),
                              now=at(1 + 27.5), rules=RULES)
     assert (late.outcome, late.correct, late.finished) == ("too_late", False, True)
-    summary = await play.summary(alice, game.id)
+    summary = await games.summary(alice, game.id)
     assert (summary.correct, summary.passed) == (0, False)
     progress = await CourseProgress.get(person_id=alice.id, course_id=final.course_id)
     assert progress.completed_at is None and progress.certificate_code is None
-    with pytest.raises(play.NotFound):
-        await play.certificate(alice, final.course_id)
+    with pytest.raises(NotFound):
+        await courses.certificate(alice, final.course_id)
     assert not await Transfer.filter(key__startswith="course:").exists()
     assert not await Transfer.filter(key__startswith="welcome:").exists()
     assert (await ledger.account_of_person(alice.id)).balance == 0
 
 
 async def test_a_replayed_late_answer_is_too_late_again(alice: Person) -> None:
-    game = await play.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
+    game = await games.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
     question = await shown_at(alice, game, 0)
     right = await positions(game.id, question, right=True)
-    first = await play.answer(alice, game.id, question, right, now=at(25), rules=RULES)
-    again = await play.answer(alice, game.id, question, right, now=at(26), rules=RULES)
+    first = await games.answer(alice, game.id, question, right, now=at(25), rules=RULES)
+    again = await games.answer(alice, game.id, question, right, now=at(26), rules=RULES)
     assert first.outcome == "too_late" and again == first
 
 
@@ -185,16 +186,16 @@ async def test_a_replayed_last_answer_gets_the_first_reply_whenever_it_arrives(
     quiz = await Quiz.get(slug="basics")
     for delay in range(100):
         person = await make_person()
-        game = await play.start(person, quiz.id, now=T0, rules=RULES)
+        game = await games.start(person, quiz.id, now=T0, rules=RULES)
         for step in range(3):
             question = await shown_at(person, game, step * 5)
             right = await positions(game.id, question, right=True)
             if step < 2:
-                await play.answer(person, game.id, question, right, now=at(step * 5 + 1),
+                await games.answer(person, game.id, question, right, now=at(step * 5 + 1),
                                   rules=RULES)
         first, replay = await asyncio.gather(
-            play.answer(person, game.id, question, right, now=at(11), rules=RULES),
-            _after(delay, play.answer(person, game.id, question, right, now=at(11),
+            games.answer(person, game.id, question, right, now=at(11), rules=RULES),
+            _after(delay, games.answer(person, game.id, question, right, now=at(11),
                                       rules=RULES)))
         assert first.finished, delay
         assert replay == first, delay

@@ -1,0 +1,61 @@
+"""This month as a player sees it: each live item with its state, and the games left
+unfinished."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from portal.accounts.models import Person
+from portal.content.models import Quiz
+from portal.play import games, month
+from tests.factories import make_person
+from tests.play.playing import RULES, T0, at, play_through, publish_example
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+@pytest.fixture
+async def alice(tmp_path: Path) -> Person:
+    await publish_example(tmp_path)
+    return await make_person("alice@example.com")
+
+
+async def quiz_card(alice: Person, seconds: float) -> month.Card:
+    return next(card for card in await month.cards(alice, now=at(seconds))
+                if card.kind == "quiz")
+
+
+async def test_a_quiz_card_goes_from_new_to_in_progress_to_done_with_the_score(
+        alice: Person) -> None:
+    new = await quiz_card(alice, 0)
+    assert (new.state, new.questions, new.points_at_stake, new.game_id) == ("new", 3, 300, None)
+    game = await games.start(alice, new.id, now=T0, rules=RULES)
+    assert ((await quiz_card(alice, 1)).state, (await quiz_card(alice, 1)).game_id) == (
+        "in_progress", game.id)
+    await play_through(alice, game)
+    done = await quiz_card(alice, 100)
+    assert (done.state, done.score, done.correct, done.game_id) == ("done", 285, 3, game.id)
+
+
+async def test_a_course_card_says_how_many_lessons_and_whether_it_is_mandatory(
+        alice: Person) -> None:
+    course = next(card for card in await month.cards(alice, now=T0) if card.kind == "course")
+    assert (course.title, course.state, course.questions, course.points_at_stake,
+            course.mandatory) == ("Installing a booster pump", "new", 2, 200, True)
+
+
+async def test_the_month_lists_games_left_unfinished_with_the_points_that_burned(
+        alice: Person) -> None:
+    game = await games.start(alice, (await Quiz.get(slug="basics")).id, now=T0, rules=RULES)
+    await games.leave(alice, game.id, now=at(5))
+    found = await month.this_month(alice, now=at(10))
+    assert [(g.game_id, g.quiz_title, g.credited) for g in found.unfinished] == [
+        (game.id, "Pump basics", 0)]
+    assert [card.kind for card in found.cards] == ["quiz", "course"]
+
+
+async def test_nothing_is_live_outside_the_packs_window(alice: Person) -> None:
+    assert await month.cards(alice, now=datetime(2026, 3, 1, tzinfo=UTC)) == []
