@@ -21,6 +21,7 @@ import nh3
 from markdown_it import MarkdownIt
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from portal.content import schema
 from portal.content.models import Course, Lesson, Pack, Question, Quiz
@@ -259,33 +260,39 @@ async def _publish_course(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
 
 async def _remove_missing(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.Pack,
                           report: PublishReport, problems: list[schema.Problem]) -> None:
+    # Games on a quiz and people's progress through a course are play's ``games`` and
+    # ``progress`` relations on them.
     quiz_slugs = {q.id for q in pack.quizzes} | {f"{c.id}-final" for c in pack.courses}
-    for quiz in await Quiz.filter(pack_id=pack_row.id).using_db(conn):
-        if quiz.slug in quiz_slugs:
-            continue
-        if played := await _played(conn, quiz):
-            problems.append(schema.Problem(
-                quiz.slug, None, "", f"{played} game(s) were already played on this quiz, "
-                "so it cannot be removed from the pack"))
-            continue
-        await Question.filter(quiz_id=quiz.id).using_db(conn).delete()
-        await Quiz.filter(id=quiz.id).using_db(conn).delete()
-        report.removed.append(f"quiz {quiz.slug}")
+    for quiz in await Quiz.filter(pack_id=pack_row.id).using_db(conn).annotate(
+            played=Count("games")):
+        if quiz.slug not in quiz_slugs:
+            played = quiz.played  # type: ignore[attr-defined]  # annotated above
+            await _remove(conn, quiz, Question.filter(quiz_id=quiz.id), report, problems,
+                          used=f"{played} game(s) were already played on this quiz"
+                          if played else "")
     course_slugs = {c.id for c in pack.courses}
-    # People's progress through a course is play's ``progress`` relation on it.
     for course in await Course.filter(pack_id=pack_row.id).using_db(conn).annotate(
             started=Count("progress")):
-        if course.slug in course_slugs or await Quiz.filter(
+        # A course stays while its final quiz does (kept because it was played).
+        if course.slug not in course_slugs and not await Quiz.filter(
                 course_id=course.id).using_db(conn).exists():
-            continue
-        if started := course.started:  # type: ignore[attr-defined]  # annotated above
-            problems.append(schema.Problem(
-                course.slug, None, "", f"{started} person(s) have started this course, so "
-                "it cannot be removed from the pack"))
-            continue
-        await Lesson.filter(course_id=course.id).using_db(conn).delete()
-        await Course.filter(id=course.id).using_db(conn).delete()
-        report.removed.append(f"course {course.slug}")
+            started = course.started  # type: ignore[attr-defined]  # annotated above
+            await _remove(conn, course, Lesson.filter(course_id=course.id), report, problems,
+                          used=f"{started} person(s) have started this course"
+                          if started else "")
+
+
+async def _remove(conn: BaseDBAsyncClient, row: Quiz | Course, parts: QuerySet[Any],
+                  report: PublishReport, problems: list[schema.Problem], *, used: str) -> None:
+    """Deletes an item the pack no longer has, with its parts, unless people have used
+    it (``used`` says how): then it stays and the problem says why."""
+    if used:
+        problems.append(schema.Problem(
+            row.slug, None, "", f"{used}, so it cannot be removed from the pack"))
+        return
+    await parts.using_db(conn).delete()
+    await type(row).filter(id=row.id).using_db(conn).delete()
+    report.removed.append(f"{'quiz' if isinstance(row, Quiz) else 'course'} {row.slug}")
 
 
 # -- reading what is live -----------------------------------------------------------------

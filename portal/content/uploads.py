@@ -27,7 +27,14 @@ _TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 class UploadRefused(Refusal):
-    pass
+    status = 400
+
+
+class TooLarge(UploadRefused):
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__(N_("The zip is larger than 20 MB."))
 
 
 class UploadNotFound(UploadRefused):

@@ -17,6 +17,7 @@ from portal.accounts.models import Role
 from portal.accounts.sessions import require_person
 from portal.content import schema, uploads
 from portal.content.models import Pack
+from portal.i18n import N_
 from portal.settings import LANGUAGES
 from portal.web.templating import render
 
@@ -40,24 +41,26 @@ async def _render_packs(request: Request, *, status_code: int = 200, error: str 
                   language=i18n.current_language())
 
 
-async def upload(request: Request) -> Response:
-    who = require_person(request, *STAFF)
-    length = int(request.headers.get("content-length") or 0)
-    if length > uploads.MAX_ZIP_BYTES + 64 * 1024:
-        return await _render_packs(request, status_code=413,
-                                   error=i18n.gettext("The zip is larger than 20 MB."))
+async def _zip_of(request: Request) -> tuple[str, bytes]:
+    """The uploaded zip's file name and bytes, refused when there is none or the header
+    already says it is too large."""
+    if int(request.headers.get("content-length") or 0) > uploads.MAX_ZIP_BYTES + 64 * 1024:
+        raise uploads.TooLarge()
     async with request.form(max_files=1, max_fields=5) as form:
         file = form.get("pack")
         if not isinstance(file, UploadFile) or not file.filename:
-            return await _render_packs(request, status_code=400,
-                                       error=i18n.gettext("Choose a zip file with the pack."))
-        filename = file.filename
-        data = await file.read(uploads.MAX_ZIP_BYTES + 1)
+            raise uploads.UploadRefused(N_("Choose a zip file with the pack."))
+        return file.filename, await file.read(uploads.MAX_ZIP_BYTES + 1)
+
+
+async def upload(request: Request) -> Response:
+    who = require_person(request, *STAFF)
     try:
+        filename, data = await _zip_of(request)
         stored = await uploads.store(who.person, filename=filename, data=data,
                                      media_dir=_media_dir(request), now=datetime.now(UTC))
     except uploads.UploadRefused as exc:
-        return await _render_packs(request, status_code=400, error=exc.translated())
+        return await _render_packs(request, status_code=exc.status, error=exc.translated())
     target = request.url_for("content.upload", token=stored.token)
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": str(target)})

@@ -229,3 +229,25 @@ async def test_published_packs_say_their_state_and_quizzes_in_one_query(
     assert len([r for r in caplog.records if r.name == "tortoise.db_client"]) == 1
     in_march = await service.published_packs(now=datetime(2026, 3, 1, tzinfo=UTC))
     assert listed(in_march) == [("february", "closed", 1), ("example", "closed", 2)]
+
+
+@pytest.mark.usefixtures("any_db")
+async def test_a_quiz_left_out_of_the_pack_is_removed_unless_it_was_played(
+    tmp_path: Path, pack_dir: Path
+) -> None:
+    shutil.copy(pack_dir / "quiz-basics.yaml", pack_dir / "quiz-more.yaml")
+    edit(pack_dir, "quiz-more.yaml", "id: basics", "id: more")
+    await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+    basics = await Quiz.get(slug="basics")
+    await Game.create(person_id=(await make_person()).id, quiz_id=basics.id, attempt=1,
+                      question_order=[], choice_order={}, started_at=NOW, deadline=NOW)
+    (pack_dir / "quiz-more.yaml").unlink()
+    report = await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+    assert report.removed == ["quiz more"] and not await Quiz.exists(slug="more")
+    (pack_dir / "quiz-basics.yaml").unlink()
+    with pytest.raises(schema.PackInvalid) as refused:
+        await service.publish(schema.read_pack(pack_dir), media_dir=tmp_path, now=NOW)
+    assert [str(p) for p in refused.value.problems] == [
+        "basics: 1 game(s) were already played on this quiz, so it cannot be removed from "
+        "the pack"]
+    assert await Question.filter(quiz_id=basics.id).exists()

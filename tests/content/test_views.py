@@ -115,3 +115,14 @@ async def test_a_damaged_zip_is_refused_with_a_reason(carol) -> None:  # type: i
     response = await upload(carol, bytes(data))
     assert response.status_code == 400
     assert "damaged" in response.text
+
+
+async def test_an_upload_said_to_be_too_large_is_refused_before_it_is_read(carol) -> None:  # type: ignore[no-untyped-def]
+    request = carol.build_request("POST", "/marketing/content/upload",
+                                  files={"pack": ("p.zip", zip_of(EXAMPLE))},
+                                  headers={"x-csrftoken": csrf(carol)})
+    request.headers["content-length"] = str(21 * 1024 * 1024)
+    response = await carol.send(request)
+    assert response.status_code == 413
+    assert "larger than 20 MB" in response.text
+    assert await PackUpload.all().count() == 0
