@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -34,6 +36,18 @@ accounts.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "")
 IN_CI = bool(os.environ.get("CI"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A SQLite connection a test never closed keeps a worker thread alive, and the run
+    would then hang at exit until CI gives up: name it and end the run as failed instead."""
+    leaked = [thread.name for thread in threading.enumerate()
+              if thread.is_alive() and not thread.daemon and "connection_worker" in thread.name]
+    if leaked:
+        print(f"\nerror: {len(leaked)} SQLite connection(s) left open by the tests "
+              f"({', '.join(leaked)}): close the ORM where it was initialised", file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,18 @@ async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         yield _with_database(POSTGRES_URL, name)
         await _drop(name)
     await _close_orm()
+
+
+@asynccontextmanager
+async def orm(url: str) -> AsyncIterator[None]:
+    """The ORM on ``url`` for a block of the test, closed whatever happens in it: a
+    connection opened in the test's own context would outlive the fixture's teardown and
+    keep the process from exiting."""
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        yield
+    finally:
+        await _close_orm()
 
 
 async def game_table(url: str) -> Table:
@@ -121,75 +134,72 @@ async def test_duplicate_games_are_resolved_without_touching_the_ledger_and_the_
     damaged = await game_table(empty_url)
     assert damaged.unique == [] and damaged.indexes == []
 
-    await Tortoise.init(config=tortoise_config(empty_url))
-    await service.publish(schema.read_pack(PROJECT_ROOT / "quizzes" / "example"),
-                          media_dir=tmp_path, now=T0)
-    quiz = await Quiz.get(slug="basics")
-    alice, bob, carol, dave, erin, frank = [
-        await make_person(f"{n}@example.com")
-        for n in ("alice", "bob", "carol", "dave", "erin", "frank")]
+    async with orm(empty_url):
+        await service.publish(schema.read_pack(PROJECT_ROOT / "quizzes" / "example"),
+                              media_dir=tmp_path, now=T0)
+        quiz = await Quiz.get(slug="basics")
+        alice, bob, carol, dave, erin, frank = [
+            await make_person(f"{n}@example.com")
+            for n in ("alice", "bob", "carol", "dave", "erin", "frank")]
 
-    # Alice cheats: she gives up her first game to see an answer, then scores in its double.
-    a1 = await games.start(alice, quiz.id, now=T0, rules=RULES)
-    a2 = await double_of(a1)
-    await answer_one(alice, a1, 0)
-    await games.leave(alice, a1.id, now=at(5))
-    await finish_right(alice, a2, 10)
-    # Bob's two games are both still being played.
-    b1 = await games.start(bob, quiz.id, now=T0, rules=RULES)
-    b2 = await double_of(b1)
-    # Carol gave up her first game; its double is still open.
-    c1 = await games.start(carol, quiz.id, now=T0, rules=RULES)
-    c2 = await double_of(c1)
-    await answer_one(carol, c1, 0)
-    await games.leave(carol, c1.id, now=at(5))
-    # Frank gave up the double; the first game is still open.
-    f1 = await games.start(frank, quiz.id, now=T0, rules=RULES)
-    f2 = await double_of(f1)
-    await answer_one(frank, f2, 0)
-    await games.leave(frank, f2.id, now=at(5))
-    # Dave finished and was credited; one double finished with nothing, one is open.
-    d1 = await games.start(dave, quiz.id, now=T0, rules=RULES)
-    await finish_right(dave, d1, 0)
-    d2 = await double_of(d1, status=GameStatus.FINISHED, finished_at=at(60))
-    d3 = await double_of(d1)
-    # Erin played once, as everybody should.
-    e1 = await games.start(erin, quiz.id, now=T0, rules=RULES)
-    await finish_right(erin, e1, 0)
+        # Alice cheats: she gives up her first game to see an answer, then scores in its double.
+        a1 = await games.start(alice, quiz.id, now=T0, rules=RULES)
+        a2 = await double_of(a1)
+        await answer_one(alice, a1, 0)
+        await games.leave(alice, a1.id, now=at(5))
+        await finish_right(alice, a2, 10)
+        # Bob's two games are both still being played.
+        b1 = await games.start(bob, quiz.id, now=T0, rules=RULES)
+        b2 = await double_of(b1)
+        # Carol gave up her first game; its double is still open.
+        c1 = await games.start(carol, quiz.id, now=T0, rules=RULES)
+        c2 = await double_of(c1)
+        await answer_one(carol, c1, 0)
+        await games.leave(carol, c1.id, now=at(5))
+        # Frank gave up the double; the first game is still open.
+        f1 = await games.start(frank, quiz.id, now=T0, rules=RULES)
+        f2 = await double_of(f1)
+        await answer_one(frank, f2, 0)
+        await games.leave(frank, f2.id, now=at(5))
+        # Dave finished and was credited; one double finished with nothing, one is open.
+        d1 = await games.start(dave, quiz.id, now=T0, rules=RULES)
+        await finish_right(dave, d1, 0)
+        d2 = await double_of(d1, status=GameStatus.FINISHED, finished_at=at(60))
+        d3 = await double_of(d1)
+        # Erin played once, as everybody should.
+        e1 = await games.start(erin, quiz.id, now=T0, rules=RULES)
+        await finish_right(erin, e1, 0)
 
-    ledger_before = await Transfer.all().order_by("id").values()
-    credit = await Transfer.get(key=f"quiz:{quiz.id}:person:{alice.id}")
-    assert credit.reference == f"game:{a2.id}" and credit.amount > 0  # the cheat worked
-    await _close_orm()
+        ledger_before = await Transfer.all().order_by("id").values()
+        credit = await Transfer.get(key=f"quiz:{quiz.id}:person:{alice.id}")
+        assert credit.reference == f"game:{a2.id}" and credit.amount > 0  # the cheat worked
 
     await migrate_database(empty_url)
-    await _close_orm()
-    await Tortoise.init(config=tortoise_config(empty_url))
+    async with orm(empty_url):
+        assert await Transfer.all().order_by("id").values() == ledger_before
+        assert await ledger.check_invariants() == []
+        # The credited game keeps the attempt; its double moves after it, as it was.
+        assert await games_of(alice) == [(a1.id, 2, "abandoned"), (a2.id, 1, "finished")]
+        assert (await games.summary(alice, a2.id)).credited == credit.amount
+        assert (await games.summary(alice, a1.id)).credited == 0
+        # Two open games: the first stays open, the double is abandoned.
+        assert await games_of(bob) == [(b1.id, 1, "active"), (b2.id, 2, "abandoned")]
+        assert (await Game.get(id=b2.id)).finished_at is not None
+        assert (await games.start(bob, quiz.id, now=at(30), rules=RULES)).id == b1.id
+        # Answers seen in a game given up are not scored in its double.
+        assert await games_of(carol) == [(c1.id, 1, "abandoned"), (c2.id, 2, "abandoned")]
+        with pytest.raises(PlayError, match="already played"):
+            await games.start(carol, quiz.id, now=at(30), rules=RULES)
+        assert await games_of(frank) == [(f1.id, 1, "abandoned"), (f2.id, 2, "abandoned")]
+        assert await games_of(dave) == [(d1.id, 1, "finished"), (d2.id, 2, "finished"),
+                                        (d3.id, 3, "abandoned")]
+        assert await games_of(erin) == [(e1.id, 1, "finished")]
 
-    assert await Transfer.all().order_by("id").values() == ledger_before
-    assert await ledger.check_invariants() == []
-    # The credited game keeps the attempt; its double moves after it, as it was.
-    assert await games_of(alice) == [(a1.id, 2, "abandoned"), (a2.id, 1, "finished")]
-    assert (await games.summary(alice, a2.id)).credited == credit.amount
-    assert (await games.summary(alice, a1.id)).credited == 0
-    # Two open games: the first stays open, the double is abandoned.
-    assert await games_of(bob) == [(b1.id, 1, "active"), (b2.id, 2, "abandoned")]
-    assert (await Game.get(id=b2.id)).finished_at is not None
-    assert (await games.start(bob, quiz.id, now=at(30), rules=RULES)).id == b1.id
-    # Answers seen in a game given up are not scored in its double.
-    assert await games_of(carol) == [(c1.id, 1, "abandoned"), (c2.id, 2, "abandoned")]
-    with pytest.raises(PlayError, match="already played"):
-        await games.start(carol, quiz.id, now=at(30), rules=RULES)
-    assert await games_of(frank) == [(f1.id, 1, "abandoned"), (f2.id, 2, "abandoned")]
-    assert await games_of(dave) == [(d1.id, 1, "finished"), (d2.id, 2, "finished"),
-                                    (d3.id, 3, "abandoned")]
-    assert await games_of(erin) == [(e1.id, 1, "finished")]
-
-    repaired = await game_table(empty_url)
-    assert repaired.unique == [("person_id", "quiz_id", "attempt")]
-    assert repaired.indexes == GAME_INDEXES
-    with pytest.raises(IntegrityError):
-        await double_of(e1)
+        repaired = await game_table(empty_url)
+        assert repaired.unique == [("person_id", "quiz_id", "attempt")]
+        assert repaired.indexes == GAME_INDEXES
+        with pytest.raises(IntegrityError):
+            await double_of(e1)
 
 
 async def test_the_repair_changes_nothing_on_a_database_that_kept_its_key(
