@@ -22,6 +22,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher, profiles
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -157,7 +158,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[object]:
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
     application = create_app(settings)
     async with LifespanManager(application):
         yield application
@@ -166,23 +167,23 @@ async def app(settings: Settings) -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
 
 
 @pytest.fixture
-async def people(app: object) -> factories.People:
+async def people(app: Starlette) -> factories.People:
     """Fixed personas: Alice plays, Bob manages her company, Carol is marketing, Dave is
     admin, and Erin plays for another company."""
     return await factories.personas()
 
 
 @pytest.fixture
-def sign_in(app: object):  # type: ignore[no-untyped-def]
+def sign_in(app: Starlette) -> factories.SignIn:
     async def make(email: str) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=app)
         c = httpx.AsyncClient(transport=transport, base_url="http://testserver")
         await factories.sign_in(c, email)
         return c

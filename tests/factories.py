@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from portal.accounts.models import Company, Outlet, Person, Region, Role
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
+
+# The `sign_in` fixture: an email in, a client signed in as that person out.
+SignIn = Callable[[str], Awaitable[httpx.AsyncClient]]
 
 
 @dataclass

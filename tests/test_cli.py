@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,19 +15,25 @@ import pytest
 from portal.settings import PROJECT_ROOT
 
 
+@dataclass(frozen=True)
+class Portal:
+    """Runs the ``portal`` command against its own database."""
+
+    database: Path
+    env: dict[str, str]
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "portal.cli", *args], env=self.env,
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+
+
 @pytest.fixture
-def portal(tmp_path: Path, sqlite_template: Path):  # type: ignore[no-untyped-def]
+def portal(tmp_path: Path, sqlite_template: Path) -> Portal:
     database = tmp_path / "portal.sqlite3"
     shutil.copy(sqlite_template, database)
     env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite://{database}",
            "PORTAL_SECRET_KEY": "cli-test", "PORTAL_MEDIA_DIR": str(tmp_path / "media")}
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "portal.cli", *args], env=env,
-                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
-
-    run.database = database  # type: ignore[attr-defined]
-    return run
+    return Portal(database, env)
 
 
 def count(database: Path, table: str) -> int:
@@ -34,8 +41,9 @@ def count(database: Path, table: str) -> int:
         return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
 
 
-def test_publishing_a_bad_pack_lists_every_problem_and_writes_nothing(portal, tmp_path: Path  # type: ignore[no-untyped-def]
-                                                                      ) -> None:
+def test_publishing_a_bad_pack_lists_every_problem_and_writes_nothing(
+    portal: Portal, tmp_path: Path,
+) -> None:
     pack = tmp_path / "bad"
     shutil.copytree(PROJECT_ROOT / "quizzes" / "example", pack)
     (pack / "quiz-basics.yaml").write_text(
@@ -49,7 +57,7 @@ def test_publishing_a_bad_pack_lists_every_problem_and_writes_nothing(portal, tm
     assert count(portal.database, "pack") == 0 and count(portal.database, "quiz") == 0
 
 
-def test_a_dry_run_publishes_nothing_and_a_real_run_publishes_once(portal) -> None:  # type: ignore[no-untyped-def]
+def test_a_dry_run_publishes_nothing_and_a_real_run_publishes_once(portal: Portal) -> None:
     example = str(PROJECT_ROOT / "quizzes" / "example")
     dry = portal("publish", example, "--dry-run")
     assert dry.returncode == 0 and "would publish pack example" in dry.stdout
@@ -60,12 +68,12 @@ def test_a_dry_run_publishes_nothing_and_a_real_run_publishes_once(portal) -> No
     assert count(portal.database, "quiz") == 2
 
 
-def test_publishing_something_that_is_not_a_folder_is_an_error(portal) -> None:  # type: ignore[no-untyped-def]
+def test_publishing_something_that_is_not_a_folder_is_an_error(portal: Portal) -> None:
     result = portal("publish", "/no/such/pack")
     assert result.returncode == 2 and "is not a folder" in result.stderr
 
 
-def test_check_passes_on_a_healthy_ledger_and_names_a_broken_account(portal) -> None:  # type: ignore[no-untyped-def]
+def test_check_passes_on_a_healthy_ledger_and_names_a_broken_account(portal: Portal) -> None:
     assert portal("demo").returncode == 0
     healthy = portal("check")
     assert healthy.returncode == 0 and "every invariant holds" in healthy.stdout
@@ -85,13 +93,13 @@ def test_check_passes_on_a_healthy_ledger_and_names_a_broken_account(portal) -> 
     (["create-user", "x@example.com", "--name", "X", "--role", "admin", "--password", "short"],
      "at least 10 characters"),
 ])
-def test_create_user_refuses_bad_input(portal, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_create_user_refuses_bad_input(portal: Portal, args: list[str], message: str) -> None:
     result = portal(*args)
     assert result.returncode == 2 and message in result.stderr
     assert count(portal.database, "person") == 0
 
 
-def test_create_user_twice_is_a_clear_error(portal) -> None:  # type: ignore[no-untyped-def]
+def test_create_user_twice_is_a_clear_error(portal: Portal) -> None:
     args = ["create-user", "x@example.com", "--name", "Xena", "--role", "admin",
             "--password", "long enough password"]
     assert portal(*args).returncode == 0
@@ -115,7 +123,7 @@ def test_a_bad_setting_is_one_clear_error_for_every_command(command: list[str]) 
                              "PORTAL_SMTP_PORT must be a whole number, not 'mail'\n")
 
 
-def test_run_job_refuses_an_unknown_job_and_a_malformed_date(portal) -> None:  # type: ignore[no-untyped-def]
+def test_run_job_refuses_an_unknown_job_and_a_malformed_date(portal: Portal) -> None:
     unknown = portal("run-job", "burn-everything")
     assert unknown.returncode == 2 and "there is no job 'burn-everything'" in unknown.stderr
     bad_date = portal("run-job", "inactivity-burn", "--now", "31/12/2026")
@@ -123,7 +131,7 @@ def test_run_job_refuses_an_unknown_job_and_a_malformed_date(portal) -> None:  #
     assert count(portal.database, "job_run") == 0
 
 
-def test_run_job_replays_a_date_once(portal) -> None:  # type: ignore[no-untyped-def]
+def test_run_job_replays_a_date_once(portal: Portal) -> None:
     assert portal("demo").returncode == 0
     first = portal("run-job", "inactivity-burn", "--now", "2027-06-01T02:00")
     assert first.returncode == 0 and "inactivity-burn for 2027-06-01:" in first.stdout

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from portal.ledger import service as ledger
-from tests.factories import PASSWORD, People, token_for
+from tests.factories import PASSWORD, People, SignIn, token_for
 
 
 async def test_a_player_signs_in_and_reads_their_points(client: httpx.AsyncClient,
@@ -57,7 +57,7 @@ async def test_a_signed_out_token_stops_working(client: httpx.AsyncClient,
     assert "Sign in again" in response.json()["error"]["message"]
 
 
-async def test_the_api_ignores_the_browser_session_cookie(people: People, sign_in) -> None:
+async def test_the_api_ignores_the_browser_session_cookie(people: People, sign_in: SignIn) -> None:
     browser = await sign_in("alice@example.com")
     response = await browser.get("/api/v1/me")
     assert response.status_code == 401

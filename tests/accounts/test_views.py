@@ -9,7 +9,7 @@ import pytest
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Invite, Person, Role, Session
-from tests.factories import PASSWORD, People, csrf, post_form
+from tests.factories import PASSWORD, People, SignIn, csrf, post_form
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str, **extra: str
@@ -89,14 +89,16 @@ async def test_sign_in_without_a_csrf_token_is_refused(client: httpx.AsyncClient
     assert await Session.all().count() == 0
 
 
-async def test_a_form_post_without_the_token_changes_nothing(people: People, sign_in) -> None:
+async def test_a_form_post_without_the_token_changes_nothing(
+    people: People, sign_in: SignIn,
+) -> None:
     client = await sign_in("alice@example.com")
     response = await client.post("/profile", data={"display_name": "Hacked", "language": "en"})
     assert response.status_code == 403
     assert (await Person.get(id=people.alice.id)).display_name == "Alice"
 
 
-async def test_htmx_requests_carry_the_token_in_a_header(people: People, sign_in) -> None:
+async def test_htmx_requests_carry_the_token_in_a_header(people: People, sign_in: SignIn) -> None:
     client = await sign_in("alice@example.com")
     response = await client.post("/profile", data={"display_name": "Ally", "language": "en"},
                                  headers={"x-csrftoken": csrf(client), "hx-request": "true"})
@@ -131,7 +133,7 @@ async def test_bad_sign_in_forms_say_what_is_wrong(
 
 
 async def test_a_player_changes_their_display_name_and_language(people: People,
-                                                                sign_in) -> None:
+                                                                sign_in: SignIn) -> None:
     client = await sign_in("alice@example.com")
     response = await post_form(client, "/profile", {"display_name": "Ally A.",
                                                     "language": "ru"})
@@ -146,7 +148,7 @@ async def test_a_player_changes_their_display_name_and_language(people: People,
     ({"display_name": "Ally", "language": "en", "is_active": "false"}, "Unexpected field"),
 ])
 async def test_bad_profile_forms_are_refused_and_change_nothing(
-    people: People, sign_in, form: dict[str, str], message: str
+    people: People, sign_in: SignIn, form: dict[str, str], message: str
 ) -> None:
     client = await sign_in("alice@example.com")
     response = await post_form(client, "/profile", form)
@@ -157,7 +159,7 @@ async def test_bad_profile_forms_are_refused_and_change_nothing(
 
 
 async def test_a_role_smuggled_into_the_profile_form_is_refused(people: People,
-                                                                sign_in) -> None:
+                                                                sign_in: SignIn) -> None:
     client = await sign_in("alice@example.com")
     response = await post_form(client, "/profile", {"display_name": "Ally", "language": "en",
                                                     "role_admin": "true"})
@@ -165,7 +167,7 @@ async def test_a_role_smuggled_into_the_profile_form_is_refused(people: People,
     assert await accounts.roles_of(people.alice.id) == {Role.PLAYER}
 
 
-async def test_a_wrong_current_password_is_refused(people: People, sign_in) -> None:
+async def test_a_wrong_current_password_is_refused(people: People, sign_in: SignIn) -> None:
     client = await sign_in("alice@example.com")
     response = await post_form(client, "/profile/password", {
         "current_password": "nope", "new_password": "a new long secret"})
@@ -174,7 +176,7 @@ async def test_a_wrong_current_password_is_refused(people: People, sign_in) -> N
     await accounts.authenticate("alice@example.com", PASSWORD)
 
 
-async def test_a_too_short_new_password_is_refused(people: People, sign_in) -> None:
+async def test_a_too_short_new_password_is_refused(people: People, sign_in: SignIn) -> None:
     client = await sign_in("alice@example.com")
     response = await post_form(client, "/profile/password", {
         "current_password": PASSWORD, "new_password": "short"})
@@ -183,7 +185,7 @@ async def test_a_too_short_new_password_is_refused(people: People, sign_in) -> N
 
 
 async def test_a_manager_invites_a_colleague_who_joins_and_lands_on_the_dashboard(
-    app: object, people: People, sign_in
+    app: object, people: People, sign_in: SignIn
 ) -> None:
     bob = await sign_in("bob@example.com")
     response = await post_form(bob, "/team/invite", {"email": "nina@example.com",
@@ -219,7 +221,7 @@ async def test_a_manager_invites_a_colleague_who_joins_and_lands_on_the_dashboar
     ({"email": "alice@example.com", "outlet_id": "OUTLET"}, "already has an account"),
 ])
 async def test_bad_invites_are_refused_with_a_reason(
-    people: People, sign_in, form: dict[str, str], message: str
+    people: People, sign_in: SignIn, form: dict[str, str], message: str
 ) -> None:
     bob = await sign_in("bob@example.com")
     form = {k: v.replace("OUTLET", str(people.north.id)).replace(
@@ -230,7 +232,9 @@ async def test_bad_invites_are_refused_with_a_reason(
     assert await Invite.all().count() == 0
 
 
-async def test_a_player_turns_off_the_emails_they_do_not_want(people: People, sign_in) -> None:
+async def test_a_player_turns_off_the_emails_they_do_not_want(
+    people: People, sign_in: SignIn,
+) -> None:
     client = await sign_in("alice@example.com")
     response = await post_form(client, "/profile", {"display_name": "Alice", "language": "en",
                                                     "email_burn_warnings": "true"})

@@ -12,7 +12,7 @@ import pytest
 from portal.accounts.models import Person
 from portal.notifications import mail
 from portal.notifications.models import Email, EmailStatus
-from tests.factories import People, post_form
+from tests.factories import People, SignIn, post_form
 from tests.notifications.smtp import Peer, smtp_peer, unreachable
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ def smtp() -> Iterator[Peer]:
 
 
 @pytest.fixture
-async def dave(people: People, sign_in) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+async def dave(people: People, sign_in: SignIn) -> httpx.AsyncClient:
     return await sign_in("dave@example.com")
 
 
@@ -39,7 +39,7 @@ async def queue(person: Person, subject: str, *, status: EmailStatus = EmailStat
     return await Email.get(key=key)
 
 
-def rows(page: httpx.Response) -> list[str]:
+def rows(page: httpx.Response) -> list[tuple[str, str]]:
     return re.findall(r"<tr>\s*<td>([^<]*)</td>\s*<td[^>]*>([^<]*)<", page.text)
 
 
@@ -153,7 +153,7 @@ async def test_resend_needs_the_csrf_token(dave: httpx.AsyncClient, people: Peop
 
 @pytest.mark.parametrize("who", ["alice@example.com", "bob@example.com", "carol@example.com"])
 async def test_no_one_but_an_admin_sees_the_page_or_resends(
-    people: People, sign_in, who: str  # type: ignore[no-untyped-def]
+    people: People, sign_in: SignIn, who: str
 ) -> None:
     email = await queue(people.alice, "Given up", status=EmailStatus.FAILED)
     client = await sign_in(who)

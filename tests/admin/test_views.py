@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
 from portal.ledger.models import Account
-from tests.factories import People, post_form
+from tests.factories import People, SignIn, post_form
 
 
 @pytest.fixture
-async def dave(people: People, sign_in):  # type: ignore[no-untyped-def]
+async def dave(people: People, sign_in: SignIn) -> httpx.AsyncClient:
     return await sign_in("dave@example.com")
 
 
-async def test_an_admin_adds_a_company_with_its_points_account(dave) -> None:  # type: ignore[no-untyped-def]
+async def test_an_admin_adds_a_company_with_its_points_account(dave: httpx.AsyncClient) -> None:
     response = await post_form(dave, "/admin/companies", {"name": "Blue Water Co",
                                                          "kind": "retailer"})
     assert response.status_code == 303
@@ -32,8 +33,9 @@ async def test_an_admin_adds_a_company_with_its_points_account(dave) -> None:  #
     ({"name": "Acme Pumps", "kind": "dealer"}, "already exists"),
     ({"name": "Blue", "kind": "dealer", "id": "1"}, "Unexpected field: id"),
 ])
-async def test_bad_company_forms_are_refused(dave, form: dict[str, str], message: str  # type: ignore[no-untyped-def]
-                                             ) -> None:
+async def test_bad_company_forms_are_refused(
+    dave: httpx.AsyncClient, form: dict[str, str], message: str,
+) -> None:
     before = await Company.all().count()
     response = await post_form(dave, "/admin/companies", form)
     assert response.status_code == 400
@@ -41,7 +43,7 @@ async def test_bad_company_forms_are_refused(dave, form: dict[str, str], message
     assert await Company.all().count() == before
 
 
-async def test_an_admin_adds_an_outlet_in_a_region(dave, people: People) -> None:  # type: ignore[no-untyped-def]
+async def test_an_admin_adds_an_outlet_in_a_region(dave: httpx.AsyncClient, people: People) -> None:
     region = await Region.get(name="South")
     response = await post_form(dave, f"/admin/companies/{people.acme.id}/outlets",
                                {"name": "Acme East", "region_id": str(region.id)})
@@ -54,8 +56,9 @@ async def test_an_admin_adds_an_outlet_in_a_region(dave, people: People) -> None
     ({"name": "Acme East", "region_id": "south"}, "Enter a whole number."),
     ({"name": "Acme North", "region_id": "REGION"}, "already has an outlet named"),
 ])
-async def test_bad_outlet_forms_are_refused(dave, people: People, form: dict[str, str],  # type: ignore[no-untyped-def]
-                                            message: str) -> None:
+async def test_bad_outlet_forms_are_refused(
+    dave: httpx.AsyncClient, people: People, form: dict[str, str], message: str,
+) -> None:
     region = await Region.get(name="North")
     form = {k: v.replace("REGION", str(region.id)) for k, v in form.items()}
     before = await Outlet.all().count()
@@ -65,14 +68,14 @@ async def test_bad_outlet_forms_are_refused(dave, people: People, form: dict[str
     assert await Outlet.all().count() == before
 
 
-async def test_regions_are_unique(dave) -> None:  # type: ignore[no-untyped-def]
+async def test_regions_are_unique(dave: httpx.AsyncClient) -> None:
     assert (await post_form(dave, "/admin/regions", {"name": "Volga"})).status_code == 303
     response = await post_form(dave, "/admin/regions", {"name": "Volga"})
     assert response.status_code == 400 and "already exists" in response.text
     assert await Region.filter(name="Volga").count() == 1
 
 
-async def test_an_admin_adds_a_person_with_roles(dave, people: People) -> None:  # type: ignore[no-untyped-def]
+async def test_an_admin_adds_a_person_with_roles(dave: httpx.AsyncClient, people: People) -> None:
     response = await post_form(dave, "/admin/people", {
         "email": "Mark@Example.com", "full_name": "Mark Manager", "password": "a long password",
         "outlet_id": str(people.south.id), "role_manager": "true", "role_player": "true"})
@@ -92,8 +95,9 @@ async def test_an_admin_adds_a_person_with_roles(dave, people: People) -> None: 
     ({"email": "alice@example.com", "full_name": "X Y", "password": "a long password"},
      "already has an account"),
 ])
-async def test_bad_person_forms_are_refused(dave, form: dict[str, str], message: str  # type: ignore[no-untyped-def]
-                                            ) -> None:
+async def test_bad_person_forms_are_refused(
+    dave: httpx.AsyncClient, form: dict[str, str], message: str,
+) -> None:
     before = await Person.all().count()
     response = await post_form(dave, "/admin/people", form)
     assert response.status_code == 400
@@ -101,8 +105,9 @@ async def test_bad_person_forms_are_refused(dave, form: dict[str, str], message:
     assert await Person.all().count() == before
 
 
-async def test_an_admin_changes_roles_and_deactivates_a_person(dave, people: People  # type: ignore[no-untyped-def]
-                                                              ) -> None:
+async def test_an_admin_changes_roles_and_deactivates_a_person(
+    dave: httpx.AsyncClient, people: People,
+) -> None:
     response = await post_form(dave, f"/admin/people/{people.alice.id}",
                                {"role_player": "true", "role_manager": "true"})
     assert response.status_code == 303
@@ -110,7 +115,9 @@ async def test_an_admin_changes_roles_and_deactivates_a_person(dave, people: Peo
     assert not (await Person.get(id=people.alice.id)).is_active
 
 
-async def test_an_admin_cannot_remove_their_own_admin_role(dave, people: People) -> None:  # type: ignore[no-untyped-def]
+async def test_an_admin_cannot_remove_their_own_admin_role(
+    dave: httpx.AsyncClient, people: People,
+) -> None:
     response = await post_form(dave, f"/admin/people/{people.dave.id}",
                                {"role_player": "true", "active": "true"})
     assert response.status_code == 400
@@ -118,7 +125,7 @@ async def test_an_admin_cannot_remove_their_own_admin_role(dave, people: People)
     assert await accounts.roles_of(people.dave.id) == {Role.ADMIN}
 
 
-async def test_people_search_and_pages(dave) -> None:  # type: ignore[no-untyped-def]
+async def test_people_search_and_pages(dave: httpx.AsyncClient) -> None:
     page = await dave.get("/admin/people?q=erin")
     assert "Erin Evans" in page.text and "Alice Archer" not in page.text
     assert (await dave.get("/admin/people?page=0")).status_code == 400

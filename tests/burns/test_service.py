@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
+from typing import cast
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from tortoise import connections
 
 from portal.accounts.models import Person
@@ -146,13 +149,17 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+    async def handle_DATA(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope,
+    ) -> str:
+        # The controller does not decode data (decode_data=False), so the content is bytes.
+        content = cast(bytes, envelope.content)
+        self.messages.append(message_from_bytes(content, policy=policy.default))
         return "250 OK"
 
 
 @pytest.fixture
-def smtp() -> object:
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
     inbox = Inbox()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

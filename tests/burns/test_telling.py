@@ -15,7 +15,7 @@ from portal.ledger import service as ledger
 from portal.notifications import service as notifications
 from portal.notifications.models import Email, Notification
 from portal.settings import Settings
-from tests.factories import People, post_form
+from tests.factories import People, SignIn, post_form
 
 LAST_GAME = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)  # idle until 2026-12-01 10:00 UTC
 NNBSP = "\u202f"  # CLDR's space before AM/PM
@@ -67,7 +67,7 @@ def test_a_run_burns_what_was_due_at_its_scheduled_time() -> None:
 
 
 async def test_the_dashboard_gives_the_burn_moment_in_the_portal_zone_and_language(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     await idle(people)
     with time_machine.travel(utc(11, 20, 12), tick=False):
@@ -83,7 +83,7 @@ async def test_the_dashboard_gives_the_burn_moment_in_the_portal_zone_and_langua
 
 
 async def test_the_dashboard_never_gives_a_past_moment_for_points_due_but_not_burned(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     await idle(people)
     # 12-02 08:00 in Moscow: the 02:00 UTC run did not burn them (it did not run).
@@ -96,7 +96,7 @@ async def test_the_dashboard_never_gives_a_past_moment_for_points_due_but_not_bu
 
 
 async def test_the_one_day_warning_notice_says_tomorrow_in_both_languages(
-    people: People, sign_in, settings: Settings
+    people: People, sign_in: SignIn, settings: Settings
 ) -> None:
     await idle(people)
     assert await burns.warn_before_burn(utc(12, 1, 9), settings) == 2

@@ -26,7 +26,7 @@ from markupsafe import escape
 from portal.content import schema
 from portal.content.models import Pack, PackUpload
 from portal.settings import PROJECT_ROOT
-from tests.factories import People, csrf
+from tests.factories import People, SignIn, csrf
 
 EXAMPLE = PROJECT_ROOT / "quizzes" / "example"
 
@@ -459,7 +459,7 @@ def _zipped(folder: Path) -> bytes:
 
 
 @pytest.fixture
-async def carol(people: People, sign_in):  # type: ignore[no-untyped-def]
+async def carol(people: People, sign_in: SignIn) -> httpx.AsyncClient:
     client = await sign_in("carol@example.com")
     await client.get("/marketing/content")
     return client

@@ -12,7 +12,7 @@ import pytest
 
 from portal.content.models import Pack, PackUpload, Quiz
 from portal.settings import PROJECT_ROOT
-from tests.factories import People, csrf
+from tests.factories import People, SignIn, csrf
 
 EXAMPLE = PROJECT_ROOT / "quizzes" / "example"
 
@@ -41,13 +41,13 @@ async def upload(client: httpx.AsyncClient, data: bytes, name: str = "pack.zip"
 
 
 @pytest.fixture
-async def carol(people: People, sign_in):  # type: ignore[no-untyped-def]
+async def carol(people: People, sign_in: SignIn) -> httpx.AsyncClient:
     client = await sign_in("carol@example.com")
     await client.get("/marketing/content")
     return client
 
 
-async def test_marketing_uploads_previews_and_publishes_a_pack(carol) -> None:  # type: ignore[no-untyped-def]
+async def test_marketing_uploads_previews_and_publishes_a_pack(carol: httpx.AsyncClient) -> None:
     response = await upload(carol, zip_of(EXAMPLE))
     assert response.status_code == 204
     report = await carol.get(response.headers["hx-redirect"])
@@ -67,7 +67,7 @@ async def test_marketing_uploads_previews_and_publishes_a_pack(carol) -> None:  
     assert "Example pack" in packs.text and "closed" in packs.text
 
 
-async def test_a_bad_pack_gets_a_report_and_cannot_be_published(carol) -> None:  # type: ignore[no-untyped-def]
+async def test_a_bad_pack_gets_a_report_and_cannot_be_published(carol: httpx.AsyncClient) -> None:
     bad = zip_of(EXAMPLE, change=("quiz-basics.yaml", "scoring: speed", "scoring: slow"))
     response = await upload(carol, bad)
     report = await carol.get(response.headers["hx-redirect"])
@@ -84,7 +84,7 @@ async def test_a_bad_pack_gets_a_report_and_cannot_be_published(carol) -> None: 
     (zip_of(EXAMPLE, extra={"../../evil.txt": b"x"}), "a file outside its folder"),
     (zip_of(EXAMPLE / "lessons"), "The zip has no pack.yaml."),
 ])
-async def test_unusable_uploads_are_refused_with_a_reason(carol, data: bytes,  # type: ignore[no-untyped-def]
+async def test_unusable_uploads_are_refused_with_a_reason(carol: httpx.AsyncClient, data: bytes,
                                                           message: str) -> None:
     response = await upload(carol, data)
     assert response.status_code == 400
@@ -92,14 +92,16 @@ async def test_unusable_uploads_are_refused_with_a_reason(carol, data: bytes,  #
     assert await PackUpload.all().count() == 0
 
 
-async def test_an_upload_without_a_file_is_refused(carol) -> None:  # type: ignore[no-untyped-def]
+async def test_an_upload_without_a_file_is_refused(carol: httpx.AsyncClient) -> None:
     response = await carol.post("/marketing/content/upload", files={"other": ("x", b"x")},
                                 headers={"x-csrftoken": csrf(carol)})
     assert response.status_code == 400
     assert "Choose a zip file" in response.text
 
 
-async def test_a_multipart_post_without_the_csrf_header_is_refused_not_a_500(carol) -> None:  # type: ignore[no-untyped-def]
+async def test_a_multipart_post_without_the_csrf_header_is_refused_not_a_500(
+    carol: httpx.AsyncClient,
+) -> None:
     response = await carol.post("/marketing/content/upload",
                                 data={"csrftoken": csrf(carol)},
                                 files={"pack": ("p.zip", zip_of(EXAMPLE))})
@@ -108,7 +110,7 @@ async def test_a_multipart_post_without_the_csrf_header_is_refused_not_a_500(car
     assert await PackUpload.all().count() == 0
 
 
-async def test_a_damaged_zip_is_refused_with_a_reason(carol) -> None:  # type: ignore[no-untyped-def]
+async def test_a_damaged_zip_is_refused_with_a_reason(carol: httpx.AsyncClient) -> None:
     data = bytearray(zip_of(EXAMPLE))
     index = data.find(b"kind: quiz")
     data[index:index + 4] = b"XXXX"  # the stored CRC no longer matches
@@ -117,7 +119,9 @@ async def test_a_damaged_zip_is_refused_with_a_reason(carol) -> None:  # type: i
     assert "damaged" in response.text
 
 
-async def test_an_upload_said_to_be_too_large_is_refused_before_it_is_read(carol) -> None:  # type: ignore[no-untyped-def]
+async def test_an_upload_said_to_be_too_large_is_refused_before_it_is_read(
+    carol: httpx.AsyncClient,
+) -> None:
     request = carol.build_request("POST", "/marketing/content/upload",
                                   files={"pack": ("p.zip", zip_of(EXAMPLE))},
                                   headers={"x-csrftoken": csrf(carol)})

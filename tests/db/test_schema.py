@@ -26,6 +26,7 @@ from tortoise.fields.relational import (
     ManyToManyFieldInstance,
 )
 from tortoise.indexes import Index as TortoiseIndex
+from tortoise.models import MetaInfo
 
 from portal.db import migrate_database, tortoise_config
 from tests.conftest import IN_CI, POSTGRES_URL, _close_orm, _drop, _with_database
@@ -73,7 +74,7 @@ def declarations_of_the_models() -> list[Declaration]:
         meta = model._meta
         table = meta.db_table
 
-        def column(field_name: str, meta=meta) -> str:  # type: ignore[no-untyped-def]
+        def column(field_name: str, meta: MetaInfo = meta) -> str:
             field = meta.fields_map[field_name]
             return field.source_field or field_name
 
