@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +108,9 @@ async def token_for(client: httpx.AsyncClient, email: str) -> str:
     return str(body["token"])
 
 
-async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, str]) -> httpx.Response:
+async def post_form(
+    client: httpx.AsyncClient, url: str, data: Mapping[str, str | Sequence[str]],
+) -> httpx.Response:
     if not client.cookies.get("csrftoken"):
         await client.get("/rules")
     return await client.post(url, data={"csrftoken": csrf(client), **data})

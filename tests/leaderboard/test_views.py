@@ -12,16 +12,17 @@ import time_machine
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from portal.accounts.models import Person
 from portal.content.models import Question, Quiz
 from portal.leaderboard import teams
 from portal.play import games
 from portal.settings import Settings
-from tests.factories import People, make_person, publish_live_copy, token_for
+from tests.factories import People, SignIn, make_person, publish_live_copy, token_for
 
 RULES = games.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
 
 
-async def finish_a_game(person) -> None:  # type: ignore[no-untyped-def]
+async def finish_a_game(person: Person) -> None:
     """Plays the example quiz through, answering every question right."""
     now = datetime.now(UTC)
     quiz = await Quiz.get(slug="basics")
@@ -48,7 +49,7 @@ async def live(people: People, settings: Settings, tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("live")
 async def test_the_outlet_board_counts_only_active_staff_and_hides_small_outlets(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     # North: Alice and Bob played, plus a colleague who never plays. South: one player.
     await make_person("idle@example.com", outlet=people.north)
@@ -70,7 +71,7 @@ async def test_the_outlet_board_counts_only_active_staff_and_hides_small_outlets
 
 @pytest.mark.usefixtures("live")
 async def test_with_a_lower_minimum_the_average_is_over_active_staff(
-    app, people: People, sign_in  # type: ignore[no-untyped-def]
+    app: Starlette, people: People, sign_in: SignIn
 ) -> None:
     lenient = Settings(**{**app.state.settings.__dict__, "leaderboard_min_active": 1})
     # The pages and the API are mounted apps, each reading its own state.
@@ -91,7 +92,7 @@ async def test_with_a_lower_minimum_the_average_is_over_active_staff(
 
 
 @pytest.mark.usefixtures("live")
-async def test_no_board_shows_anyones_email(people: People, sign_in) -> None:
+async def test_no_board_shows_anyones_email(people: People, sign_in: SignIn) -> None:
     for person in (people.alice, people.erin):
         await finish_a_game(person)
     alice = await sign_in("alice@example.com")
@@ -108,7 +109,7 @@ async def test_no_board_shows_anyones_email(people: People, sign_in) -> None:
 
 @pytest.mark.usefixtures("live")
 async def test_the_board_shows_my_place_and_refreshes_as_a_fragment(people: People,
-                                                                   sign_in) -> None:
+                                                                   sign_in: SignIn) -> None:
     await finish_a_game(people.alice)
     alice = await sign_in("alice@example.com")
     page = await alice.get("/leaderboard/season")
@@ -123,11 +124,11 @@ async def test_the_board_shows_my_place_and_refreshes_as_a_fragment(people: Peop
                                  "/leaderboard/season?season=2999-01",
                                  "/leaderboard/season?region=abc",
                                  "/leaderboard/season?outlet=99999999999"])
-async def test_bad_board_parameters_are_a_400(people: People, sign_in, url: str) -> None:
+async def test_bad_board_parameters_are_a_400(people: People, sign_in: SignIn, url: str) -> None:
     alice = await sign_in("alice@example.com")
     assert (await alice.get(url)).status_code == 400
 
 
-async def test_an_unknown_board_is_a_404(people: People, sign_in) -> None:
+async def test_an_unknown_board_is_a_404(people: People, sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     assert (await alice.get("/leaderboard/galaxy")).status_code == 404

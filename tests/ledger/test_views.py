@@ -11,7 +11,7 @@ from tortoise import connections
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, Transfer, TransferKind
 from tests import factories
-from tests.factories import People, post_form
+from tests.factories import People, SignIn, post_form
 
 
 async def give(people_id: int, count: int) -> Account:
@@ -23,7 +23,7 @@ async def give(people_id: int, count: int) -> Account:
 
 
 async def test_history_shows_a_page_and_htmx_loads_the_next_as_a_fragment(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     await give(people.alice.id, 30)
     client = await sign_in("alice@example.com")
@@ -37,7 +37,7 @@ async def test_history_shows_a_page_and_htmx_loads_the_next_as_a_fragment(
 
 
 async def test_history_filters_by_kind_and_explains_an_empty_filter(people: People,
-                                                                   sign_in) -> None:
+                                                                   sign_in: SignIn) -> None:
     await give(people.alice.id, 2)
     client = await sign_in("alice@example.com")
     page = await client.get("/history?kind=burn")
@@ -45,7 +45,7 @@ async def test_history_filters_by_kind_and_explains_an_empty_filter(people: Peop
 
 
 @pytest.mark.parametrize("query", ["page=0", "page=x", "kind=gift"])
-async def test_bad_history_parameters_are_a_clear_400(people: People, sign_in,
+async def test_bad_history_parameters_are_a_clear_400(people: People, sign_in: SignIn,
                                                       query: str) -> None:
     client = await sign_in("alice@example.com")
     response = await client.get(f"/history?{query}")
@@ -53,7 +53,7 @@ async def test_bad_history_parameters_are_a_clear_400(people: People, sign_in,
     assert "This request could not be understood" in response.text
 
 
-async def test_a_player_never_sees_another_players_history(people: People, sign_in) -> None:
+async def test_a_player_never_sees_another_players_history(people: People, sign_in: SignIn) -> None:
     await give(people.erin.id, 1)
     client = await sign_in("alice@example.com")
     assert "Quiz number 0" not in (await client.get("/history")).text
@@ -66,7 +66,7 @@ def form_key(html: str) -> str:
 
 
 async def test_marketing_adjusts_a_balance_once_even_when_the_form_is_sent_twice(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     carol = await sign_in("carol@example.com")
     key = form_key((await carol.get("/audit")).text)
@@ -94,7 +94,7 @@ async def test_marketing_adjusts_a_balance_once_even_when_the_form_is_sent_twice
      "Not enough points: 0 available, 10 needed."),
 ])
 async def test_bad_adjustments_are_refused_and_nothing_is_written(
-    people: People, sign_in, form: dict[str, str], message: str
+    people: People, sign_in: SignIn, form: dict[str, str], message: str
 ) -> None:
     carol = await sign_in("carol@example.com")
     response = await post_form(carol, "/audit/adjust", {**form, "key": "abcdefgh12"})
@@ -118,7 +118,7 @@ async def test_a_broken_database_shows_a_500_page_with_a_request_id_and_no_trace
     assert "Traceback" not in response.text and "season_score" not in response.text
 
 
-async def test_an_unknown_page_is_a_styled_404(client) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unknown_page_is_a_styled_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/no-such-page")
     assert response.status_code == 404
     assert "This page does not exist" in response.text

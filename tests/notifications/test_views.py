@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from portal.notifications import service as notifications
 from portal.notifications.models import Notification
-from tests.factories import People, post_form
+from tests.factories import People, SignIn, post_form
 
 
 async def test_the_bell_counts_unread_notifications_and_the_centre_marks_them_read(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     now = datetime(2026, 12, 16, tzinfo=UTC)
     await notifications.add_many([
@@ -33,7 +33,9 @@ async def test_the_bell_counts_unread_notifications_and_the_centre_marks_them_re
     assert await Notification.filter(person_id=people.erin.id, read_at__isnull=True).count() == 1
 
 
-async def test_a_notification_is_shown_in_the_readers_language(people: People, sign_in) -> None:
+async def test_a_notification_is_shown_in_the_readers_language(
+    people: People, sign_in: SignIn,
+) -> None:
     await notifications.add_many([(people.alice.id, "burned:x", "burned",
                                    {"points": 500, "date": "2026-11-01"})],
                                  now=datetime(2026, 12, 1, tzinfo=UTC))

@@ -27,7 +27,15 @@ from portal.play import courses, games
 from portal.play.errors import NotFound
 from portal.play.models import Answer, CourseProgress, Game
 from portal.settings import PROJECT_ROOT, Settings
-from tests.factories import People, csrf, make_person, post_form, publish_live_copy, token_for
+from tests.factories import (
+    People,
+    SignIn,
+    csrf,
+    make_person,
+    post_form,
+    publish_live_copy,
+    token_for,
+)
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 RULES = games.Rules(grace_seconds=2, extra_minutes=15, welcome_bonus=100)
@@ -240,7 +248,7 @@ async def page_answer(client: httpx.AsyncClient, game_id: int, *, right: bool,
 
 
 @pytest.mark.usefixtures("live")
-async def test_the_page_says_too_late_and_does_not_count_it(sign_in) -> None:
+async def test_the_page_says_too_late_and_does_not_count_it(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await page_game(alice, "basics")
     late = await page_answer(alice, game_id, right=True, wait=23)
@@ -254,7 +262,7 @@ async def test_the_page_says_too_late_and_does_not_count_it(sign_in) -> None:
 
 
 @pytest.mark.usefixtures("live")
-async def test_the_page_says_too_late_in_russian(sign_in, people: People) -> None:
+async def test_the_page_says_too_late_in_russian(sign_in: SignIn, people: People) -> None:
     await Person.filter(id=people.alice.id).update(language="ru")
     alice = await sign_in("alice@example.com")
     game_id = await page_game(alice, "basics")
@@ -264,7 +272,7 @@ async def test_the_page_says_too_late_in_russian(sign_in, people: People) -> Non
 
 @pytest.mark.usefixtures("live")
 async def test_a_late_answer_through_the_pages_does_not_pass_the_course(
-    sign_in, people: People
+    sign_in: SignIn, people: People
 ) -> None:
     final = await Quiz.get(slug="install-final")
     assert final.course_id is not None
@@ -336,7 +344,7 @@ async def test_the_openapi_document_declares_the_outcomes(bot: httpx.AsyncClient
 
 
 @pytest.mark.usefixtures("live")
-async def test_a_replayed_last_answer_on_the_page_gets_the_same_reply(sign_in) -> None:
+async def test_a_replayed_last_answer_on_the_page_gets_the_same_reply(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await page_game(alice, "basics")
     for _ in range(2):

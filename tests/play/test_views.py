@@ -12,7 +12,7 @@ from portal.content.models import Question, Quiz
 from portal.ledger import service as ledger
 from portal.play.models import Game, GameStatus
 from portal.settings import Settings
-from tests.factories import People, csrf, post_form, publish_live_copy
+from tests.factories import People, SignIn, csrf, post_form, publish_live_copy
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ async def right_choices(game_id: int, question_id: int) -> list[str]:
 
 
 @pytest.mark.usefixtures("live")
-async def test_this_month_lists_the_live_quiz_and_course(sign_in) -> None:
+async def test_this_month_lists_the_live_quiz_and_course(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     page = await alice.get("/play")
     assert page.status_code == 200
@@ -51,7 +51,7 @@ async def test_this_month_lists_the_live_quiz_and_course(sign_in) -> None:
 
 @pytest.mark.usefixtures("live")
 async def test_a_player_plays_a_whole_quiz_with_htmx_and_the_points_arrive(
-    sign_in, people: People
+    sign_in: SignIn, people: People
 ) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await start_game(alice)
@@ -74,7 +74,7 @@ async def test_a_player_plays_a_whole_quiz_with_htmx_and_the_points_arrive(
 
 
 @pytest.mark.usefixtures("live")
-async def test_the_game_works_without_javascript(sign_in) -> None:
+async def test_the_game_works_without_javascript(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await start_game(alice)
     page = await alice.get(f"/play/game/{game_id}")
@@ -88,7 +88,7 @@ async def test_the_game_works_without_javascript(sign_in) -> None:
 
 @pytest.mark.usefixtures("live")
 async def test_nothing_sent_before_an_answer_depends_on_which_choice_is_correct(
-    sign_in,
+    sign_in: SignIn,
 ) -> None:
     """The question page is rendered, the correct choices are moved in the database, and
     the page is rendered again: it must be the same, so it cannot reveal them."""
@@ -112,7 +112,7 @@ async def test_nothing_sent_before_an_answer_depends_on_which_choice_is_correct(
 
 
 @pytest.mark.usefixtures("live")
-async def test_a_refresh_comes_back_to_the_same_question(sign_in) -> None:
+async def test_a_refresh_comes_back_to_the_same_question(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await start_game(alice)
     first = question_id_in((await alice.get(f"/play/game/{game_id}")).text)
@@ -123,7 +123,7 @@ async def test_a_refresh_comes_back_to_the_same_question(sign_in) -> None:
 
 
 @pytest.mark.usefixtures("live")
-async def test_leaving_asks_first_and_then_burns_the_games_points(sign_in) -> None:
+async def test_leaving_asks_first_and_then_burns_the_games_points(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await start_game(alice)
     question_id = question_id_in((await alice.get(f"/play/game/{game_id}")).text)
@@ -139,7 +139,7 @@ async def test_leaving_asks_first_and_then_burns_the_games_points(sign_in) -> No
 
 
 @pytest.mark.usefixtures("live")
-async def test_another_players_game_is_404(sign_in) -> None:
+async def test_another_players_game_is_404(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await start_game(alice)
     erin = await sign_in("erin@example.com")
@@ -152,7 +152,7 @@ async def test_another_players_game_is_404(sign_in) -> None:
 @pytest.mark.usefixtures("live")
 @pytest.mark.parametrize("form", [{"question_id": "x", "choice": "0"},
                                   {"question_id": "1", "choice": "first"}, {}])
-async def test_a_garbled_answer_is_a_400(sign_in, form: dict[str, str]) -> None:
+async def test_a_garbled_answer_is_a_400(sign_in: SignIn, form: dict[str, str]) -> None:
     alice = await sign_in("alice@example.com")
     game_id = await start_game(alice)
     response = await post_form(alice, f"/play/game/{game_id}/answer", form)
@@ -161,7 +161,7 @@ async def test_a_garbled_answer_is_a_400(sign_in, form: dict[str, str]) -> None:
 
 
 @pytest.mark.usefixtures("live")
-async def test_a_course_is_read_and_completed_through_the_pages(sign_in) -> None:
+async def test_a_course_is_read_and_completed_through_the_pages(sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     final = await Quiz.get(slug="install-final")
     course_page = await alice.get(f"/play/course/{final.course_id}")
@@ -189,7 +189,7 @@ async def test_a_course_is_read_and_completed_through_the_pages(sign_in) -> None
 
 
 @pytest.mark.usefixtures("live")
-async def test_lesson_html_from_a_pack_cannot_carry_scripts(sign_in) -> None:
+async def test_lesson_html_from_a_pack_cannot_carry_scripts(sign_in: SignIn) -> None:
     from portal.content.service import render_markdown
 
     html = render_markdown('<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n'

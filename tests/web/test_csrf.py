@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.factories import People, csrf
+from tests.factories import People, SignIn, csrf
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -55,7 +55,7 @@ async def test_a_form_body_that_is_not_utf8_on_any_page_is_refused(
 ])
 @pytest.mark.parametrize("token", ["matching", "wrong"])
 async def test_a_multipart_body_without_a_valid_boundary_is_refused(
-    people: People, sign_in, content_type: str, token: str  # type: ignore[no-untyped-def]
+    people: People, sign_in: SignIn, content_type: str, token: str
 ) -> None:
     carol = await sign_in("carol@example.com")
     header = csrf(carol) if token == "matching" else "wrong"
@@ -74,24 +74,24 @@ async def test_a_multipart_request_with_a_wrong_csrf_header_is_a_403(
     files = {"pack": ("pack.zip", b"PK\x03\x04", "application/zip")}
     response = await browser.post("/marketing/content/upload", files=files,
                                   data={"csrftoken": csrf(browser)},
-                                  headers={"x-csrftoken": header.encode("latin-1")})
+                                  headers={b"x-csrftoken": header.encode("latin-1")})
     assert_error_page(response, 403)
     assert "This form has expired" in response.text
 
 
 async def test_a_csrf_header_that_is_not_ascii_is_refused(browser: httpx.AsyncClient) -> None:
     response = await browser.post("/login", data={"email": "a", "password": "b"},
-                                  headers={"x-csrftoken": "é".encode("latin-1")})
+                                  headers={b"x-csrftoken": "é".encode("latin-1")})
     assert_error_page(response, 400)
 
 
 async def test_a_cookie_header_that_is_not_utf8_is_refused(client: httpx.AsyncClient) -> None:
-    response = await client.get("/rules", headers={"cookie": b"csrftoken=\xff\xfe"})
+    response = await client.get("/rules", headers={b"cookie": b"csrftoken=\xff\xfe"})
     assert_error_page(response, 400)
 
 
 async def test_a_good_multipart_upload_still_passes_the_csrf_layer(
-    people: People, sign_in  # type: ignore[no-untyped-def]
+    people: People, sign_in: SignIn
 ) -> None:
     carol = await sign_in("carol@example.com")
     files = {"pack": ("pack.zip", b"not a zip", "application/zip")}

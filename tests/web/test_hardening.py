@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,23 +14,23 @@ from tortoise import Tortoise
 from portal.accounts.models import Invite, Person, Region, Session
 from portal.db import DatabaseBusy, tortoise_config, write_transaction
 from portal.ledger.models import Account, AccountKind
-from tests.factories import People, csrf, post_form
+from tests.factories import People, SignIn, csrf, post_form
 
 
 @pytest.mark.parametrize("url", ["/history?page=%C2%B2", "/history?page=99999999999"])
-async def test_odd_page_numbers_are_a_400(people: People, sign_in, url: str) -> None:
+async def test_odd_page_numbers_are_a_400(people: People, sign_in: SignIn, url: str) -> None:
     alice = await sign_in("alice@example.com")
     assert (await alice.get(url)).status_code == 400
 
 
 async def test_an_id_too_long_for_the_database_is_simply_not_found(people: People,
-                                                                   sign_in) -> None:
+                                                                   sign_in: SignIn) -> None:
     dave = await sign_in("dave@example.com")
     assert (await dave.get("/admin/companies/99999999999999999999")).status_code == 404
     assert (await dave.get("/admin/people/9999999999")).status_code == 404
 
 
-async def test_an_id_too_large_in_a_form_is_refused(people: People, sign_in) -> None:
+async def test_an_id_too_large_in_a_form_is_refused(people: People, sign_in: SignIn) -> None:
     dave = await sign_in("dave@example.com")
     response = await post_form(dave, f"/admin/companies/{people.acme.id}/outlets",
                                {"name": "Far away", "region_id": "100000000000000000000"})
@@ -77,7 +78,7 @@ async def test_another_site_cannot_post_an_invite_form_without_the_token(
 
 
 async def test_a_bearer_header_on_a_page_request_does_not_use_the_cookie(people: People,
-                                                                        sign_in) -> None:
+                                                                        sign_in: SignIn) -> None:
     alice = await sign_in("alice@example.com")
     response = await alice.post("/profile", data={"display_name": "Hacked", "language": "en"},
                                 headers={"Authorization": "Bearer anything"})
@@ -94,7 +95,7 @@ async def test_an_htmx_request_without_a_session_is_sent_to_sign_in_as_a_whole_p
     assert response.headers["hx-redirect"] == "/login?next=/history%3Fpage%3D2"
 
 
-async def test_signing_in_again_replaces_the_session(people: People, sign_in) -> None:
+async def test_signing_in_again_replaces_the_session(people: People, sign_in: SignIn) -> None:
     from tests import factories
 
     alice = await sign_in("alice@example.com")
@@ -113,7 +114,7 @@ async def test_pages_carry_the_security_headers(client: httpx.AsyncClient) -> No
 
 
 async def test_a_write_lock_held_too_long_elsewhere_fails_cleanly_and_frees_the_process(
-    tmp_path, sqlite_template,  # type: ignore[no-untyped-def]
+    tmp_path: Path, sqlite_template: Path,
 ) -> None:
     import shutil
 

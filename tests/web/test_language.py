@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from portal.accounts.models import Person
-from tests.factories import People, post_form
+from tests.factories import People, SignIn, post_form
 
 
 async def test_an_anonymous_visitor_gets_the_sign_in_page_in_their_browsers_language(
@@ -22,7 +22,7 @@ async def test_an_anonymous_visitor_gets_the_sign_in_page_in_their_browsers_lang
 
 
 async def test_a_person_who_chooses_russian_sees_the_dashboard_in_russian(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     client: httpx.AsyncClient = await sign_in("alice@example.com")
     assert "Available points" in (await client.get("/")).text
@@ -43,7 +43,7 @@ async def test_a_person_who_chooses_russian_sees_the_dashboard_in_russian(
     assert "Доступно баллов" in (await elsewhere.get("/")).text
 
 
-async def test_an_unknown_language_changes_nothing(people: People, sign_in) -> None:
+async def test_an_unknown_language_changes_nothing(people: People, sign_in: SignIn) -> None:
     client: httpx.AsyncClient = await sign_in("alice@example.com")
     response = await post_form(client, "/language", {"language": "de", "next": "/"})
     assert response.status_code == 303

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import httpx
 
-from tests.factories import People, post_form
+from tests.factories import People, SignIn, post_form
 
 
 async def test_a_signed_in_player_sees_their_balance_on_the_dashboard(
-    people: People, sign_in
+    people: People, sign_in: SignIn
 ) -> None:
     from portal.ledger import service as ledger
 
@@ -24,9 +24,9 @@ async def test_an_anonymous_visitor_is_sent_to_sign_in(client: httpx.AsyncClient
     assert response.headers["location"] == "/login?next=/history"
 
 
-async def test_signing_out_ends_the_session(people: People, sign_in) -> None:
+async def test_signing_out_ends_the_session(people: People, sign_in: SignIn) -> None:
     client = await sign_in("alice@example.com")
-    cookie = client.cookies.get("portal_session")
+    cookie = client.cookies["portal_session"]
     response = await post_form(client, "/logout", {})
     assert response.status_code == 303
     client.cookies.set("portal_session", cookie)
