@@ -57,7 +57,7 @@ def test_building_settings_with_keywords_never_reads_the_environment() -> None:
 def test_settings_cannot_change_once_read() -> None:
     settings = Settings(secret_key="x")
     with pytest.raises(ValidationError):
-        settings.page_size = 10  # type: ignore[misc]
+        settings.page_size = 10
 
 
 def test_secrets_stay_out_of_reprs_and_errors() -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -46,7 +47,7 @@ class Api:
     client: httpx.AsyncClient
     token: str = ""
 
-    def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         return self.portal.call(partial(self.client.request, method, url, **kwargs))
 
 
@@ -88,7 +89,7 @@ def served_document() -> dict[str, object]:
                               scheduler_enabled=False))
 
     async def fetch() -> dict[str, object]:
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             response = await c.get("/api/v1/openapi.json")
         assert response.status_code == 200

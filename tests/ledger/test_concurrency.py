@@ -102,8 +102,8 @@ async def test_two_processes_spending_from_one_account_never_overdraw(any_db: st
     summaries = await run_workers(any_db, spends(alice, count=25, key="proc0-"),
                                   spends(alice, count=25, key="proc1-"))
     assert [s["errors"] for s in summaries] == [[], []]  # no "database is locked" for anyone
-    assert sum(int(s["ok"]) for s in summaries) == 7  # type: ignore[call-overload]
-    assert sum(int(s["not_enough"]) for s in summaries) == 43  # type: ignore[call-overload]
+    assert sum(int(s["ok"]) for s in summaries) == 7
+    assert sum(int(s["not_enough"]) for s in summaries) == 43
     assert (await Account.get(id=alice.id)).balance == 5
     assert await ledger.check_invariants() == []
 
@@ -113,8 +113,8 @@ async def test_two_processes_sending_the_same_key_spend_once(any_db: str) -> Non
     summaries = await run_workers(any_db,
                                   *[spends(alice, count=10, key="double-tap", same_key=True)] * 2)
     assert [s["errors"] for s in summaries] == [[], []]
-    assert sum(int(s["ok"]) for s in summaries) == 1  # type: ignore[call-overload]
-    assert sum(int(s["replayed"]) for s in summaries) == 19  # type: ignore[call-overload]
+    assert sum(int(s["ok"]) for s in summaries) == 1
+    assert sum(int(s["replayed"]) for s in summaries) == 19
     assert (await Account.get(id=alice.id)).balance == 90
 
 

@@ -37,7 +37,9 @@ class Model:
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(operation, min_size=1, max_size=25))
-async def test_any_sequence_of_operations_keeps_every_invariant(ops: list[tuple]) -> None:  # type: ignore[type-arg]
+async def test_any_sequence_of_operations_keeps_every_invariant(
+    ops: list[tuple[str, int, int, int]],
+) -> None:
     run = next(_runs)
     people = [await Account.create(kind=AccountKind.PERSON, name=f"P{i}") for i in range(3)]
     cause = await ledger.system_account(f"charity:{run}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pypika_tortoise import Query, Table
+from pypika_tortoise.queries import QueryBuilder
 from tortoise import connections
 
 from portal.accounts.models import Person
@@ -37,7 +38,7 @@ async def quiz(any_db: str, tmp_path: Path) -> None:
     await publish_live_copy("example", tmp_path / "pack", tmp_path / "media")
 
 
-async def rows(query: Query) -> list[dict[str, object]]:
+async def rows(query: QueryBuilder) -> list[dict[str, object]]:
     conn = connections.get("default")
     sql, params = query.get_parameterized_sql(conn.query_class.SQL_CONTEXT)
     return list(await conn.execute_query_dict(sql, params))
