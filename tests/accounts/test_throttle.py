@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from portal.accounts.throttle import LoginThrottle
 from portal.settings import Settings
@@ -59,8 +60,8 @@ def settings(settings: Settings) -> Settings:
                                        "login_limit_per_address": "30 per 15 minutes"})
 
 
-async def browser_at(app: object, address: str) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, client=(address, 40000))  # type: ignore[arg-type]
+async def browser_at(app: Starlette, address: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
     client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
     await client.get("/login")
     return client
@@ -74,14 +75,14 @@ async def sign_in(client: httpx.AsyncClient, password: str) -> int:
 
 
 @pytest.fixture
-async def attacker(app: object, people: People) -> AsyncIterator[httpx.AsyncClient]:
+async def attacker(app: Starlette, people: People) -> AsyncIterator[httpx.AsyncClient]:
     client = await browser_at(app, ATTACKER)
     yield client
     await client.aclose()
 
 
 async def test_alice_signs_in_from_her_device_while_someone_else_guesses_at_her_account(
-    app: object, attacker: httpx.AsyncClient
+    app: Starlette, attacker: httpx.AsyncClient
 ) -> None:
     assert [await sign_in(attacker, "guess") for _ in range(8)] == [400] * 5 + [429] * 3
     assert await sign_in(attacker, PASSWORD) == 429
@@ -93,7 +94,7 @@ async def test_alice_signs_in_from_her_device_while_someone_else_guesses_at_her_
 
 
 async def test_a_guess_spread_over_many_addresses_locks_the_account(
-    app: object, people: People
+    app: Starlette, people: People
 ) -> None:
     statuses = []
     for n in range(5):
@@ -108,11 +109,11 @@ async def test_a_guess_spread_over_many_addresses_locks_the_account(
         await alice.aclose()
 
 
-async def test_the_api_throttles_per_account_and_address_too(app: object,
+async def test_the_api_throttles_per_account_and_address_too(app: Starlette,
                                                              people: People) -> None:
     statuses = []
     for address in (ATTACKER, ATTACKER, ATTACKER, ATTACKER, ATTACKER, ATTACKER, OWNER):
-        transport = httpx.ASGITransport(app=app, client=(address, 40000))  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             password = PASSWORD if address == OWNER else "guess"
             response = await c.post("/api/v1/auth/login",

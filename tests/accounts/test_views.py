@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Invite, Person, Role, Session
@@ -31,8 +32,8 @@ async def test_signing_in_sets_an_httponly_lax_session_cookie_and_opens_the_dash
     assert (await client.get("/")).status_code == 200
 
 
-async def test_the_session_cookie_is_secure_over_https(app: object, people: People) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+async def test_the_session_cookie_is_secure_over_https(app: Starlette, people: People) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="https://testserver") as client:
         response = await login(client, "alice@example.com", PASSWORD)
     cookie = next(v for v in response.headers.get_list("set-cookie")
@@ -185,7 +186,7 @@ async def test_a_too_short_new_password_is_refused(people: People, sign_in: Sign
 
 
 async def test_a_manager_invites_a_colleague_who_joins_and_lands_on_the_dashboard(
-    app: object, people: People, sign_in: SignIn
+    app: Starlette, people: People, sign_in: SignIn
 ) -> None:
     bob = await sign_in("bob@example.com")
     response = await post_form(bob, "/team/invite", {"email": "nina@example.com",
@@ -195,7 +196,7 @@ async def test_a_manager_invites_a_colleague_who_joins_and_lands_on_the_dashboar
     assert link is not None
     path = httpx.URL(link.group(1)).path
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver") as nina:
         page = await nina.get(path)
         assert page.status_code == 200 and "nina@example.com" in page.text

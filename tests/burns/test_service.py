@@ -173,7 +173,8 @@ def smtp() -> Iterator[tuple[Controller, Inbox]]:
 def body_of(message: Message, kind: str) -> str:
     for part in message.walk():
         if part.get_content_type() == f"text/{kind}":
-            return str(part.get_payload(decode=True).decode())  # type: ignore[union-attr]
+            # A decoded non-multipart part's payload is bytes (typeshed says it may be many things).
+            return str(cast(bytes, part.get_payload(decode=True)).decode())
     raise AssertionError(f"no text/{kind} part")
 
 

@@ -18,7 +18,9 @@ def available(page: Page, base: str) -> int:
 
 def right_positions(page: Page, base: str) -> list[int]:
     """Looked up in the server's database: the page itself must never tell."""
-    game_id = int(re.search(r"/play/game/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+    found = re.search(r"/play/game/(\d+)", page.url)
+    assert found is not None
+    game_id = int(found.group(1))
     question_id = page.locator("input[name=question_id]").get_attribute("value")
     with sqlite3.connect(LIVE_DATABASE[base]) as db:
         order = json.loads(db.execute("SELECT choice_order FROM game WHERE id = ?",

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -87,10 +88,10 @@ async def _forget_runs(database_url: str) -> None:
         await conn.close()
 
 
-async def _wait_for(condition: object, seconds: float) -> bool:
+async def _wait_for(condition: Callable[[], Awaitable[bool]], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if await condition():  # type: ignore[operator]
+        if await condition():
             return True
         await asyncio.sleep(0.1)
     return False

@@ -72,6 +72,7 @@ async def test_the_same_key_with_other_values_is_an_error() -> None:
 async def test_amounts_are_positive_whole_numbers(amount: object) -> None:
     alice = await new_account(100)
     with pytest.raises(ledger.InvalidAmount):
+        # Deliberately not always an int: the service must refuse what its type hint forbids.
         await ledger.spend(alice, amount=amount, reason="x", reference="y", key="bad")  # type: ignore[arg-type]
     assert await Transfer.filter(key="bad").count() == 0
 

@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from tortoise import connections
 
 from portal.ledger import service as ledger
@@ -104,10 +105,10 @@ async def test_bad_adjustments_are_refused_and_nothing_is_written(
 
 
 async def test_a_broken_database_shows_a_500_page_with_a_request_id_and_no_traceback(
-    app: object, people: People
+    app: Starlette, people: People
 ) -> None:
     # As a real server would: the error is answered, not raised into the client.
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
     await factories.sign_in(client, "alice@example.com")
     await connections.get("default").execute_script("DROP TABLE season_score;")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from portal.accounts import service as accounts
@@ -97,8 +98,8 @@ def all_routes(routes: list[BaseRoute], prefix: str = "") -> set[tuple[str, str]
     return found
 
 
-def test_every_route_has_an_entry_in_the_access_table(app: object) -> None:
-    assert all_routes(app.routes) == set(ACCESS)  # type: ignore[attr-defined]
+def test_every_route_has_an_entry_in_the_access_table(app: Starlette) -> None:
+    assert all_routes(app.routes) == set(ACCESS)
 
 
 def concrete(path: str, people: People) -> str:
@@ -110,9 +111,9 @@ def concrete(path: str, people: People) -> str:
             .replace("{email_id:id}", "999999"))
 
 
-async def client_as(app: object, role: str, people: People) -> tuple[httpx.AsyncClient, str]:
+async def client_as(app: Starlette, role: str, people: People) -> tuple[httpx.AsyncClient, str]:
     """A client with a web session cookie, and a bearer token, for the role's persona."""
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                base_url="http://testserver")
     await client.get("/rules")  # obtains the CSRF cookie
     if role == "anon":
@@ -127,7 +128,7 @@ async def client_as(app: object, role: str, people: People) -> tuple[httpx.Async
 
 @pytest.mark.parametrize("role", ROLES)
 async def test_each_role_gets_the_expected_status_on_every_route(
-    app: object, people: People, role: str
+    app: Starlette, people: People, role: str
 ) -> None:
     mismatches = []
     for (method, path), statuses in ACCESS.items():
@@ -154,7 +155,7 @@ async def test_each_role_gets_the_expected_status_on_every_route(
 
 
 async def test_another_persons_id_in_an_admin_url_is_404_not_their_data(
-    app: object, people: People
+    app: Starlette, people: People
 ) -> None:
     client, _ = await client_as(app, "admin", people)
     try:

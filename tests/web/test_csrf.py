@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from tests.factories import People, SignIn, csrf
 
@@ -101,8 +102,8 @@ async def test_a_good_multipart_upload_still_passes_the_csrf_layer(
     assert "This form has expired" not in response.text
 
 
-async def test_the_csrf_cookie_is_secure_over_https(app: object) -> None:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+async def test_the_csrf_cookie_is_secure_over_https(app: Starlette) -> None:
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://portal.example") as c:
         response = await c.get("/login")
     cookie = next(v for v in response.headers.get_list("set-cookie")

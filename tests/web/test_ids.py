@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 
 from portal.accounts import service as accounts
@@ -44,8 +45,8 @@ def with_id(path: str, value: str) -> str:
     return re.sub(r"\{[a-z_]+:id\}", value, path)
 
 
-async def signed_in_client(app: object, person: Person) -> tuple[httpx.AsyncClient, str]:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+async def signed_in_client(app: Starlette, person: Person) -> tuple[httpx.AsyncClient, str]:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                base_url="http://testserver")
     await client.get("/rules")  # the CSRF cookie
     web_token, _ = await accounts.start_session(person, lifetime=timedelta(hours=1))
@@ -54,17 +55,17 @@ async def signed_in_client(app: object, person: Person) -> tuple[httpx.AsyncClie
     return client, api_token
 
 
-def test_the_app_has_routes_with_ids(app: object) -> None:
-    assert len(id_routes(app.routes)) >= 15  # type: ignore[attr-defined]
+def test_the_app_has_routes_with_ids(app: Starlette) -> None:
+    assert len(id_routes(app.routes)) >= 15
 
 
 @pytest.mark.parametrize("who", ["alice", "dave"])
-async def test_an_id_out_of_range_in_any_path_is_not_found(app: object, people: People,
+async def test_an_id_out_of_range_in_any_path_is_not_found(app: Starlette, people: People,
                                                            who: str) -> None:
     client, token = await signed_in_client(app, getattr(people, who))
     answers = []
     try:
-        for method, path in id_routes(app.routes):  # type: ignore[attr-defined]
+        for method, path in id_routes(app.routes):
             for value in BAD_IDS:
                 url = with_id(path, value)
                 if path.startswith("/api/"):
@@ -82,7 +83,7 @@ async def test_an_id_out_of_range_in_any_path_is_not_found(app: object, people: 
 
 
 @pytest.fixture
-async def game_of_alice(app: object, people: People, settings: Settings,
+async def game_of_alice(app: Starlette, people: People, settings: Settings,
                         tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str, int]]:
     """Alice's client and API token, and a game of hers on its first question."""
     await publish_live_copy("example", tmp_path / "pack", Path(settings.media_dir))
@@ -129,7 +130,7 @@ async def test_an_id_out_of_range_in_a_form_is_a_400(
     ("bob", "/team/invite", {"email": "new@example.com"}, "outlet_id"),
 ])
 async def test_an_id_out_of_range_in_an_admin_or_team_form_is_a_400_at_the_field(
-    app: object, people: People, who: str, url: str, form: dict[str, str], field: str,
+    app: Starlette, people: People, who: str, url: str, form: dict[str, str], field: str,
     value: str,
 ) -> None:
     client, _ = await signed_in_client(app, getattr(people, who))
@@ -145,7 +146,7 @@ async def test_an_id_out_of_range_in_an_admin_or_team_form_is_a_400_at_the_field
 
 @pytest.mark.parametrize("token", ["%00" + "a" * 31, "y" * 3000, "A" * 32])
 async def test_an_upload_token_that_cannot_be_one_is_simply_not_found(
-    app: object, people: People, token: str
+    app: Starlette, people: People, token: str
 ) -> None:
     client, _ = await signed_in_client(app, people.carol)
     try:
