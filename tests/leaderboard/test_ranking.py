@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.accounts.models import Person
 from portal.leaderboard import ranking
 from portal.ledger import service as ledger
 from portal.ledger.models import Transfer, TransferKind
 from tests.factories import make_company, make_outlet, make_person, make_region
+from tests.leaderboard.players import T0, alice_and_bob
 
 pytestmark = pytest.mark.usefixtures("any_db")
-T0 = datetime(2026, 12, 1, tzinfo=UTC)
 _runs = itertools.count()
 
 
@@ -62,15 +61,6 @@ async def test_ranks_match_a_brute_force_count_from_the_ledger(
                 assert board.me.rank == expected.index(account.id) + 1 + len(others_ahead)
             else:
                 assert board.me is None
-
-
-async def alice_and_bob() -> tuple[Person, Person]:
-    alice, bob = await make_person("alice@example.com"), await make_person("bob@example.com")
-    for person, amount, minute in ((alice, 300, 1), (bob, 200, 2)):
-        account = await ledger.account_of_person(person.id)
-        await ledger.earn(account, amount=amount, reason="Quiz", reference="q",
-                          key=f"e{person.id}", now=T0 + timedelta(minutes=minute))
-    return alice, bob
 
 
 async def test_a_spend_or_a_burn_never_changes_a_rank_and_an_earn_moves_it() -> None:

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from portal.accounts.models import Person
 from portal.leaderboard import ranking, standings
 from portal.leaderboard.models import SeasonFreeze, SeasonStanding
 from portal.ledger import service as ledger
 from tests.factories import make_company, make_outlet, make_person, make_region
+from tests.leaderboard.players import T0, alice_and_bob
 
 pytestmark = pytest.mark.usefixtures("any_db")
-T0 = datetime(2026, 12, 1, tzinfo=UTC)
 NEXT_MONTH = T0 + timedelta(days=40)
-
-
-async def alice_and_bob() -> tuple[Person, Person]:
-    alice, bob = await make_person("alice@example.com"), await make_person("bob@example.com")
-    for person, amount, minute in ((alice, 300, 1), (bob, 200, 2)):
-        account = await ledger.account_of_person(person.id)
-        await ledger.earn(account, amount=amount, reason="Quiz", reference="q",
-                          key=f"e{person.id}", now=T0 + timedelta(minutes=minute))
-    return alice, bob
 
 
 async def test_a_finished_season_is_frozen_once_whoever_asks() -> None:
