@@ -68,20 +68,33 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_template() -> Iterator[str]:
+def require_postgres() -> None:
+    """Skips a PostgreSQL test where no server is set; in CI a missing one is an error."""
     if not POSTGRES_URL:
         if IN_CI:
             pytest.fail("CI needs PostgreSQL on 127.0.0.1:5432 (PORTAL_TEST_POSTGRES_URL)")
         pytest.skip("PostgreSQL is not reachable: set PORTAL_TEST_POSTGRES_URL")
+
+
+async def create_database(name: str, *, template: str | None = None) -> str:
+    """A new PostgreSQL database (empty, or a copy of ``template``); returns its URL."""
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    finally:
+        await conn.close()
+    return _with_database(POSTGRES_URL, name)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    require_postgres()
     name = f"portal_template_{os.getpid()}"
 
     async def create() -> None:
-        conn = await asyncpg.connect(POSTGRES_URL)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-        await migrate_database(_with_database(POSTGRES_URL, name))
+        await _drop(name)
+        await migrate_database(await create_database(name))
 
     asyncio.run(create())
     yield name
@@ -104,10 +117,7 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 @pytest.fixture
 async def postgres_url(postgres_template: str) -> AsyncIterator[str]:
     name = f"portal_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(POSTGRES_URL)
-    await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
-    await conn.close()
-    yield _with_database(POSTGRES_URL, name)
+    yield await create_database(name, template=postgres_template)
     await _drop(name)
 
 

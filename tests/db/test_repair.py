@@ -31,7 +31,7 @@ from portal.play import games
 from portal.play.errors import PlayError
 from portal.play.models import Game, GameStatus
 from portal.settings import PROJECT_ROOT
-from tests.conftest import IN_CI, POSTGRES_URL, _close_orm, _drop, _with_database
+from tests.conftest import _close_orm, _drop, create_database, require_postgres
 from tests.db.introspect import Index, Table, read_postgres, read_sqlite
 from tests.factories import make_person
 
@@ -50,15 +50,9 @@ async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     if request.param == "sqlite":
         yield f"sqlite://{tmp_path / 'portal.sqlite3'}"
     else:
-        if not POSTGRES_URL:
-            if IN_CI:
-                pytest.fail("CI needs PostgreSQL on 127.0.0.1:5432 (PORTAL_TEST_POSTGRES_URL)")
-            pytest.skip("PostgreSQL is not reachable: set PORTAL_TEST_POSTGRES_URL")
+        require_postgres()
         name = f"portal_repair_{uuid.uuid4().hex[:12]}"
-        conn = await asyncpg.connect(POSTGRES_URL)
-        await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
-        yield _with_database(POSTGRES_URL, name)
+        yield await create_database(name)
         await _drop(name)
     await _close_orm()
 

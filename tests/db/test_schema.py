@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import pytest
 from tortoise import Tortoise
 from tortoise.fields.relational import (
@@ -29,7 +28,7 @@ from tortoise.indexes import Index as TortoiseIndex
 from tortoise.models import MetaInfo
 
 from portal.db import migrate_database, tortoise_config
-from tests.conftest import IN_CI, POSTGRES_URL, _close_orm, _drop, _with_database
+from tests.conftest import _close_orm, _drop, create_database, require_postgres
 from tests.db.introspect import Index, Schema, differences, read_postgres, read_sqlite
 
 # Made by migration 0005 (descending columns); the models' Meta points to it.
@@ -130,18 +129,11 @@ def _build_sqlite(folder: Path) -> Built:
 
 
 def _build_postgres() -> Iterator[Built]:
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI needs PostgreSQL on 127.0.0.1:5432 (PORTAL_TEST_POSTGRES_URL)")
-        pytest.skip("PostgreSQL is not reachable: set PORTAL_TEST_POSTGRES_URL")
+    require_postgres()
     names = [f"portal_schema_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("migrated", "declared")]
-    migrated, declared = (_with_database(POSTGRES_URL, name) for name in names)
 
     async def build() -> Built:
-        conn = await asyncpg.connect(POSTGRES_URL)
-        for name in names:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        await conn.close()
+        migrated, declared = [await create_database(name) for name in names]
         await migrate_database(migrated)
         await _close_orm()
         declarations = await _generate(declared)
