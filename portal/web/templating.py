@@ -12,9 +12,9 @@ from starlette.templating import Jinja2Templates
 
 from portal import i18n
 from portal.settings import PROJECT_ROOT
+from portal.web.static import static_url
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
-STATIC_DIR = PROJECT_ROOT / "static"
 HTMX_FILE = "htmx-2.0.11.min.js"
 
 
@@ -37,6 +37,7 @@ def build_environment() -> jinja2.Environment:
     env.globals["language_names"] = i18n.LANGUAGE_NAMES
     env.globals["current_language"] = i18n.current_language
     env.globals["htmx_file"] = HTMX_FILE
+    env.globals["static_url"] = static_url
     return env
 
 
