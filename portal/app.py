@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,6 +27,8 @@ from portal.leaderboard import api as leaderboard_api
 from portal.leaderboard import views as leaderboard_views
 from portal.ledger import api as ledger_api
 from portal.ledger import views as ledger_views
+from portal.members import api as members_api
+from portal.members import views as members_views
 from portal.notifications import views as notification_views
 from portal.pages import views as pages_views
 from portal.play import api as play_api
@@ -38,6 +41,16 @@ from portal.web.static import STATIC_DIR, CachedStaticFiles
 from portal.web.templating import use_context_processors
 
 log = logging.getLogger("portal")
+
+
+# Each capability's pages and JSON API: a new capability adds its modules here.
+PAGE_MODULES: list[ModuleType] = [
+    pages_views, accounts_views, members_views, ledger_views, admin_views, play_views,
+    content_views, notification_views, leaderboard_views,
+]
+API_MODULES: list[ModuleType] = [
+    accounts_api, members_api, ledger_api, web_api, play_api, leaderboard_api,
+]
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -56,22 +69,12 @@ def create_app(settings: Settings) -> Starlette:
     # The JSON API and the site are mounted apart, each with its own error handlers (JSON
     # or pages) and middleware, so nothing asks which one a path belongs to.
     api = Starlette(
-        routes=[*accounts_api.routes, *ledger_api.routes, *web_api.routes, *play_api.routes,
-                *leaderboard_api.routes],
+        routes=[route for module in API_MODULES for route in module.routes],
         exception_handlers=web_api.exception_handlers,
     )
     site = Starlette(
         debug=settings.debug,
-        routes=[
-            *pages_views.routes,
-            *accounts_views.routes,
-            *ledger_views.routes,
-            *admin_views.routes,
-            *play_views.routes,
-            *content_views.routes,
-            *notification_views.routes,
-            *leaderboard_views.routes,
-        ],
+        routes=[route for module in PAGE_MODULES for route in module.routes],
         middleware=[
             # CSRF on every unsafe request (the API, answering bearer tokens only, never the
             # cookie, needs none); sign-in is protected even before any cookie exists.
@@ -102,8 +105,7 @@ def create_app(settings: Settings) -> Starlette:
     )
     use_context_processors(sessions.template_context)
     api.state.openapi = web_api.schema_generator(
-        [*accounts_api.MODELS, *ledger_api.MODELS, *web_api.MODELS, *play_api.MODELS,
-         *leaderboard_api.MODELS])
+        [model for module in API_MODULES for model in module.MODELS])
     throttle = LoginThrottle(
         per_address=settings.login_limit_per_address,
         per_account_address=settings.login_limit_per_account_address,

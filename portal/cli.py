@@ -138,6 +138,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
 
     from portal.accounts import service as accounts
     from portal.accounts.models import Role
+    from portal.members import service as members
 
     try:
         TypeAdapter(EmailStr).validate_python(args.email)
@@ -156,7 +157,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(migrate_database(settings.database_url))
 
     async def create() -> None:
-        await accounts.create_person(email=args.email, password=password,
+        await members.create_person(email=args.email, password=password,
                                      full_name=args.name, roles=roles)
 
     try:

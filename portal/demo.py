@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from portal.accounts import service as accounts
+from portal.members import service as members
 from portal.accounts.models import Company, Outlet, Person, Region, Role
 from portal.content import schema
 from portal.content import service as content
@@ -53,7 +54,7 @@ async def publish_demo_packs(*, media_dir: Path, now: datetime) -> list[str]:
 async def load_demo(*, now: datetime | None = None) -> list[str]:
     """Creates whatever demo data is missing; returns the sign-in e-mails."""
     moment = now or datetime.now(UTC)
-    company = await Company.get_or_none(name=COMPANY) or await accounts.create_company(
+    company = await Company.get_or_none(name=COMPANY) or await members.create_company(
         name=COMPANY, kind="dealer"
     )
     outlets: list[Outlet] = []
@@ -103,7 +104,7 @@ async def _person(email: str, name: str, roles: set[Role], outlet: Outlet | None
     existing = await Person.get_or_none(email=email)
     if existing is not None:
         return existing
-    return await accounts.create_person(
+    return await members.create_person(
         email=email, password=DEMO_PASSWORD, password_hash=password_hash, full_name=name,
         roles=roles, outlet_id=outlet.id if outlet else None,
     )

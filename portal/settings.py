@@ -12,7 +12,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Ge, Le
@@ -37,7 +37,9 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
-LANGUAGES = ("en", "ru")
+# The interface languages: forms accept exactly these codes.
+Language = Literal["en", "ru"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
 # Never repeated in an error message.
 SECRETS = frozenset({"secret_key", "smtp_password"})
 

@@ -11,6 +11,7 @@ import httpx
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
+from portal.members import service as members
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -37,7 +38,7 @@ async def make_region(name: str | None = None) -> Region:
 
 
 async def make_company(name: str | None = None) -> Company:
-    return await accounts.create_company(name=name or f"Company {next(_counter)}", kind="dealer")
+    return await members.create_company(name=name or f"Company {next(_counter)}", kind="dealer")
 
 
 async def make_outlet(company: Company, region: Region | None = None,
@@ -54,7 +55,7 @@ async def make_person(
     outlet: Outlet | None = None,
     name: str = "Test Person",
 ) -> Person:
-    return await accounts.create_person(
+    return await members.create_person(
         email=email or f"person{next(_counter)}@example.com",
         password=PASSWORD,
         full_name=name,

@@ -1,4 +1,4 @@
-"""Signing in and out through the JSON API, and who the token belongs to."""
+"""Signing in and out through the JSON API."""
 
 from __future__ import annotations
 
@@ -26,24 +26,7 @@ class TokenOut(BaseModel):
     expires_at: datetime
 
 
-class MeOut(BaseModel):
-    id: int
-    full_name: str
-    display_name: str
-    email: str
-    language: str
-    roles: list[str]
-    company: str | None
-    outlet: str | None
-    region: str | None
-    balance: int
-    held: int
-    available: int
-    earned_this_season: int
-    season: str
-
-
-MODELS: list[type[BaseModel]] = [LoginRequest, TokenOut, MeOut]
+MODELS: list[type[BaseModel]] = [LoginRequest, TokenOut]
 
 
 async def login(request: Request) -> Response:
@@ -94,33 +77,7 @@ async def logout(request: Request) -> Response:
     return Response(status_code=204)
 
 
-async def me(request: Request) -> Response:
-    """The signed-in person and their points.
-    ---
-    summary: Who am I, and my points
-    security: [{bearer: []}]
-    responses:
-      200:
-        description: The person, their roles, organisation and points
-        content:
-          application/json:
-            schema: {$ref: '#/components/schemas/MeOut'}
-      401: {description: Missing or invalid token}
-    """
-    who = await require_token(request)
-    found = await accounts.profile(who.person)
-    person, points = found.person, found.points
-    return JSONResponse(MeOut(
-        id=person.id, full_name=person.full_name, display_name=person.display_name,
-        email=person.email, language=person.language, roles=sorted(found.roles),
-        company=found.company, outlet=found.outlet, region=found.region,
-        balance=points.balance, held=points.held, available=points.available,
-        earned_this_season=points.earned_this_season, season=points.season,
-    ).model_dump(mode="json"))
-
-
 routes: list[BaseRoute] = [
     Route("/auth/login", login, methods=["POST"], name="api.login"),
     Route("/auth/logout", logout, methods=["POST"], name="api.logout"),
-    Route("/me", me, methods=["GET"], name="api.me"),
 ]

@@ -26,8 +26,6 @@ from portal.accounts.models import (
 from portal.accounts.throttle import LoginThrottle
 from portal.db import write_transaction
 from portal.i18n import N_, Refusal
-from portal.ledger import service as ledger
-from portal.ledger.reads import Points
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the e-mail is unknown, so both cases take the same time.
@@ -118,46 +116,17 @@ async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
 
-async def create_person(
-    *,
-    email: str,
-    password: str,
-    full_name: str,
+async def insert_person(
+    conn: BaseDBAsyncClient, *, email: str, password_hash: str, full_name: str,
     display_name: str | None = None,
     roles: set[Role] | frozenset[Role] = frozenset({Role.PLAYER}),
-    outlet_id: int | None = None,
-    language: str = "en",
-    password_hash: str | None = None,
+    outlet_id: int | None = None, language: str = "en",
 ) -> Person:
-    """A person with their points account and roles, in one transaction; EmailTaken or
-    UnknownOutlet when the e-mail has an account or the outlet does not exist.
-
-    ``password_hash`` (from :func:`hash_password`) spares hashing ``password`` again when
-    many people get the same one, as the demo's do.
-    """
-    email = normalize_email(email)
-    password_hash = password_hash or await hash_password(password)
-    try:
-        async with write_transaction() as conn:
-            return await _insert_person(conn, email=email, password_hash=password_hash,
-                                        full_name=full_name, display_name=display_name,
-                                        roles=roles, outlet_id=outlet_id, language=language)
-    except IntegrityError:
-        # Told apart only on failure, so creating many people costs no extra queries.
-        if await Person.exists(email=email):
-            raise EmailTaken(email) from None
-        if outlet_id is not None and not await Outlet.exists(id=outlet_id):
-            raise UnknownOutlet() from None
-        raise
-
-
-async def _insert_person(
-    conn: BaseDBAsyncClient, *, email: str, password_hash: str, full_name: str,
-    display_name: str | None, roles: set[Role] | frozenset[Role], outlet_id: int | None,
-    language: str,
-) -> Person:
-    person = await Person.create(
-        email=email,
+    """Writes the person inside ``conn``'s transaction; whoever calls it opens their points
+    account in the same transaction (``portal.members`` does both). An IntegrityError
+    from it is explained, after the transaction, by :func:`why_person_refused`."""
+    return await Person.create(
+        email=normalize_email(email),
         password_hash=password_hash,
         full_name=full_name.strip(),
         display_name=(display_name or full_name.split()[0]).strip()[:60],
@@ -166,8 +135,19 @@ async def _insert_person(
         roles=Person.encode_roles(roles),
         using_db=conn,
     )
-    await ledger.open_person_account(person.id, name=full_name, conn=conn)
-    return person
+
+
+async def why_person_refused(email: str, outlet_id: int | None) -> AccountError | None:
+    """Why inserting this person broke a constraint: EmailTaken or UnknownOutlet.
+
+    Told apart only on failure, so creating many people costs no extra queries.
+    """
+    email = normalize_email(email)
+    if await Person.exists(email=email):
+        return EmailTaken(email)
+    if outlet_id is not None and not await Outlet.exists(id=outlet_id):
+        return UnknownOutlet()
+    return None
 
 
 async def find_by_email(email: str) -> Person:
@@ -176,29 +156,6 @@ async def find_by_email(email: str) -> Person:
     if person is None:
         raise UnknownPerson()
     return person
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A person as they see themselves: roles, where they work, and their points."""
-
-    person: Person
-    roles: frozenset[Role]
-    company: str | None
-    outlet: str | None
-    region: str | None
-    points: Points
-
-
-async def profile(person: Person, *, now: datetime | None = None) -> Profile:
-    outlet = (await Outlet.get(id=person.outlet_id).select_related("company", "region")
-              if person.outlet_id else None)
-    account = await ledger.account_of_person(person.id)
-    return Profile(person, person.role_set,
-                   company=outlet.company.name if outlet else None,
-                   outlet=outlet.name if outlet else None,
-                   region=outlet.region.name if outlet else None,
-                   points=await ledger.points(account, now=now))
 
 
 async def roles_of(person_id: int) -> frozenset[Role]:
@@ -374,37 +331,14 @@ async def find_invite(token: str, *, now: datetime | None = None) -> Invite:
     return found
 
 
-async def accept_invite(
-    token: str, *, full_name: str, display_name: str, password: str, language: str,
-    now: datetime | None = None,
-) -> Person:
-    """Claims the invite and creates the person in one transaction: both or neither."""
-    found = await find_invite(token, now=now)
-    password_hash = await asyncio.to_thread(_hasher.hash, password)
-    try:
-        async with write_transaction() as conn:
-            # The conditional update claims the invite, so a double submit creates one person.
-            claimed = await Invite.filter(id=found.id, accepted_at__isnull=True).using_db(
-                conn).update(accepted_at=_now(now))
-            if claimed != 1:
-                raise InvalidInvite(N_("This invite link is not valid or was already used."))
-            return await _insert_person(conn, email=found.email, password_hash=password_hash,
-                                        full_name=full_name, display_name=display_name,
-                                        roles={Role.PLAYER}, outlet_id=found.outlet_id,
-                                        language=language)
-    except IntegrityError:
-        raise EmailTaken(found.email) from None
-
-
-async def join(
-    token: str, *, full_name: str, display_name: str, password: str, language: str,
-    lifetime: timedelta, now: datetime | None = None,
-) -> NewSession:
-    """Accepts the invite and signs the new person in on this browser."""
-    person = await accept_invite(token, full_name=full_name, display_name=display_name,
-                                 password=password, language=language, now=now)
-    session_token, session = await start_session(person, lifetime=lifetime, now=now)
-    return NewSession(person, session_token, session.expires_at)
+async def claim_invite(conn: BaseDBAsyncClient, invite: Invite, *,
+                       now: datetime | None = None) -> None:
+    """Marks the invite used inside ``conn``'s transaction. The conditional update claims
+    it, so a double submit creates one person; InvalidInvite if it was used meanwhile."""
+    claimed = await Invite.filter(id=invite.id, accepted_at__isnull=True).using_db(
+        conn).update(accepted_at=_now(now))
+    if claimed != 1:
+        raise InvalidInvite(N_("This invite link is not valid or was already used."))
 
 
 async def pending_invites(manager: Person) -> list[Invite]:
@@ -467,14 +401,14 @@ async def create_region(name: str) -> Region:
         raise AccountError(N_("A region named %(name)s already exists."), name=name) from None
 
 
-async def create_company(*, name: str, kind: str) -> Company:
-    try:
-        async with write_transaction() as conn:
-            company = await Company.create(name=name.strip(), kind=kind, using_db=conn)
-            await ledger.open_company_account(company.id, name=company.name, conn=conn)
-    except IntegrityError:
-        raise AccountError(N_("A company named %(name)s already exists."), name=name) from None
-    return company
+async def insert_company(conn: BaseDBAsyncClient, *, name: str, kind: str) -> Company:
+    """Writes the company inside ``conn``'s transaction; ``portal.members`` opens its
+    points account in the same one."""
+    return await Company.create(name=name.strip(), kind=kind, using_db=conn)
+
+
+def company_name_taken(name: str) -> AccountError:
+    return AccountError(N_("A company named %(name)s already exists."), name=name)
 
 
 async def create_outlet(company: Company, *, name: str, region_id: int) -> Outlet:

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portal import i18n
@@ -104,6 +104,19 @@ def set_session_cookie(request: Request, response: Response, token: str, max_age
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+
+
+def session_lifetime(request: Request) -> timedelta:
+    """How long a new browser or API session lasts at most."""
+    return timedelta(days=request.app.state.settings.session_absolute_days)
+
+
+def signed_in_at(request: Request, target: str, session: accounts.NewSession) -> Response:
+    """A redirect to ``target`` that carries the new session's cookie."""
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, session.token,
+                       int(session_lifetime(request).total_seconds()))
+    return response
 
 
 def clear_session_cookie(response: Response) -> None:

@@ -18,10 +18,11 @@ from portal.accounts.models import Company, Person, Role
 from portal.accounts.sessions import require_person
 from portal.jobs.models import JobRun
 from portal.jobs.scheduler import JOBS
+from portal.members import service as members
 from portal.notifications import mail
 from portal.notifications.models import EmailStatus
 from portal.web.errors import found_or_404
-from portal.web.forms import DatabaseId, FormErrors, parse_form
+from portal.web.forms import DatabaseId, FormErrors, Password, parse_form
 from portal.web.pagination import page_number
 from portal.web.query import query_choice
 from portal.web.templating import render
@@ -60,7 +61,7 @@ class _RolesForm(_Form):
 class PersonForm(_RolesForm):
     email: EmailStr
     full_name: str = Field(min_length=2, max_length=200)
-    password: str = Field(min_length=10, max_length=200)
+    password: Password
     outlet_id: DatabaseId | None = None
 
 
@@ -90,7 +91,7 @@ async def create_company(request: Request) -> Response:
     require_person(request, Role.ADMIN)
     try:
         form = parse_form(CompanyForm, await request.form())
-        company = await accounts.create_company(name=form.name, kind=form.kind)
+        company = await members.create_company(name=form.name, kind=form.kind)
     except FormErrors as exc:
         return await _render_companies(request, status_code=400, errors=exc.errors,
                                        values=exc.values)
@@ -170,7 +171,7 @@ async def create_person(request: Request) -> Response:
     require_person(request, Role.ADMIN)
     try:
         form = parse_form(PersonForm, _blank_to_none(await request.form()))
-        person = await accounts.create_person(
+        person = await members.create_person(
             email=form.email, password=form.password, full_name=form.full_name,
             roles=form.roles() or {Role.PLAYER}, outlet_id=form.outlet_id,
         )

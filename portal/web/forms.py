@@ -29,6 +29,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Ids in form and JSON bodies, within what an id column holds on SQLite and PostgreSQL
 # alike (a larger number would overflow in the database driver).
 DatabaseId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+# A new password: long enough to resist guessing (argon2 makes each guess slow too).
+Password = Annotated[str, Field(min_length=10, max_length=200)]
 
 
 def has_control_characters(value: str) -> bool:

@@ -2,7 +2,7 @@
 
 ``python -m tests.bench.players --count 200 --password P`` (``PORTAL_DATABASE_URL`` names
 the database) creates ``bench-player-000@example.com`` ... through
-``portal.accounts.service.create_person``, inside the ORM set-up ``portal create-user``
+``portal.members.service.create_person``, inside the ORM set-up ``portal create-user``
 uses. Accounts that already exist are kept, so it is safe to repeat.
 
 The portal hashes every password with argon2id at its default cost (about 0.4 s here):
@@ -24,6 +24,7 @@ from argon2 import PasswordHasher
 from portal.accounts import service as accounts
 from portal.accounts.models import Role
 from portal.cli import _with_db
+from portal.members import service as members
 from portal.settings import Settings
 
 EMAIL_PATTERN = "bench-player-{:03d}@example.com"
@@ -54,7 +55,7 @@ async def create_players(count: int, password: str) -> int:
     created = 0
     for index in range(count):
         try:
-            await accounts.create_person(email=player_email(index), password=password,
+            await members.create_person(email=player_email(index), password=password,
                                          full_name=f"Bench Player {index:03d}",
                                          roles={Role.PLAYER})
         except accounts.EmailTaken:

@@ -1,0 +1,118 @@
+"""Joining the programme and being in it: a person or company together with its points
+account, invites accepted, and a person's profile with their points.
+
+These rules span accounts (who people are) and the ledger (what they hold), so they live
+above both; accounts never imports the ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+
+from portal.accounts import service as accounts
+from portal.accounts.models import Company, Outlet, Person, Role
+from portal.db import write_transaction
+from portal.ledger import service as ledger
+from portal.ledger.reads import Points
+
+
+async def create_person(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    display_name: str | None = None,
+    roles: set[Role] | frozenset[Role] = frozenset({Role.PLAYER}),
+    outlet_id: int | None = None,
+    language: str = "en",
+    password_hash: str | None = None,
+) -> Person:
+    """A person with their points account and roles, in one transaction; EmailTaken or
+    UnknownOutlet when the e-mail has an account or the outlet does not exist.
+
+    ``password_hash`` (from ``accounts.hash_password``) spares hashing ``password`` again
+    when many people get the same one, as the demo's do.
+    """
+    password_hash = password_hash or await accounts.hash_password(password)
+    try:
+        async with write_transaction() as conn:
+            person = await accounts.insert_person(
+                conn, email=email, password_hash=password_hash, full_name=full_name,
+                display_name=display_name, roles=roles, outlet_id=outlet_id,
+                language=language)
+            await ledger.open_person_account(person.id, name=full_name, conn=conn)
+            return person
+    except IntegrityError:
+        refusal = await accounts.why_person_refused(email, outlet_id)
+        if refusal is None:
+            raise
+        raise refusal from None
+
+
+async def create_company(*, name: str, kind: str) -> Company:
+    """A company with its own points account, in one transaction."""
+    try:
+        async with write_transaction() as conn:
+            company = await accounts.insert_company(conn, name=name, kind=kind)
+            await ledger.open_company_account(company.id, name=company.name, conn=conn)
+    except IntegrityError:
+        raise accounts.company_name_taken(name) from None
+    return company
+
+
+async def accept_invite(
+    token: str, *, full_name: str, display_name: str, password: str, language: str,
+    now: datetime | None = None,
+) -> Person:
+    """Claims the invite and creates the person with their points account in one
+    transaction: all or nothing."""
+    found = await accounts.find_invite(token, now=now)
+    password_hash = await accounts.hash_password(password)
+    try:
+        async with write_transaction() as conn:
+            await accounts.claim_invite(conn, found, now=now)
+            person = await accounts.insert_person(
+                conn, email=found.email, password_hash=password_hash, full_name=full_name,
+                display_name=display_name, roles={Role.PLAYER}, outlet_id=found.outlet_id,
+                language=language)
+            await ledger.open_person_account(person.id, name=full_name, conn=conn)
+            return person
+    except IntegrityError:
+        raise accounts.EmailTaken(found.email) from None
+
+
+async def join(
+    token: str, *, full_name: str, display_name: str, password: str, language: str,
+    lifetime: timedelta, now: datetime | None = None,
+) -> accounts.NewSession:
+    """Accepts the invite and signs the new person in on this browser."""
+    person = await accept_invite(token, full_name=full_name, display_name=display_name,
+                                 password=password, language=language, now=now)
+    session_token, session = await accounts.start_session(person, lifetime=lifetime, now=now)
+    return accounts.NewSession(person, session_token, session.expires_at)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person as they see themselves: roles, where they work, and their points."""
+
+    person: Person
+    roles: frozenset[Role]
+    company: str | None
+    outlet: str | None
+    region: str | None
+    points: Points
+
+
+async def profile(person: Person, *, now: datetime | None = None) -> Profile:
+    outlet = (await Outlet.get(id=person.outlet_id).select_related("company", "region")
+              if person.outlet_id else None)
+    account = await ledger.account_of_person(person.id)
+    return Profile(person, person.role_set,
+                   company=outlet.company.name if outlet else None,
+                   outlet=outlet.name if outlet else None,
+                   region=outlet.region.name if outlet else None,
+                   points=await ledger.points(account, now=now))
