@@ -28,6 +28,9 @@ MODEL_MODULES = [
     "portal.play.models",
     "portal.notifications.models",
     "portal.leaderboard.models",
+    "portal.analytics.models",
+    "portal.catalog.models",
+    "portal.charity.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
