@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     default_language: str = "en"
     # Moments (when points burn) are shown in this IANA time zone, named, e.g. Europe/Moscow.
     time_zone: str = "UTC"
+    # Charity: the smallest donation, where a cause sets none.
+    charity_min_donation: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    # A company's share, in percent, of what its staff earn in games and courses
+    # (credited to the company's account with each award; 0: none).
+    company_share_percent: Annotated[int, Field(ge=0, le=100)] = 0
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -189,9 +189,13 @@ async def donate(
     reference: str,
     key: str,
     now: datetime | None = None,
+    conn: BaseDBAsyncClient | None = None,
 ) -> TransferResult:
+    """Pass ``conn`` to make the donation part of the caller's write transaction (the
+    cause's record of it commits with it, or neither does)."""
     return await _move(
-        TransferKind.DONATE, account, cause, amount, reason, reference, key, _now(now), None
+        TransferKind.DONATE, account, cause, amount, reason, reference, key, _now(now), None,
+        conn=conn,
     )
 
 

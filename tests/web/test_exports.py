@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 
-from portal.web.exports import csv_download, formula_safe_csv
+from portal.web.exports import csv_download, csv_stream, formula_safe_csv
 
 
 def cells(text: str) -> list[list[str]]:
@@ -33,3 +34,16 @@ def test_a_download_is_an_uncached_attachment() -> None:
     assert response.headers["cache-control"] == "no-store"
     assert response.media_type == "text/csv; charset=utf-8"
     assert bytes(response.body).decode().lstrip("\ufeff").splitlines() == ["a", "'=1"]
+
+
+async def test_a_streamed_export_neutralises_each_row() -> None:
+    async def rows() -> AsyncIterator[tuple[str, int]]:
+        yield ("@evil", 5)
+        yield ("Bob", -5)
+
+    response = csv_stream("x.csv", ["name", "points"], rows())
+    chunks = [chunk if isinstance(chunk, str) else bytes(chunk).decode()
+              async for chunk in response.body_iterator]
+    assert "".join(chunks).lstrip("\ufeff").splitlines() == ["name,points", "'@evil,5",
+                                                             "Bob,-5"]
+    assert response.headers["cache-control"] == "no-store"
