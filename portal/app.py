@@ -20,6 +20,8 @@ from portal.accounts import sessions
 from portal.accounts import views as accounts_views
 from portal.accounts.throttle import LoginThrottle
 from portal.admin import views as admin_views
+from portal.catalog import api as catalog_api
+from portal.catalog import views as catalog_views
 from portal.content import views as content_views
 from portal.db import tortoise_config
 from portal.jobs.scheduler import JobScheduler
@@ -47,9 +49,11 @@ log = logging.getLogger("portal")
 PAGE_MODULES: list[ModuleType] = [
     pages_views, accounts_views, members_views, ledger_views, admin_views, play_views,
     content_views, notification_views, leaderboard_views,
+    catalog_views,
 ]
 API_MODULES: list[ModuleType] = [
     accounts_api, members_api, ledger_api, web_api, play_api, leaderboard_api,
+    catalog_api,
 ]
 
 

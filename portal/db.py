@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "portal.notifications.models",
     "portal.leaderboard.models",
     "portal.analytics.models",
+    "portal.catalog.models",
     "portal.charity.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000

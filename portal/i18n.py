@@ -124,6 +124,7 @@ KIND_LABELS = {
     "capture": N_("Auction won"),
     "donate": N_("Donated"),
     "adjust": N_("Adjustment"),
+    "refund": N_("Refunded"),
 }
 
 

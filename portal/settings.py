@@ -35,13 +35,15 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from portal.sealing import derived_key, valid_key
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 # The interface languages: forms accept exactly these codes.
 Language = Literal["en", "ru"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 # Never repeated in an error message.
-SECRETS = frozenset({"secret_key", "smtp_password"})
+SECRETS = frozenset({"secret_key", "smtp_password", "codes_key"})
 
 
 class SettingsError(ValueError):
@@ -113,6 +115,11 @@ class Settings(BaseSettings):
     # A company's share, in percent, of what its staff earn in games and courses
     # (credited to the company's account with each award; 0: none).
     company_share_percent: Annotated[int, Field(ge=0, le=100)] = 0
+    # The catalog: no redemption until this many points are available (0: none).
+    redemption_threshold: Annotated[int, Field(ge=0, le=1_000_000_000)] = 2500
+    # Fernet keys that encrypt e-certificate codes at rest, comma-separated: the first
+    # seals, every one opens (rotation). Left empty, one derived from the secret key.
+    codes_key: SecretStr = SecretStr("")
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -141,6 +148,20 @@ class Settings(BaseSettings):
     @property
     def warning_days(self) -> tuple[int, ...]:
         return _days(self.burn_warning_days)
+
+    @property
+    def sealing_keys(self) -> list[str]:
+        given = [k.strip() for k in self.codes_key.get_secret_value().split(",") if k.strip()]
+        return given or [derived_key(self.secret_key.get_secret_value(), "catalog-codes")]
+
+    @field_validator("codes_key")
+    @classmethod
+    def _fernet_keys(cls, keys: SecretStr) -> SecretStr:
+        if not all(valid_key(k.strip()) for k in keys.get_secret_value().split(",")
+                   if k.strip()):
+            raise ValueError("must be Fernet keys (32 url-safe base64-encoded bytes), "
+                             "comma-separated")
+        return keys
 
     @field_validator("secret_key")
     @classmethod

@@ -27,6 +27,7 @@ class TransferKind(StrEnum):
     CAPTURE = "capture"  # an auction hold that became a spend
     DONATE = "donate"
     ADJUST = "adjust"
+    REFUND = "refund"  # spent points given back (a cancelled catalog order)
 
 
 class HoldStatus(StrEnum):

@@ -173,10 +173,33 @@ async def spend(
     key: str,
     target: Account | None = None,
     now: datetime | None = None,
+    conn: BaseDBAsyncClient | None = None,
 ) -> TransferResult:
-    target = target or await system_account(CATALOG, name="Catalog")
+    """Pass ``conn`` to make the spend part of the caller's write transaction (a catalog
+    order and its payment commit together, or not at all)."""
+    target = target or await system_account(CATALOG, name="Catalog", conn=conn)
     return await _move(
-        TransferKind.SPEND, account, target, amount, reason, reference, key, _now(now), None
+        TransferKind.SPEND, account, target, amount, reason, reference, key, _now(now), None,
+        conn=conn,
+    )
+
+
+async def refund(
+    account: Account,
+    *,
+    amount: int,
+    reason: str,
+    reference: str,
+    key: str,
+    source: Account | None = None,
+    now: datetime | None = None,
+    conn: BaseDBAsyncClient | None = None,
+) -> TransferResult:
+    """Gives spent points back (a cancelled catalog order) from what received them."""
+    source = source or await system_account(CATALOG, name="Catalog", conn=conn)
+    return await _move(
+        TransferKind.REFUND, source, account, amount, reason, reference, key, _now(now), None,
+        conn=conn,
     )
 
 

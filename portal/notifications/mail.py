@@ -7,6 +7,8 @@ folder instead."""
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +25,7 @@ from portal.accounts.models import Person, Role
 from portal.db import write_transaction
 from portal.notifications import service as notifications
 from portal.notifications.models import Email, EmailStatus
+from portal.sealing import Sealer
 from portal.settings import Settings
 from portal.web.templating import environment
 
@@ -53,12 +56,27 @@ def render(template: str, person: Person, settings: Settings, **context: Any) ->
 
 
 async def queue(person: Person, *, key: str, rendered: Rendered, now: datetime,
-                conn: BaseDBAsyncClient | None = None) -> None:
-    """Adds the e-mail to the outbox once per key (inside ``conn``'s transaction if given)."""
+                conn: BaseDBAsyncClient | None = None, sealed: str | None = None) -> None:
+    """Adds the e-mail to the outbox once per key (inside ``conn``'s transaction if given).
+
+    ``sealed``: secrets sealed with the settings' sealing keys (``portal.sealing``), a JSON
+    object from placeholder to value; the bodies keep the placeholders until delivery."""
     await Email.bulk_create(
         [Email(key=key, person_id=person.id, to=person.email, subject=rendered.subject,
-               text=rendered.text, html=rendered.html, next_attempt_at=now, created_at=now)],
+               text=rendered.text, html=rendered.html, sealed=sealed, next_attempt_at=now,
+               created_at=now)],
         ignore_conflicts=True, using_db=conn)
+
+
+def _unsealed(email: Email, settings: Settings) -> tuple[str, str]:
+    """The bodies with their sealed secrets filled in (escaped in the HTML part)."""
+    text, body = email.text, email.html
+    if email.sealed:
+        secrets = json.loads(Sealer(settings.sealing_keys).open(email.sealed))
+        for placeholder, value in secrets.items():
+            text = text.replace(placeholder, value)
+            body = body.replace(placeholder, html.escape(value))
+    return text, body
 
 
 def _message(email: Email, settings: Settings) -> EmailMessage:
@@ -67,8 +85,9 @@ def _message(email: Email, settings: Settings) -> EmailMessage:
     message["To"] = email.to
     message["Subject"] = email.subject
     message["Message-ID"] = make_msgid(idstring=f"portal-{email.id}")
-    message.set_content(email.text)
-    message.add_alternative(email.html, subtype="html")
+    text, body = _unsealed(email, settings)
+    message.set_content(text)
+    message.add_alternative(body, subtype="html")
     return message
 
 

@@ -51,6 +51,9 @@ class Email(Model):
     subject = fields.CharField(max_length=300)
     text = fields.TextField()
     html = fields.TextField()
+    # Secret parts of the body (an e-certificate's code), sealed (``portal.sealing``): the
+    # bodies hold placeholders, filled in only when the message is delivered.
+    sealed = fields.TextField(null=True)
     status = fields.CharEnumField(EmailStatus, max_length=10, default=EmailStatus.PENDING)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()

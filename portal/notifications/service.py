@@ -26,6 +26,7 @@ MESSAGES = {
                             "to keep them."),
     "burned": N_("%(points)s points burned: no finished game or course since %(date)s."),
     "new_season": N_("A new month has started: this month's quizzes and courses are live."),
+    "low_stock": N_("Low stock: %(left)s left of “%(title)s”."),
     "email_failed": N_("The e-mail “%(subject)s” to %(to)s was not delivered after a day "
                        "of tries."),
 }

@@ -83,6 +83,28 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/play/course/{course_id:id}/lesson/{lesson_id:id}/read"):
         (303, 404, 404, 403, 403),
     ("GET", "/play/course/{course_id:id}/certificate"): (303, 404, 404, 403, 403),
+    # The rewards catalog: players with their points, managers with their company's.
+    ("GET", "/rewards"): (303, 200, 200, 403, 403),
+    ("GET", "/rewards/items/{item_id:id}"): (303, 404, 404, 403, 403),
+    ("GET", "/rewards/items/{item_id:id}/redeem"): (303, 404, 404, 403, 403),
+    ("POST", "/rewards/items/{item_id:id}/redeem"): (303, 400, 400, 403, 403),
+    ("POST", "/rewards/items/{item_id:id}/goal"): (303, 400, 400, 403, 403),
+    ("POST", "/rewards/goal/clear"): (303, 400, 400, 403, 403),
+    ("GET", "/rewards/mine"): (303, 200, 200, 403, 403),
+    ("GET", "/rewards/orders/{order_id:id}"): (303, 404, 404, 403, 403),
+    ("POST", "/rewards/orders/{order_id:id}/reveal"): (303, 400, 400, 403, 403),
+    ("GET", "/rewards/company"): (303, 403, 200, 403, 403),
+    ("GET", "/rewards/company/items/{item_id:id}"): (303, 403, 404, 403, 403),
+    ("GET", "/rewards/company/items/{item_id:id}/redeem"): (303, 403, 404, 403, 403),
+    ("POST", "/rewards/company/items/{item_id:id}/redeem"): (303, 403, 400, 403, 403),
+    ("GET", "/rewards/company/orders"): (303, 403, 200, 403, 403),
+    ("GET", "/rewards/company/orders/{order_id:id}"): (303, 403, 404, 403, 403),
+    ("POST", "/rewards/company/orders/{order_id:id}/reveal"): (303, 403, 400, 403, 403),
+    ("GET", "/api/v1/catalog/items"): (401, 200, 200, 403, 403),
+    ("GET", "/api/v1/catalog/items/{item_id:id}"): (401, 404, 404, 403, 403),
+    ("POST", "/api/v1/catalog/items/{item_id:id}/redeem"): (401, 422, 422, 403, 403),
+    ("GET", "/api/v1/catalog/orders"): (401, 200, 200, 403, 403),
+    ("POST", "/api/v1/catalog/orders/{order_id:id}/reveal"): (401, 404, 404, 403, 403),
 }
 
 
@@ -108,7 +130,8 @@ def concrete(path: str, people: People) -> str:
             .replace("{token}", "not-a-real-invite").replace("{board}", "season")
             .replace("{quiz_id:id}", "999999").replace("{game_id:id}", "999999")
             .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999")
-            .replace("{email_id:id}", "999999"))
+            .replace("{email_id:id}", "999999")
+            .replace("{item_id:id}", "999999").replace("{order_id:id}", "999999"))
 
 
 async def client_as(app: Starlette, role: str, people: People) -> tuple[httpx.AsyncClient, str]:

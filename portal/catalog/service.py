@@ -1,0 +1,794 @@
+"""The catalog's rules: what a viewer sees and can afford, redeeming, orders and codes.
+
+Redeeming is one write transaction: the paying account's row is locked first (so one
+account's redemptions, their monthly limits and the threshold are decided one at a time;
+SQLite's write lock does the same), then the code is claimed by a conditional update (or
+a stock unit taken by a guarded decrement), the order written, and the guarded ledger
+spend made inside the same transaction. When any step refuses (sold out, not enough
+points) nothing of it remains. The order's key is the idempotency key: the same key again
+answers with the same order, and the spend carries it too.
+
+A player redeems with their own account; a partner manager, acting for the company,
+with the company's (``Viewer.for_company``), and only items flagged for companies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+from tortoise.functions import Count
+
+from portal.accounts.models import Person, Role
+from portal.catalog.codes import CodeFileRefused, CodeRow, mask, read_code_file
+from portal.catalog.models import (
+    Category,
+    Code,
+    CodeStatus,
+    Goal,
+    Item,
+    ItemKind,
+    Order,
+    OrderStatus,
+    Reveal,
+)
+from portal.db import write_transaction
+from portal.i18n import N_, Refusal
+from portal.ledger import service as ledger
+from portal.ledger.models import Account
+from portal.notifications import mail
+from portal.notifications.telling import Notice, tell
+from portal.play import completion
+from portal.sealing import Sealer
+from portal.seasons import season_of
+from portal.settings import Settings
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
+CODE_PLACEHOLDER = "[[sealed:code]]"
+
+
+# -- refusals -----------------------------------------------------------------------------
+
+
+class CatalogRefusal(Refusal):
+    pass
+
+
+class NoSuchItem(CatalogRefusal):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(N_("There is no such reward."))
+
+
+class NoSuchOrder(CatalogRefusal):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__(N_("There is no such order."))
+
+
+class SoldOut(CatalogRefusal):
+    def __init__(self) -> None:
+        super().__init__(N_("Sorry, this reward is sold out. Nothing was charged."))
+
+
+class BelowThreshold(CatalogRefusal):
+    def __init__(self, threshold: int, missing: int) -> None:
+        super().__init__(N_("Redeeming opens at %(threshold)s points: %(missing)s to go."),
+                         threshold=threshold, missing=missing)
+
+
+class LimitReached(CatalogRefusal):
+    def __init__(self, limit: int) -> None:
+        super().__init__(N_("This reward can be redeemed %(limit)s times a month; that is "
+                            "used up. Try again next month."), limit=limit)
+
+
+class BadRequest(CatalogRefusal):
+    status = 400
+
+
+# -- who is looking -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who browses or redeems, and with which account: their own, or (a partner manager
+    acting for it) their company's."""
+
+    person: Person
+    account: Account
+    company_id: int | None = None
+
+    @property
+    def for_company(self) -> bool:
+        return self.company_id is not None
+
+
+async def as_player(person: Person) -> Viewer:
+    return Viewer(person, await ledger.account_of_person(person.id))
+
+
+class NotAManager(CatalogRefusal):
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(N_("Only a partner manager of a company spends its points."))
+
+
+async def as_company(person: Person) -> Viewer:
+    """The manager acting for their company; refused for anyone else."""
+    if Role.MANAGER not in person.role_set or person.outlet_id is None:
+        raise NotAManager()
+    await person.fetch_related("outlet")
+    assert person.outlet is not None
+    company_id = person.outlet.company_id
+    account = await Account.get_or_none(company_id=company_id)
+    if account is None:
+        raise NotAManager()
+    return Viewer(person, account, company_id)
+
+
+# -- what a viewer sees -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    id: int
+    title: str
+    description: str
+    how_to_use: str
+    picture: str
+    price: int
+    kind: ItemKind
+    category_id: int
+    category: str
+    for_companies: bool
+    left: int | None  # units or codes left; None: no limit
+    monthly_limit: int | None
+    available: int  # the viewer's spendable points
+    goal: bool = False
+
+    @property
+    def sold_out(self) -> bool:
+        return self.left is not None and self.left <= 0
+
+    @property
+    def affordable(self) -> bool:
+        return self.available >= self.price
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.price - self.available)
+
+    @property
+    def progress(self) -> int:
+        """Percent of the price the viewer has, 0 to 100."""
+        return 100 if self.price <= 0 else min(100, self.available * 100 // self.price)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    points: int
+    available: int
+
+    @property
+    def locked(self) -> bool:
+        return self.available < self.points
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.points - self.available)
+
+    @property
+    def progress(self) -> int:
+        return 100 if self.points <= 0 else min(100, self.available * 100 // self.points)
+
+
+@dataclass(frozen=True)
+class Listing:
+    cards: list[Card]
+    more: bool
+    categories: list[Category]
+    threshold: Threshold
+    available: int
+
+
+async def _available(account: Account) -> tuple[Account, int]:
+    fresh = await Account.get(id=account.id)
+    return fresh, fresh.balance - fresh.held
+
+
+async def _visible(viewer: Viewer) -> Q:
+    """The items this viewer may see: active, for their side (player or company), and
+    not hidden behind a quiz or course they have not completed."""
+    base = Q(active=True, for_companies=viewer.for_company)
+    done = await completion.completed(viewer.person.id)
+    quiz = Q(unlock_quiz_id__isnull=True)
+    if done.quizzes:
+        quiz = quiz | Q(unlock_quiz_id__in=list(done.quizzes))
+    course = Q(unlock_course_id__isnull=True)
+    if done.courses:
+        course = course | Q(unlock_course_id__in=list(done.courses))
+    return base & quiz & course
+
+
+async def _codes_left(item_ids: list[int]) -> dict[int, int]:
+    if not item_ids:
+        return {}
+    rows = await (Code.filter(item_id__in=item_ids, status=CodeStatus.AVAILABLE)
+                  .group_by("item_id").annotate(n=Count("id")).values("item_id", "n"))
+    return {int(row["item_id"]): int(row["n"]) for row in rows}
+
+
+async def _cards(items: list[Item], available: int, goal_id: int | None = None) -> list[Card]:
+    codes = await _codes_left([i.id for i in items if i.kind == ItemKind.CERTIFICATE])
+    names = {c.id: c.name for c in await Category.filter(
+        id__in=list({i.category_id for i in items}))} if items else {}
+    return [Card(id=i.id, title=i.title, description=i.description, how_to_use=i.how_to_use,
+                 picture=i.picture, price=i.price, kind=ItemKind(i.kind),
+                 category_id=i.category_id, category=names.get(i.category_id, ""),
+                 for_companies=i.for_companies,
+                 left=codes.get(i.id, 0) if i.kind == ItemKind.CERTIFICATE else i.stock,
+                 monthly_limit=i.monthly_limit, available=available,
+                 goal=goal_id == i.id)
+            for i in items]
+
+
+async def listing(viewer: Viewer, *, threshold: int, category_id: int | None = None,
+                  query: str = "", affordable_only: bool = False, offset: int = 0,
+                  limit: int = 24) -> Listing:
+    """A page of the catalog as the viewer sees it: by category, cheapest first."""
+    account, available = await _available(viewer.account)
+    filters = await _visible(viewer)
+    if category_id is not None:
+        filters &= Q(category_id=category_id)
+    if query.strip():
+        filters &= Q(title__icontains=query.strip()) | Q(description__icontains=query.strip())
+    if affordable_only:
+        filters &= Q(price__lte=available)
+    items = await Item.filter(filters).order_by("price", "id").offset(offset).limit(limit + 1)
+    goal = None if viewer.for_company else await Goal.get_or_none(person_id=viewer.person.id)
+    cards = await _cards(items[:limit], available, goal.item_id if goal else None)
+    shown_categories = await Category.filter(
+        id__in=[row["category_id"] for row in await Item.filter(
+            await _visible(viewer)).distinct().values("category_id")])
+    return Listing(cards, len(items) > limit, shown_categories,
+                   Threshold(threshold, available), available)
+
+
+async def item_card(viewer: Viewer, item_id: int) -> Card:
+    item = await Item.filter(await _visible(viewer)).filter(id=item_id).first()
+    if item is None:
+        raise NoSuchItem()
+    _, available = await _available(viewer.account)
+    goal = None if viewer.for_company else await Goal.get_or_none(person_id=viewer.person.id)
+    return (await _cards([item], available, goal.item_id if goal else None))[0]
+
+
+# -- goals and the dashboard --------------------------------------------------------------
+
+
+async def pin_goal(viewer: Viewer, item_id: int, *, now: datetime) -> None:
+    await item_card(viewer, item_id)  # only an item the player can see
+    async with write_transaction() as conn:
+        await Goal.filter(person_id=viewer.person.id).using_db(conn).delete()
+        await Goal.create(person_id=viewer.person.id, item_id=item_id, pinned_at=now,
+                          using_db=conn)
+
+
+async def clear_goal(viewer: Viewer) -> None:
+    await Goal.filter(person_id=viewer.person.id).delete()
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """For the dashboard: the pinned goal, and what the points buy right now."""
+
+    goal: Card | None
+    now: list[Card]
+    threshold: Threshold
+
+
+async def outlook(person: Person, *, threshold: int, limit: int = 3) -> Outlook:
+    viewer = await as_player(person)
+    _, available = await _available(viewer.account)
+    goal_row = await Goal.get_or_none(person_id=person.id)
+    goal = None
+    visible = await _visible(viewer)
+    if goal_row is not None:
+        item = await Item.filter(visible).filter(id=goal_row.item_id).first()
+        goal = (await _cards([item], available, item.id))[0] if item else None
+    limit_q = Q(price__lte=available)
+    affordable = await Item.filter(visible & limit_q).order_by("-price", "id").limit(limit * 3)
+    cards = [c for c in await _cards(affordable, available) if not c.sold_out][:limit]
+    return Outlook(goal, cards, Threshold(threshold, available))
+
+
+# -- redeeming ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    order_id: int
+    replayed: bool
+
+
+def order_key(viewer: Viewer, client_key: str) -> str:
+    if not KEY_PATTERN.match(client_key or ""):
+        raise BadRequest(N_("The request needs a key of 8 to 100 letters, digits, - or _."))
+    return f"order:{viewer.account.id}:{client_key}"
+
+
+async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
+                 settings: Settings, now: datetime | None = None) -> Redeemed:
+    """Redeems the item for the viewer's account: one order, one charge per ``key``.
+
+    Raises NoSuchItem, SoldOut, BelowThreshold, LimitReached, BadRequest (a gift without
+    an address), ledger.NotEnoughPoints or ledger.KeyReused; nothing is written then.
+    """
+    moment = now or datetime.now(UTC)
+    full_key = order_key(viewer, key)
+    address = address.strip()
+    visible = await _visible(viewer)
+    # Made (once, race-safe) outside the transaction the buyers race in.
+    catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
+    async with write_transaction() as conn:
+        # Everything of this account happens one at a time from here (the row lock).
+        account = await (Account.filter(id=viewer.account.id).using_db(conn)
+                         .select_for_update().get())
+        existing = await Order.filter(key=full_key).using_db(conn).first()
+        if existing is not None:
+            if existing.item_id != item_id:
+                raise ledger.KeyReused(N_("The key %(key)s was already used for another "
+                                          "operation."), key=key)
+            return Redeemed(existing.id, replayed=True)
+        item = await Item.filter(visible).filter(id=item_id).using_db(conn).first()
+        if item is None:
+            raise NoSuchItem()
+        available = account.balance - account.held
+        if settings.redemption_threshold and available < settings.redemption_threshold:
+            raise BelowThreshold(settings.redemption_threshold,
+                                 settings.redemption_threshold - available)
+        month = season_of(moment)
+        if item.monthly_limit is not None:
+            used = await Order.filter(account_id=account.id, item_id=item.id, month=month
+                                      ).exclude(status=OrderStatus.CANCELLED
+                                                ).using_db(conn).count()
+            if used >= item.monthly_limit:
+                raise LimitReached(item.monthly_limit)
+        code: Code | None = None
+        if item.kind == ItemKind.GIFT:
+            if not address:
+                raise BadRequest(N_("Say where the gift should be delivered."))
+            if len(address) > 500:
+                raise BadRequest(N_("The address is longer than 500 characters."))
+            if item.stock is not None and await Item.filter(
+                    id=item.id, stock__gte=1).using_db(conn).update(stock=F("stock") - 1) != 1:
+                raise SoldOut()
+        else:
+            code = await _claim_code(conn, item.id)
+        order = await Order.create(
+            key=full_key, item_id=item.id, person_id=viewer.person.id,
+            company_id=viewer.company_id, account_id=account.id, price=item.price,
+            month=month, status=OrderStatus.ISSUED if code else OrderStatus.AWAITING,
+            code_id=code.id if code else None, address=address if not code else "",
+            created_at=moment, updated_at=moment, using_db=conn)
+        paid = await ledger.spend(
+            account, amount=item.price, reason=f"Reward: {item.title}",
+            reference=f"catalog-order:{order.id}", key=full_key, target=catalog_account,
+            now=moment, conn=conn)
+        await Order.filter(id=order.id).using_db(conn).update(transfer_id=paid.id)
+        if code is not None:
+            await _queue_code_email(conn, viewer.person, order, item, code, settings, moment)
+    await _tell_if_low(item.id, now=moment)
+    return Redeemed(order.id, replayed=False)
+
+
+async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> Code:
+    """Takes the first available code of the pool by a conditional update. On PostgreSQL
+    rows other buyers have locked are skipped, so racers spread over the pool instead of
+    queueing on its first code; SQLite's write lock already makes one buyer at a time."""
+    for _ in range(20):
+        candidate = await (Code.filter(item_id=item_id, status=CodeStatus.AVAILABLE)
+                           .using_db(conn).order_by("id").select_for_update(skip_locked=True)
+                           .first())
+        if candidate is None:
+            raise SoldOut()
+        if await Code.filter(id=candidate.id, status=CodeStatus.AVAILABLE).using_db(
+                conn).update(status=CodeStatus.ISSUED) == 1:
+            return candidate
+    raise SoldOut()
+
+
+def _sealer(settings: Settings) -> Sealer:
+    return Sealer(settings.sealing_keys)
+
+
+async def _queue_code_email(conn: BaseDBAsyncClient, person: Person, order: Order,
+                            item: Item, code: Code, settings: Settings, now: datetime) -> None:
+    """The code e-mailed to its owner, in the same transaction as the order: the outbox
+    keeps a placeholder, and the code sealed, until the message is delivered."""
+    sealer = _sealer(settings)
+    rendered = mail.render("catalog_code", person, settings, title=item.title,
+                           value=code.value, expires_on=code.expires_on,
+                           how_to_use=item.how_to_use, code=CODE_PLACEHOLDER,
+                           order_id=order.id)
+    secret = sealer.seal(json.dumps({CODE_PLACEHOLDER: sealer.open(code.sealed)}))
+    await mail.queue(person, key=f"email:catalog-order:{order.id}", rendered=rendered,
+                     now=now, conn=conn, sealed=secret)
+    await Reveal.create(order_id=order.id, person_id=person.id, via="email", at=now,
+                        using_db=conn)
+
+
+# -- orders and codes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    item_id: int
+    title: str
+    picture: str
+    kind: ItemKind
+    price: int
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    address: str
+    cancel_reason: str
+    has_code: bool
+    value: str
+    expires_on: date | None
+    how_to_use: str
+    person_name: str = ""
+    person_email: str = ""
+    masked_code: str = ""
+    company: str = ""
+
+
+def _owned(viewer: Viewer) -> Q:
+    """Orders are found scoped to their owner: another's id finds nothing (a 404)."""
+    if viewer.for_company:
+        return Q(company_id=viewer.company_id)
+    return Q(account_id=viewer.account.id, company_id__isnull=True)
+
+
+async def _views(orders: list[Order], *, staff: bool = False) -> list[OrderView]:
+    items = {i.id: i for i in await Item.filter(id__in=list({o.item_id for o in orders}))}
+    codes = {c.id: c for c in await Code.filter(
+        id__in=[o.code_id for o in orders if o.code_id])}
+    people = {p.id: p for p in await Person.filter(id__in=list({o.person_id for o in orders}))}
+    views = []
+    for o in orders:
+        item, code, person = items[o.item_id], codes.get(o.code_id or 0), people[o.person_id]
+        views.append(OrderView(
+            id=o.id, item_id=o.item_id, title=item.title, picture=item.picture,
+            kind=ItemKind(item.kind), price=o.price, status=OrderStatus(o.status),
+            created_at=o.created_at, updated_at=o.updated_at, address=o.address,
+            cancel_reason=o.cancel_reason, has_code=code is not None,
+            value=code.value if code else "", expires_on=code.expires_on if code else None,
+            how_to_use=item.how_to_use, person_name=person.full_name,
+            person_email=person.email if staff else "",
+            masked_code=mask(code.last4) if code and staff else ""))
+    return views
+
+
+async def my_orders(viewer: Viewer, *, offset: int = 0, limit: int = 25
+                    ) -> tuple[list[OrderView], bool]:
+    rows = await Order.filter(_owned(viewer)).order_by("-id").offset(offset).limit(limit + 1)
+    return await _views(rows[:limit]), len(rows) > limit
+
+
+async def order(viewer: Viewer, order_id: int) -> OrderView:
+    row = await Order.filter(_owned(viewer)).filter(id=order_id).first()
+    if row is None:
+        raise NoSuchOrder()
+    return (await _views([row]))[0]
+
+
+@dataclass(frozen=True)
+class Revealed:
+    order_id: int
+    code: str
+    value: str
+    expires_on: date | None
+    how_to_use: str
+
+
+async def reveal(viewer: Viewer, order_id: int, *, via: str, settings: Settings,
+                 now: datetime | None = None) -> Revealed:
+    """The order's code, for its owner only; each reveal is logged."""
+    row = await Order.filter(_owned(viewer)).filter(id=order_id).first()
+    if row is None or row.code_id is None:
+        raise NoSuchOrder()
+    if row.status == OrderStatus.CANCELLED:
+        raise CatalogRefusal(N_("This order was cancelled: its code is no longer valid."))
+    code = await Code.get(id=row.code_id)
+    item = await Item.get(id=row.item_id)
+    plain = _sealer(settings).open(code.sealed)
+    await Reveal.create(order_id=row.id, person_id=viewer.person.id, via=via,
+                        at=now or datetime.now(UTC))
+    return Revealed(row.id, plain, code.value, code.expires_on, item.how_to_use)
+
+
+# -- low stock ----------------------------------------------------------------------------
+
+
+async def stock_left(item: Item) -> int | None:
+    if item.kind == ItemKind.CERTIFICATE:
+        return await Code.filter(item_id=item.id, status=CodeStatus.AVAILABLE).count()
+    return item.stock
+
+
+async def _tell_if_low(item_id: int, *, now: datetime) -> bool:
+    """Tells marketing once per crossing that the item's stock fell to its low mark.
+    The flag is set by a conditional update, so two buyers crossing together tell once."""
+    item = await Item.get(id=item_id)
+    left = await stock_left(item)
+    if item.low_stock_at is None or left is None or left > item.low_stock_at:
+        return False
+    if await Item.filter(id=item.id, low_told=False).update(
+            low_told=True, low_crossings=F("low_crossings") + 1) != 1:
+        return False
+    crossing = (await Item.get(id=item.id)).low_crossings
+    staff = [p for p in await Person.filter(is_active=True,
+                                            roles__contains=Role.MARKETING.value)
+             if Role.MARKETING in p.role_set]
+    await tell([Notice(p, f"low-stock:{item.id}:{crossing}:{p.id}", "low_stock",
+                       {"title": item.title, "left": left}) for p in staff],
+               now=now, email=lambda notice: None)
+    return True
+
+
+async def _rearm_if_restocked(item: Item) -> None:
+    left = await stock_left(item)
+    if item.low_stock_at is not None and left is not None and left > item.low_stock_at:
+        await Item.filter(id=item.id, low_told=True).update(low_told=False)
+
+
+# -- marketing ----------------------------------------------------------------------------
+
+
+@dataclass
+class ItemFields:
+    category_id: int
+    kind: ItemKind
+    title: str
+    price: int
+    description: str = ""
+    how_to_use: str = ""
+    picture: str = ""
+    for_companies: bool = False
+    active: bool = True
+    stock: int | None = None
+    monthly_limit: int | None = None
+    low_stock_at: int | None = None
+    unlock_quiz_id: int | None = None
+    unlock_course_id: int | None = None
+
+
+async def save_category(name: str, *, position: int = 0, category_id: int | None = None
+                        ) -> Category:
+    name = name.strip()
+    if not name:
+        raise BadRequest(N_("A category needs a name."))
+    clash = Category.filter(name=name)
+    if category_id is not None:
+        clash = clash.exclude(id=category_id)
+    if await clash.exists():
+        raise BadRequest(N_("There is already a category named %(name)s."), name=name)
+    if category_id is None:
+        return await Category.create(name=name, position=position)
+    found = await Category.get_or_none(id=category_id)
+    if found is None:
+        raise NoSuchItem()
+    await Category.filter(id=category_id).update(name=name, position=position)
+    return await Category.get(id=category_id)
+
+
+async def save_item(values: ItemFields, *, item_id: int | None = None,
+                    now: datetime | None = None) -> Item:
+    if not await Category.exists(id=values.category_id):
+        raise BadRequest(N_("Choose one of the categories."))
+    data = dict(values.__dict__)
+    if values.kind == ItemKind.CERTIFICATE:
+        data["stock"] = None  # a certificate's stock is its pool of codes
+    if item_id is None:
+        return await Item.create(**data, created_at=now or datetime.now(UTC))
+    item = await Item.get_or_none(id=item_id)
+    if item is None:
+        raise NoSuchItem()
+    if not data["picture"]:
+        data["picture"] = item.picture  # no new picture: keep the old one
+    await Item.filter(id=item_id).update(**data)
+    item = await Item.get(id=item_id)
+    await _rearm_if_restocked(item)
+    return item
+
+
+async def staff_items() -> list[tuple[Item, int | None]]:
+    items = await Item.all().order_by("category_id", "price", "id")
+    codes = await _codes_left([i.id for i in items if i.kind == ItemKind.CERTIFICATE])
+    return [(i, codes.get(i.id, 0) if i.kind == ItemKind.CERTIFICATE else i.stock)
+            for i in items]
+
+
+async def staff_item(item_id: int) -> Item:
+    item = await Item.get_or_none(id=item_id)
+    if item is None:
+        raise NoSuchItem()
+    return item
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    id: int
+    masked: str
+    value: str
+    expires_on: date | None
+    status: CodeStatus
+
+
+async def pool(item_id: int, *, offset: int = 0, limit: int = 50
+               ) -> tuple[list[PoolRow], bool, dict[str, int]]:
+    """A page of the item's codes as marketing sees them (masked), and counts by status."""
+    rows = await Code.filter(item_id=item_id).order_by("id").offset(offset).limit(limit + 1)
+    counts = {row["status"]: int(row["n"]) for row in await Code.filter(item_id=item_id)
+              .group_by("status").annotate(n=Count("id")).values("status", "n")}
+    return ([PoolRow(r.id, mask(r.last4), r.value, r.expires_on, CodeStatus(r.status))
+             for r in rows[:limit]], len(rows) > limit, counts)
+
+
+async def import_codes(item_id: int, data: bytes, *, settings: Settings,
+                       now: datetime | None = None) -> int:
+    """Adds a CSV file of codes to the item's pool, all or nothing; returns how many.
+
+    The whole file is read and checked first (``codes.read_code_file``), then checked
+    against the pool, then written in one transaction; a code that arrives meanwhile
+    from another upload fails the unique fingerprint, and the transaction with it."""
+    moment = now or datetime.now(UTC)
+    item = await staff_item(item_id)
+    if item.kind != ItemKind.CERTIFICATE:
+        raise BadRequest(N_("Only e-certificates have a pool of codes."))
+    rows = read_code_file(data, today=moment.date())
+    sealer = _sealer(settings)
+    prints = {sealer.fingerprint(row.code): row for row in rows}
+    found = await _existing(list(prints))
+    if found:
+        first = min((prints[p] for p in found), key=lambda r: r.line)
+        raise_duplicate(first)
+    codes = [Code(item_id=item.id, sealed=sealer.seal(row.code), fingerprint=fp,
+                  last4=row.code[-4:], value=row.value, expires_on=row.expires_on,
+                  status=CodeStatus.AVAILABLE, uploaded_at=moment)
+             for fp, row in prints.items()]
+    try:
+        async with write_transaction() as conn:
+            await Code.bulk_create(codes, batch_size=1000, using_db=conn)
+    except IntegrityError:
+        # Another upload added one of these codes between the check and the write.
+        found = await _existing(list(prints))
+        raise_duplicate(min((prints[p] for p in found), key=lambda r: r.line)
+                        if found else rows[0])
+    await _rearm_if_restocked(item)
+    return len(codes)
+
+
+def raise_duplicate(row: CodeRow) -> None:
+    raise CodeFileRefused(row.line, N_("Line %(line)s: this code is already in a pool."),
+                          line=row.line)
+
+
+async def _existing(fingerprints: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(fingerprints), 500):
+        found |= {str(row["fingerprint"]) for row in await Code.filter(
+            fingerprint__in=fingerprints[start:start + 500]).values("fingerprint")}
+    return found
+
+
+async def staff_orders(*, status: OrderStatus | None = None, offset: int = 0,
+                       limit: int = 25) -> tuple[list[OrderView], bool]:
+    query = Order.all() if status is None else Order.filter(status=status)
+    rows = await query.order_by("-id").offset(offset).limit(limit + 1)
+    return await _views(rows[:limit], staff=True), len(rows) > limit
+
+
+NEXT_STATE = {OrderStatus.AWAITING: OrderStatus.SHIPPED,
+              OrderStatus.SHIPPED: OrderStatus.DELIVERED}
+
+
+async def advance(order_id: int, *, to: OrderStatus, now: datetime | None = None) -> None:
+    """Moves a gift order one step on (awaiting shipping, shipped, delivered)."""
+    before = {v: k for k, v in NEXT_STATE.items()}.get(to)
+    if before is None:
+        raise BadRequest(N_("An order moves on only to shipped or delivered."))
+    if await Order.filter(id=order_id, status=before).update(
+            status=to, updated_at=now or datetime.now(UTC)) != 1:
+        if not await Order.exists(id=order_id):
+            raise NoSuchOrder()
+        raise CatalogRefusal(N_("This order is not waiting for that step."))
+
+
+async def cancel(order_id: int, *, reason: str, now: datetime | None = None) -> bool:
+    """Cancels the order and refunds its points through the ledger, once: the status
+    changes by a conditional update in the refund's transaction. Its code is voided,
+    never handed out again; a gift's unit goes back to stock if it was not shipped.
+    False when it was already cancelled."""
+    reason = reason.strip()
+    if not 3 <= len(reason) <= 500:
+        raise BadRequest(N_("Give a reason of 3 to 500 characters."))
+    moment = now or datetime.now(UTC)
+    catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
+    async with write_transaction() as conn:
+        row = await Order.filter(id=order_id).using_db(conn).first()
+        if row is None:
+            raise NoSuchOrder()
+        if await Order.filter(id=order_id).exclude(status=OrderStatus.CANCELLED).using_db(
+                conn).update(status=OrderStatus.CANCELLED, cancel_reason=reason,
+                             updated_at=moment) != 1:
+            return False
+        item = await Item.filter(id=row.item_id).using_db(conn).get()
+        account = await Account.filter(id=row.account_id).using_db(conn).get()
+        refund = await ledger.refund(
+            account, amount=row.price,
+            reason=f"Refund: {item.title} (order cancelled: {reason})"[:500],
+            reference=f"catalog-order:{row.id}", key=f"refund:catalog-order:{row.id}",
+            source=catalog_account, now=moment, conn=conn)
+        await Order.filter(id=order_id).using_db(conn).update(refund_transfer_id=refund.id)
+        if row.code_id is not None:
+            await Code.filter(id=row.code_id).using_db(conn).update(status=CodeStatus.VOID)
+        elif row.status == OrderStatus.AWAITING and item.stock is not None:
+            await Item.filter(id=item.id).using_db(conn).update(stock=F("stock") + 1)
+    return True
+
+
+async def company_orders(company_id: int, *, offset: int = 0, limit: int = 25
+                         ) -> tuple[list[OrderView], bool]:
+    """The company's redemptions, with who redeemed each."""
+    rows = await Order.filter(company_id=company_id).order_by("-id").offset(offset).limit(
+        limit + 1)
+    return await _views(rows[:limit]), len(rows) > limit
+
+
+# -- prizes (used by auctions and raffles) ------------------------------------------------
+
+
+async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
+                now: datetime | None = None) -> Redeemed:
+    """An order of the item for ``person`` that nobody pays (a prize won in an auction or
+    a raffle): one order per ``key``, at price 0 and with no ledger transfer. A code is
+    claimed from the pool and e-mailed as with a redemption; a gift awaits delivery with
+    no address yet (marketing asks the winner). Raises NoSuchItem or SoldOut, and then
+    nothing is written."""
+    moment = now or datetime.now(UTC)
+    async with write_transaction() as conn:
+        existing = await Order.filter(key=key).using_db(conn).first()
+        if existing is not None:
+            return Redeemed(existing.id, replayed=True)
+        item = await Item.filter(id=item_id).using_db(conn).first()
+        if item is None:
+            raise NoSuchItem()
+        account = await Account.filter(person_id=person.id).using_db(conn).get()
+        code: Code | None = None
+        if item.kind == ItemKind.GIFT:
+            if item.stock is not None and await Item.filter(
+                    id=item.id, stock__gte=1).using_db(conn).update(stock=F("stock") - 1) != 1:
+                raise SoldOut()
+        else:
+            code = await _claim_code(conn, item.id)
+        order = await Order.create(
+            key=key, item_id=item.id, person_id=person.id, account_id=account.id, price=0,
+            month=season_of(moment), status=OrderStatus.ISSUED if code else OrderStatus.AWAITING,
+            code_id=code.id if code else None, created_at=moment, updated_at=moment,
+            using_db=conn)
+        if code is not None:
+            await _queue_code_email(conn, person, order, item, code, settings, moment)
+    await _tell_if_low(item.id, now=moment)
+    return Redeemed(order.id, replayed=False)
