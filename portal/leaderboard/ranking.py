@@ -50,6 +50,29 @@ class Board:
     has_more: bool
     frozen: bool  # a finished month: its final standings, frozen by the job or not yet
 
+    @property
+    def to_next(self) -> int | None:
+        """The points the viewer needs to pass the player just above (a tie goes to
+        whoever got there first); None at the top or off the board."""
+        if self.me is None:
+            return None
+        above = [row for row in self.around_me if row.rank < self.me.rank]
+        return above[-1].points - self.me.points + 1 if above else None
+
+
+@dataclass(frozen=True)
+class Place:
+    """A player's place on this month's board, and what some points just did to it."""
+
+    rank: int
+    points: int
+    previous_rank: int | None  # before the points; None when they were not on it yet
+    to_next: int | None  # points to pass the player just above; None at the top
+
+    @property
+    def places_up(self) -> int:
+        return 0 if self.previous_rank is None else self.previous_rank - self.rank
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -79,9 +102,7 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
     me, around = None, []
     if found := await _read(conn, scores.own(source, me_id)):
         at = scores.position(source, found[0])
-        rank = 1
-        for count in scores.ahead_counts(source, at):
-            rank += int((await _read(conn, count))[0]["n"])
+        rank = await _rank(conn, source, at)
         me = row(found[0], rank)
         above = await _nearest(conn, source, at, ahead=True)
         below = await _nearest(conn, source, at, ahead=False)
@@ -90,6 +111,35 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
     rows = await _read(conn, scores.top(source, limit=size + 1, offset=(page - 1) * size))
     listed = [row(r, (page - 1) * size + n + 1) for n, r in enumerate(rows[:size])]
     return Board(kind, season, top, me, around, listed, page, len(rows) > size, final)
+
+
+async def season_place(viewer: Person, *, season: str, gained: int = 0) -> Place | None:
+    """The viewer's place on a live month's board, and the place they held before the
+    last ``gained`` points (ranked as if they still had that score); None off the board."""
+    source = scores.season(season)
+    conn = connections.get("default")
+    found = await _read(conn, scores.own(source, await _account_id(conn, viewer)))
+    if not found:
+        return None
+    at = scores.position(source, found[0])
+    points = int(found[0]["points"])
+    rank = await _rank(conn, source, at)
+    above = await _nearest(conn, source, at, ahead=True)
+    previous: int | None = rank
+    if gained > 0:
+        # The old score at the row's own tie-breakers: every row ahead of it is ahead of
+        # the old place, the viewer's own new row among them.
+        before = points - gained
+        previous = (await _rank(conn, source, (before, *at[1:])) - 1) if before > 0 else None
+    return Place(rank=rank, points=points, previous_rank=previous,
+                 to_next=int(above[0]["points"]) - points + 1 if above else None)
+
+
+async def _rank(conn: BaseDBAsyncClient, source: scores.Scores, at: scores.Position) -> int:
+    rank = 1
+    for count in scores.ahead_counts(source, at):
+        rank += int((await _read(conn, count))[0]["n"])
+    return rank
 
 
 async def _source(kind: str, season: str | None, *, final: bool) -> scores.Scores:

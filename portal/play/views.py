@@ -51,7 +51,7 @@ async def game(request: Request) -> Response:
     question = await games.current_question(who.person, game_id, now=_now(),
                                             rules=_rules(request))
     if question is None:
-        url = request.url_for("play.result", game_id=game_id)
+        url = request.url_for("pages.game_result", game_id=game_id)
         if request.headers.get("hx-request"):
             return Response(status_code=204, headers={"HX-Redirect": str(url)})
         return RedirectResponse(url, status_code=303)
@@ -83,13 +83,7 @@ async def leave(request: Request) -> Response:
         summary = await games.summary(who.person, game_id)
         return render(request, "play/leave.html", summary=summary)
     await games.leave(who.person, game_id, now=_now())
-    return RedirectResponse(request.url_for("play.result", game_id=game_id), status_code=303)
-
-
-async def result(request: Request) -> Response:
-    who = require_person(request, Role.PLAYER)
-    summary = await games.summary(who.person, request.path_params["game_id"])
-    return render(request, "play/result.html", summary=summary)
+    return RedirectResponse(request.url_for("pages.game_result", game_id=game_id), status_code=303)
 
 
 async def course(request: Request) -> Response:
@@ -131,7 +125,6 @@ routes = [
     Route("/play/game/{game_id:id}", game, methods=["GET"], name="play.game"),
     Route("/play/game/{game_id:id}/answer", answer, methods=["POST"], name="play.answer"),
     Route("/play/game/{game_id:id}/leave", leave, methods=["GET", "POST"], name="play.leave"),
-    Route("/play/game/{game_id:id}/result", result, methods=["GET"], name="play.result"),
     Route("/play/course/{course_id:id}", course, methods=["GET"], name="play.course"),
     Route("/play/course/{course_id:id}/lesson/{lesson_id:id}", lesson, methods=["GET"],
           name="play.lesson"),

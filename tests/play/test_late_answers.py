@@ -258,7 +258,8 @@ async def test_the_page_says_too_late_and_does_not_count_it(sign_in: SignIn) -> 
     for _ in range(2):
         assert "Correct! +" in (await page_answer(alice, game_id, right=True)).text
     result = await alice.get(f"/play/game/{game_id}/result")
-    assert re.search(r"Correct answers</div><div class=\"value\">2 / 3<", result.text)
+    assert re.search(r'data-testid="correct">2 of 3 correct<', result.text)
+    assert "Your answer:" in result.text  # the late one is among the missed, with its answer
 
 
 @pytest.mark.usefixtures("live")

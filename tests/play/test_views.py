@@ -67,10 +67,15 @@ async def test_a_player_plays_a_whole_quiz_with_htmx_and_the_points_arrive(
         assert answer.status_code == 200 and "Correct!" in answer.text
     assert "See your result" in answer.text
     result = await alice.get(f"/play/game/{game_id}/result")
-    credited = re.search(r'data-testid="credited">([\d,]+)<', result.text)
+    credited = re.search(r'data-testid="credited"[^>]*>([\d,]+)<', result.text)
     assert credited and int(credited.group(1).replace(",", "")) > 250
     account = await ledger.account_of_person(people.alice.id)
     assert account.balance == int(credited.group(1).replace(",", ""))
+    # The reward moment: the new balance, the place on this month's board, what comes next.
+    assert f'data-testid="balance">{credited.group(1)}<' in result.text
+    assert 'data-testid="rank">#1<' in result.text and "new on the board" in result.text
+    assert "Next: Installing a booster pump" in result.text
+    assert "Speed points" not in result.text  # the same number is not said twice
 
 
 @pytest.mark.usefixtures("live")

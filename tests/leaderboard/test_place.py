@@ -1,0 +1,62 @@
+"""A player's place on this month's board after a game: the rank, the places it moved,
+and the points to the next place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal.leaderboard import ranking
+from portal.ledger import service as ledger
+from tests.factories import make_person
+from tests.leaderboard.players import T0, alice_and_bob
+
+pytestmark = pytest.mark.usefixtures("any_db")
+
+
+async def test_points_that_pass_two_players_move_a_player_up_two_places() -> None:
+    alice, bob = await alice_and_bob()  # 300 and 200
+    carol = await make_person("carol@example.com")
+    account = await ledger.account_of_person(carol.id)
+    await ledger.earn(account, amount=100, reason="Quiz", reference="q", key="c1",
+                      now=T0 + timedelta(minutes=3))
+    before = await ranking.season_place(carol, season="2026-12")
+    assert before is not None and (before.rank, before.to_next) == (3, 101)
+    await ledger.earn(account, amount=250, reason="Quiz", reference="q", key="c2",
+                      now=T0 + timedelta(minutes=4))
+    place = await ranking.season_place(carol, season="2026-12", gained=250)
+    assert place is not None
+    assert (place.rank, place.previous_rank, place.places_up, place.points) == (1, 3, 2, 350)
+    assert place.to_next is None  # at the top
+
+
+async def test_first_points_of_the_month_put_a_player_on_the_board() -> None:
+    await alice_and_bob()
+    carol = await make_person("carol@example.com")
+    assert await ranking.season_place(carol, season="2026-12") is None
+    account = await ledger.account_of_person(carol.id)
+    await ledger.earn(account, amount=200, reason="Quiz", reference="q", key="c1",
+                      now=T0 + timedelta(minutes=5))
+    place = await ranking.season_place(carol, season="2026-12", gained=200)
+    assert place is not None
+    # Level with Bob, who got there first: one point more passes him.
+    assert (place.rank, place.previous_rank, place.places_up, place.to_next) == (3, None, 0, 1)
+
+
+async def test_points_that_pass_nobody_keep_the_place() -> None:
+    alice, bob = await alice_and_bob()
+    account = await ledger.account_of_person(bob.id)
+    await ledger.earn(account, amount=50, reason="Quiz", reference="q", key="b2",
+                      now=T0 + timedelta(minutes=6))
+    place = await ranking.season_place(bob, season="2026-12", gained=50)
+    assert place is not None
+    assert (place.rank, place.previous_rank, place.places_up, place.to_next) == (2, 2, 0, 51)
+
+
+async def test_the_board_says_the_points_to_the_next_place() -> None:
+    alice, bob = await alice_and_bob()
+    board = await ranking.board(bob, kind="season", season="2026-12", now=T0)
+    assert board.to_next == 101
+    top = await ranking.board(alice, kind="season", season="2026-12", now=T0)
+    assert top.to_next is None
