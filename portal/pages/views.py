@@ -12,6 +12,7 @@ from starlette.routing import Route
 from portal.accounts.models import Role
 from portal.accounts.sessions import require_person
 from portal.burns import service as burns
+from portal.catalog import service as catalog
 from portal.leaderboard import ranking
 from portal.ledger import service as ledger
 from portal.play import month, results
@@ -28,10 +29,12 @@ async def dashboard(request: Request) -> Response:
     recent, _ = await ledger.history(account, limit=5)
     cards = await month.cards(who.person, now=now) if Role.PLAYER in who.roles else []
     waiting = [card for card in cards if card.state in {"new", "in_progress"}]
+    rewards = (await catalog.outlook(who.person, threshold=settings.redemption_threshold)
+               if Role.PLAYER in who.roles else None)
     return render(request, "pages/dashboard.html", points=outlook.points, burn=outlook,
                   zone=settings.time_zone, recent=recent,
                   welcome=request.query_params.get("welcome"), now=now, waiting=waiting,
-                  live_count=len(cards))
+                  live_count=len(cards), rewards=rewards)
 
 
 async def game_result(request: Request) -> Response:
