@@ -20,6 +20,8 @@ from portal.accounts import sessions
 from portal.accounts import views as accounts_views
 from portal.accounts.throttle import LoginThrottle
 from portal.admin import views as admin_views
+from portal.analytics import views as analytics_views
+from portal.analytics.visits import VisitMiddleware
 from portal.catalog import api as catalog_api
 from portal.catalog import views as catalog_views
 from portal.content import views as content_views
@@ -49,7 +51,7 @@ log = logging.getLogger("portal")
 PAGE_MODULES: list[ModuleType] = [
     pages_views, accounts_views, members_views, ledger_views, admin_views, play_views,
     content_views, notification_views, leaderboard_views,
-    catalog_views,
+    catalog_views, analytics_views,
 ]
 API_MODULES: list[ModuleType] = [
     accounts_api, members_api, ledger_api, web_api, play_api, leaderboard_api,
@@ -88,6 +90,8 @@ def create_app(settings: Settings) -> Starlette:
                 always_protect=sessions.SignInPaths(),
             ),
             Middleware(sessions.SessionMiddleware, settings=settings),
+            # After the session: a signed-in person's day is recorded once (analytics).
+            Middleware(VisitMiddleware),
         ],
         exception_handlers=errors.exception_handlers,
     )

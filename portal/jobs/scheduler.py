@@ -68,6 +68,12 @@ JOBS: dict[str, Job] = {
             27 * 24 * 3600, "Freeze last month's standings; announce the new month", _month),
         Job("send-email", tasks.send_email, IntervalTrigger(minutes=1, timezone=UTC), 300,
             "Deliver queued e-mail, retrying failures with backoff", _minute),
+        Job("analytics-fold", tasks.analytics_fold, IntervalTrigger(minutes=2, timezone=UTC),
+            600, "Fold new visits, games and ledger transfers into the programme's figures",
+            _minute),
+        Job("monthly-report", tasks.monthly_report,
+            CronTrigger(day=1, hour=6, timezone=UTC), 27 * 24 * 3600,
+            "E-mail marketing last month's programme report", _month),
         Job("purge-sessions", tasks.purge_sessions, IntervalTrigger(hours=1, timezone=UTC),
             3600, "Delete sessions past their idle or absolute timeout", _hour),
     ]

@@ -13,6 +13,8 @@ from tortoise.expressions import Q
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Person
+from portal.analytics import report as analytics_report
+from portal.analytics import rollups
 from portal.burns import service as burns
 from portal.jobs.locks import job_lock
 from portal.jobs.models import JobRun
@@ -72,6 +74,14 @@ async def _announce_season(season: str, now: datetime, settings: Settings) -> in
             email=lambda notice: (mail.render("new_season", notice.person, settings)
                                   if notice.person.email_news else None)))
     return told
+
+
+async def analytics_fold(now: datetime, settings: Settings) -> int:
+    return await rollups.fold(now)
+
+
+async def monthly_report(now: datetime, settings: Settings) -> int:
+    return await analytics_report.send_monthly(now, settings)
 
 
 async def send_email(now: datetime, settings: Settings) -> int:

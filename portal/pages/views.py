@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal.accounts.models import Role
@@ -22,6 +22,9 @@ from portal.web.templating import render
 
 async def dashboard(request: Request) -> Response:
     who = require_person(request)
+    if Role.PLAYER not in who.roles and who.roles & {Role.MARKETING, Role.ADMIN}:
+        # Marketing cannot play: their home is the programme's figures.
+        return RedirectResponse(request.url_for("analytics.programme"), status_code=303)
     settings = request.app.state.settings
     account = await ledger.account_of_person(who.person.id)
     now = datetime.now(UTC)

@@ -21,7 +21,7 @@ ANON_REDIRECT = 303
 # admin (Dave). POSTs send an unknown field, so an allowed request is refused as 400 and
 # nothing changes.
 ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
-    ("GET", "/"): (303, 200, 200, 200, 200),
+    ("GET", "/"): (303, 200, 200, 303, 303),  # marketing's and admins' home: /analytics
     ("GET", "/rules"): (200, 200, 200, 200, 200),
     ("GET", "/health"): (200, 200, 200, 200, 200),
     ("GET", "/login"): (200, 303, 303, 303, 303),
@@ -105,6 +105,11 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/api/v1/catalog/items/{item_id:id}/redeem"): (401, 422, 422, 403, 403),
     ("GET", "/api/v1/catalog/orders"): (401, 200, 200, 403, 403),
     ("POST", "/api/v1/catalog/orders/{order_id:id}/reveal"): (401, 404, 404, 403, 403),
+    # The programme: a manager sees their own company only (another's outlet is 404).
+    ("GET", "/analytics"): (303, 403, 200, 200, 200),
+    ("GET", "/analytics/questions"): (303, 403, 403, 200, 200),
+    ("GET", "/analytics/questions/{question_id:id}"): (303, 403, 403, 404, 404),
+    ("GET", "/analytics/export/{table}.{format}"): (303, 403, 200, 200, 200),
 }
 
 
@@ -131,7 +136,8 @@ def concrete(path: str, people: People) -> str:
             .replace("{quiz_id:id}", "999999").replace("{game_id:id}", "999999")
             .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999")
             .replace("{email_id:id}", "999999")
-            .replace("{item_id:id}", "999999").replace("{order_id:id}", "999999"))
+            .replace("{item_id:id}", "999999").replace("{order_id:id}", "999999")
+            .replace("{question_id:id}", "999999").replace("{table}.{format}", "teams.csv"))
 
 
 async def client_as(app: Starlette, role: str, people: People) -> tuple[httpx.AsyncClient, str]:
