@@ -31,6 +31,7 @@ MODEL_MODULES = [
     "portal.analytics.models",
     "portal.catalog.models",
     "portal.charity.models",
+    "portal.auctions.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

@@ -117,6 +117,8 @@ class Settings(BaseSettings):
     company_share_percent: Annotated[int, Field(ge=0, le=100)] = 0
     # The catalog: no redemption until this many points are available (0: none).
     redemption_threshold: Annotated[int, Field(ge=0, le=1_000_000_000)] = 2500
+    # Auctions: a bid in a lot's last N minutes extends its end by N minutes (0: never).
+    auction_soft_close_minutes: Annotated[int, Field(ge=0, le=60)] = 2
     # Fernet keys that encrypt e-certificate codes at rest, comma-separated: the first
     # seals, every one opens (rotation). Left empty, one derived from the secret key.
     codes_key: SecretStr = SecretStr("")

@@ -74,6 +74,11 @@ JOBS: dict[str, Job] = {
         Job("monthly-report", tasks.monthly_report,
             CronTrigger(day=1, hour=6, timezone=UTC), 27 * 24 * 3600,
             "E-mail marketing last month's programme report", _month),
+        Job("auction-close", tasks.auction_close, IntervalTrigger(minutes=1, timezone=UTC),
+            300, "Close auctions past their end: the winner pays, the others get their "
+            "points back", _minute),
+        Job("raffle-draw", tasks.raffle_draw, IntervalTrigger(minutes=1, timezone=UTC), 300,
+            "Draw raffles whose draw time has come, with a recorded seed", _minute),
         Job("purge-sessions", tasks.purge_sessions, IntervalTrigger(hours=1, timezone=UTC),
             3600, "Delete sessions past their idle or absolute timeout", _hour),
     ]

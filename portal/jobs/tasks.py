@@ -15,6 +15,8 @@ from portal.accounts import service as accounts
 from portal.accounts.models import Person
 from portal.analytics import report as analytics_report
 from portal.analytics import rollups
+from portal.auctions import raffles
+from portal.auctions import service as auctions
 from portal.burns import service as burns
 from portal.jobs.locks import job_lock
 from portal.jobs.models import JobRun
@@ -86,6 +88,14 @@ async def monthly_report(now: datetime, settings: Settings) -> int:
 
 async def send_email(now: datetime, settings: Settings) -> int:
     return await mail.send_due(now, settings)
+
+
+async def auction_close(now: datetime, settings: Settings) -> int:
+    return await auctions.close_due(now, settings)
+
+
+async def raffle_draw(now: datetime, settings: Settings) -> int:
+    return await raffles.draw_due(now, settings)
 
 
 async def claim(name: str, period: str, now: datetime) -> JobRun | None:

@@ -469,8 +469,11 @@ async def hold(
     reference: str,
     key: str,
     now: datetime | None = None,
+    conn: BaseDBAsyncClient | None = None,
 ) -> HoldResult:
-    """Reserve points for a pending transfer: they leave "available" at once."""
+    """Reserve points for a pending transfer: they leave "available" at once. Pass
+    ``conn`` to make the hold part of the caller's write transaction (a bid that releases
+    the bidder's previous hold and holds the new amount, all or nothing)."""
     _check_request(amount, key, reason, reference, account, target)
 
     def replay(existing: Hold) -> HoldResult:
@@ -487,37 +490,56 @@ async def hold(
         await _change(conn, account.id, guard=amount, held=F("held") + amount)
         return _hold_result(held, replayed=False)
 
-    return await _once(Hold, key, replay=replay, write=write)
+    return await _once(Hold, key, replay=replay, write=write, conn=conn)
 
 
-async def release(hold_id: int, *, now: datetime | None = None) -> HoldResult:
-    """Give held points back (outbid, lot cancelled). Resolves the hold exactly once."""
-    async with write_transaction() as conn:
-        if not await _resolve(conn, hold_id, HoldStatus.RELEASED, now):
-            return await _already_resolved(hold_id, HoldStatus.RELEASED)
-        hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
-        await _change(conn, hold_row.account_id, held=F("held") - hold_row.amount)
+async def _in(conn: BaseDBAsyncClient | None,
+              work: Callable[[BaseDBAsyncClient], Awaitable[_Result]]) -> _Result:
+    """Runs ``work`` in the caller's transaction when given one, else in its own."""
+    if conn is not None:
+        return await work(conn)
+    async with write_transaction() as own:
+        return await work(own)
+
+
+async def release(hold_id: int, *, now: datetime | None = None,
+                  conn: BaseDBAsyncClient | None = None) -> HoldResult:
+    """Give held points back (outbid, lot cancelled). Resolves the hold exactly once.
+    Pass ``conn`` to make it part of the caller's write transaction."""
+    return await _in(conn, lambda conn: _release(conn, hold_id, now))
+
+
+async def _release(conn: BaseDBAsyncClient, hold_id: int, now: datetime | None
+                   ) -> HoldResult:
+    if not await _resolve(conn, hold_id, HoldStatus.RELEASED, now):
+        return await _already_resolved(hold_id, HoldStatus.RELEASED, conn)
+    hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
+    await _change(conn, hold_row.account_id, held=F("held") - hold_row.amount)
     return _hold_result(hold_row, replayed=False)
 
 
-async def capture(hold_id: int, *, now: datetime | None = None) -> HoldResult:
-    """Turn a hold into a spend to its target (the auction was won)."""
-    moment = _now(now)
-    async with write_transaction() as conn:
-        if not await _resolve(conn, hold_id, HoldStatus.CAPTURED, moment):
-            return await _already_resolved(hold_id, HoldStatus.CAPTURED)
-        hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
-        accounts = {a.id: a for a in await Account.filter(
-            id__in=[hold_row.account_id, hold_row.target_id]).using_db(conn)}
-        # The key is the ledger's own, and resolving the hold above made this run the
-        # only one: no key check or replay is needed.
-        transfer = await _write_transfer(
-            conn, TransferKind.CAPTURE, accounts[hold_row.account_id],
-            accounts[hold_row.target_id], hold_row.amount, hold_row.reason,
-            hold_row.reference, f"{SYSTEM_KEY_PREFIX}capture:{hold_row.id}", moment, None,
-            releasing=hold_row.amount)
-        await Hold.filter(id=hold_id).using_db(conn).update(capture_id=transfer.id)
-        hold_row.status = HoldStatus.CAPTURED
+async def capture(hold_id: int, *, now: datetime | None = None,
+                  conn: BaseDBAsyncClient | None = None) -> HoldResult:
+    """Turn a hold into a spend to its target (the auction was won). Pass ``conn`` to
+    make it part of the caller's write transaction (a lot's settlement)."""
+    return await _in(conn, lambda conn: _capture(conn, hold_id, _now(now)))
+
+
+async def _capture(conn: BaseDBAsyncClient, hold_id: int, moment: datetime) -> HoldResult:
+    if not await _resolve(conn, hold_id, HoldStatus.CAPTURED, moment):
+        return await _already_resolved(hold_id, HoldStatus.CAPTURED, conn)
+    hold_row = await Hold.filter(id=hold_id).using_db(conn).get()
+    accounts = {a.id: a for a in await Account.filter(
+        id__in=[hold_row.account_id, hold_row.target_id]).using_db(conn)}
+    # The key is the ledger's own, and resolving the hold above made this run the
+    # only one: no key check or replay is needed.
+    transfer = await _write_transfer(
+        conn, TransferKind.CAPTURE, accounts[hold_row.account_id],
+        accounts[hold_row.target_id], hold_row.amount, hold_row.reason,
+        hold_row.reference, f"{SYSTEM_KEY_PREFIX}capture:{hold_row.id}", moment, None,
+        releasing=hold_row.amount)
+    await Hold.filter(id=hold_id).using_db(conn).update(capture_id=transfer.id)
+    hold_row.status = HoldStatus.CAPTURED
     return _hold_result(hold_row, replayed=False)
 
 
@@ -532,8 +554,9 @@ async def _resolve(
     return changed == 1
 
 
-async def _already_resolved(hold_id: int, wanted: HoldStatus) -> HoldResult:
-    current = await Hold.get_or_none(id=hold_id)
+async def _already_resolved(hold_id: int, wanted: HoldStatus,
+                            conn: BaseDBAsyncClient | None = None) -> HoldResult:
+    current = await Hold.filter(id=hold_id).using_db(conn).first()
     if current is None:
         raise LedgerError(N_("There is no hold %(id)s."), id=hold_id)
     if current.status != wanted:

@@ -29,6 +29,15 @@ MESSAGES = {
     "low_stock": N_("Low stock: %(left)s left of “%(title)s”."),
     "email_failed": N_("The e-mail “%(subject)s” to %(to)s was not delivered after a day "
                        "of tries."),
+    "outbid": N_("You were outbid on “%(title)s”: your %(points)s points are available "
+                 "again."),
+    "auction_won": N_("You won “%(title)s” for %(points)s points."),
+    "auction_lost": N_("“%(title)s” has closed: another bid won, at %(points)s points."),
+    "auction_cancelled": N_("The auction “%(title)s” was cancelled: your points are "
+                            "available again."),
+    "raffle_won": N_("You won in the raffle “%(title)s”!"),
+    "raffle_lost": N_("The raffle “%(title)s” was drawn: not this time. Thank you for "
+                      "taking part."),
 }
 # Where a notice of each kind leads: a route name, its query string, and the link's text.
 LINKS = {

@@ -1,0 +1,45 @@
+"""What lots and raffles share after they end: delivering a prize and telling people.
+
+A prize that is a catalog item is delivered as a catalog order nobody pays for
+(``catalog.grant``), keyed so a resumed run makes no second order; a prize that is only
+a text (an experience, a gift described) is recorded with its winner and needs nothing
+delivered. A pool that ran dry is recorded as the delivery's problem, for marketing to
+settle by hand, rather than undoing the settlement.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from portal import i18n
+from portal.accounts.models import Person
+from portal.catalog import service as catalog
+from portal.notifications import mail
+from portal.notifications import service as notifications
+from portal.notifications.telling import Notice, tell
+from portal.settings import Settings
+
+
+async def deliver(person: Person, item_id: int | None, *, key: str, settings: Settings,
+                  now: datetime) -> tuple[int | None, str]:
+    """The catalog order that delivers the prize (None: a text prize) and any problem."""
+    if item_id is None:
+        return None, ""
+    try:
+        granted = await catalog.grant(person, item_id, key=key, settings=settings, now=now)
+    except catalog.CatalogRefusal as exc:  # sold out, or the item is gone
+        return None, str(exc)[:500]
+    return granted.order_id, ""
+
+
+async def tell_everyone(notices: list[Notice], *, settings: Settings, now: datetime) -> None:
+    """A notice each, and an e-mail to those who want news by e-mail."""
+
+    def email(notice: Notice) -> mail.Rendered | None:
+        if not notice.person.email_news:
+            return None
+        with i18n.language(notice.person.language):
+            text = notifications.text_of(notice.kind, notice.params)
+        return mail.render("auction", notice.person, settings, text=text)
+
+    await tell(notices, now=now, email=email)
