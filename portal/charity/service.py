@@ -302,7 +302,7 @@ EXPORT_HEADER = ("donation_id", "created_at", "cause", "donor", "email", "outlet
                  "points", "money", "currency")
 
 
-async def export_rows(*, batch: int = 1000) -> AsyncIterator[tuple[object, ...]]:
+async def export_rows(*, batch: int = 1000) -> AsyncIterator[tuple[str | int, ...]]:
     """Every donation, oldest first, as the CSV export's rows (read in batches)."""
     causes_by_id = {c.id: c for c in await Cause.all()}
     views = {c.id: _view(c, 0, 0, 0) for c in causes_by_id.values()}

@@ -110,6 +110,19 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/analytics/questions"): (303, 403, 403, 200, 200),
     ("GET", "/analytics/questions/{question_id:id}"): (303, 403, 403, 404, 404),
     ("GET", "/analytics/export/{table}.{format}"): (303, 403, 200, 200, 200),
+    # Charity: everyone signed in sees the causes; players give; marketing runs them.
+    ("GET", "/charity"): (303, 200, 200, 200, 200),
+    ("GET", "/charity/{cause_id:id}"): (303, 404, 404, 404, 404),
+    ("POST", "/charity/{cause_id:id}/donate"): (303, 404, 404, 403, 403),
+    ("GET", "/marketing/charity"): (303, 403, 403, 200, 200),
+    ("GET", "/marketing/charity/new"): (303, 403, 403, 200, 200),
+    ("POST", "/marketing/charity/new"): (303, 403, 403, 400, 400),
+    ("GET", "/marketing/charity/{cause_id:id}"): (303, 403, 403, 404, 404),
+    ("POST", "/marketing/charity/{cause_id:id}"): (303, 403, 403, 404, 404),
+    ("GET", "/marketing/charity/donations.csv"): (303, 403, 403, 200, 200),
+    ("GET", "/api/v1/charity/causes"): (401, 200, 200, 200, 200),
+    ("GET", "/api/v1/charity/causes/{cause_id:id}"): (401, 404, 404, 404, 404),
+    ("POST", "/api/v1/charity/causes/{cause_id:id}/donate"): (401, 422, 422, 403, 403),
 }
 
 
@@ -137,7 +150,8 @@ def concrete(path: str, people: People) -> str:
             .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999")
             .replace("{email_id:id}", "999999")
             .replace("{item_id:id}", "999999").replace("{order_id:id}", "999999")
-            .replace("{question_id:id}", "999999").replace("{table}.{format}", "teams.csv"))
+            .replace("{question_id:id}", "999999").replace("{table}.{format}", "teams.csv")
+            .replace("{cause_id:id}", "999999"))
 
 
 async def client_as(app: Starlette, role: str, people: People) -> tuple[httpx.AsyncClient, str]:
