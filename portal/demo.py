@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from portal.accounts import service as accounts
-from portal.members import service as members
 from portal.accounts.models import Company, Outlet, Person, Region, Role
 from portal.content import schema
 from portal.content import service as content
+from portal.i18n import N_
 from portal.ledger import service as ledger
+from portal.ledger.reasons import Reason
+from portal.members import service as members
 
 QUIZZES = Path(__file__).resolve().parent.parent / "quizzes"
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - published in the README for the demo
@@ -29,9 +31,11 @@ PLAYERS = [
     "Siti Rahma", "Dmitri Volkov", "Anna Kuznetsova", "Mehmet Yilmaz", "Dewi Lestari",
     "Sergei Orlov",
 ]
-ACTIVITIES = [
-    "Quiz: Pump basics", "Quiz: Filter cartridges", "Course: Installing a booster pump",
-    "Quiz: Water hardness", "Course: Selling the service plan",
+ACTIVITIES = [  # ledger reasons, said in each reader's language
+    N_("Quiz: Pump basics (demo history)"), N_("Quiz: Filter cartridges (demo history)"),
+    N_("Course: Installing a booster pump (demo history)"),
+    N_("Quiz: Water hardness (demo history)"),
+    N_("Course: Selling the service plan (demo history)"),
 ]
 
 
@@ -85,14 +89,14 @@ async def load_demo(*, now: datetime | None = None) -> list[str]:
             await ledger.earn(
                 account,
                 amount=rng.randrange(50, 400, 10),
-                reason=f"{activity} (demo history)",
+                reason=Reason(activity),
                 reference=f"demo:{day}",
                 key=f"demo:earn:{person.email}:{day}",
                 now=moment - timedelta(days=day * 3 + 1),
             )
         if rng.random() < 0.5:
             await ledger.spend(
-                account, amount=100, reason="E-gift certificate (demo history)",
+                account, amount=100, reason=Reason(N_("E-gift certificate (demo history)")),
                 reference="demo:catalog", key=f"demo:spend:{person.email}",
                 now=moment - timedelta(days=2),
             )

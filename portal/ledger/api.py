@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from portal import i18n
 from portal.accounts.sessions import require_token
 from portal.ledger import service as ledger
 from portal.ledger.models import TransferKind
@@ -19,7 +21,13 @@ class EntryOut(BaseModel):
     id: int
     kind: TransferKind
     amount: int = Field(description="Signed: positive arrived, negative left")
-    reason: str
+    reason: str = Field(description="Why, in the language of the token's person")
+    reason_message: str | None = Field(
+        description="The English message id the reason was made from (a gettext msgid); "
+                    "null when a person wrote the reason")
+    reason_params: dict[str, Any] | None = Field(
+        description="The message's parameters: numbers, texts, {\"$date\": ISO date}, "
+                    "or {\"$texts\": {language: text}}")
     reference: str
     created_at: datetime
 
@@ -67,8 +75,9 @@ async def my_ledger(request: Request) -> Response:
     per_page = int_parameter(request, "per_page", default=25, low=1, high=100)
     kind = _kind(request)
     account = await ledger.account_of_person(who.person.id)
-    entries, more = await ledger.history(account, kind=kind, offset=(page - 1) * per_page,
-                                         limit=per_page)
+    with i18n.language(who.person.language):
+        entries, more = await ledger.history(account, kind=kind,
+                                             offset=(page - 1) * per_page, limit=per_page)
     return JSONResponse(LedgerPageOut(
         entries=[EntryOut(**entry.__dict__) for entry in entries], page=page, has_more=more,
     ).model_dump(mode="json"))

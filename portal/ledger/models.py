@@ -7,6 +7,7 @@ Only ``portal.ledger.service`` writes any of these tables.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -79,7 +80,12 @@ class Transfer(Model):
     )
     target_id: int
     amount = fields.BigIntField()
+    # The reason in English, for audits; ``reason_message`` (an ``N_`` message id) and
+    # ``reason_params`` say it in the reader's language. No message id: a text a person
+    # wrote, shown as written (see ``portal.ledger.reasons``).
     reason = fields.CharField(max_length=500)
+    reason_message = fields.CharField(max_length=500, null=True)
+    reason_params: dict[str, Any] | None = fields.JSONField(null=True)
     reference = fields.CharField(max_length=200, default="")
     season = fields.CharField(max_length=7)  # "2026-12"
     created_at = fields.DatetimeField(db_index=True)
@@ -107,7 +113,12 @@ class Hold(Model):
     )
     target_id: int
     amount = fields.BigIntField()
+    # The reason in English, for audits; ``reason_message`` (an ``N_`` message id) and
+    # ``reason_params`` say it in the reader's language. No message id: a text a person
+    # wrote, shown as written (see ``portal.ledger.reasons``).
     reason = fields.CharField(max_length=500)
+    reason_message = fields.CharField(max_length=500, null=True)
+    reason_params: dict[str, Any] | None = fields.JSONField(null=True)
     reference = fields.CharField(max_length=200, default="")
     status = fields.CharEnumField(HoldStatus, max_length=10, default=HoldStatus.OPEN)
     created_at = fields.DatetimeField()

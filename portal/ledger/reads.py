@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise import connections
 from tortoise.expressions import Q
 
 from portal.ledger import idle
 from portal.ledger.models import Account, Hold, HoldStatus, SeasonScore, Transfer, TransferKind
+from portal.ledger.reasons import Reason
 from portal.seasons import season_of
 
 
@@ -54,14 +56,24 @@ async def account_of_person(person_id: int) -> Account:
 
 @dataclass(frozen=True)
 class Entry:
-    """One line of an account's history, signed from that account's side."""
+    """One line of an account's history, signed from that account's side.
+
+    ``reason`` is said in the language of the request that read it; ``reason_message``
+    and ``reason_params`` are what it was made of (no message: a text a person wrote).
+    """
 
     id: int
     kind: TransferKind
     amount: int
     reason: str
+    reason_message: str | None
+    reason_params: dict[str, Any] | None
     reference: str
     created_at: datetime
+
+
+def reason_of(row: Transfer | Hold) -> Reason:
+    return Reason.stored(row.reason_message, row.reason_params, row.reason)
 
 
 async def history(
@@ -77,7 +89,9 @@ async def history(
             id=row.id,
             kind=TransferKind(row.kind),
             amount=row.amount if row.target_id == account.id else -row.amount,
-            reason=row.reason,
+            reason=reason_of(row).translated(),
+            reason_message=row.reason_message or None,
+            reason_params=row.reason_params if row.reason_message else None,
             reference=row.reference,
             created_at=row.created_at,
         )
@@ -86,8 +100,19 @@ async def history(
     return entries, len(rows) > limit
 
 
-async def open_holds(account: Account) -> list[Hold]:
-    return await Hold.filter(account_id=account.id, status=HoldStatus.OPEN).order_by("-id")
+@dataclass(frozen=True)
+class OpenHold:
+    id: int
+    amount: int
+    reason: str  # in the reader's language
+    reference: str
+    created_at: datetime
+
+
+async def open_holds(account: Account) -> list[OpenHold]:
+    rows = await Hold.filter(account_id=account.id, status=HoldStatus.OPEN).order_by("-id")
+    return [OpenHold(id=row.id, amount=row.amount, reason=reason_of(row).translated(),
+                     reference=row.reference, created_at=row.created_at) for row in rows]
 
 
 async def earned_in_season(account: Account, season: str) -> int:

@@ -16,9 +16,10 @@ the whole ledger.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -49,6 +50,7 @@ from portal.ledger.reads import open_holds as open_holds
 from portal.ledger.reads import points as points
 from portal.ledger.reads import summary as summary
 from portal.ledger.reads import transfer_by_key as transfer_by_key
+from portal.ledger.reasons import Reason as Reason
 from portal.seasons import season_of
 
 ISSUANCE = "issuance"
@@ -146,7 +148,7 @@ async def earn(
     account: Account,
     *,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     reference: str,
     key: str,
     now: datetime | None = None,
@@ -168,7 +170,7 @@ async def spend(
     account: Account,
     *,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     reference: str,
     key: str,
     target: Account | None = None,
@@ -188,7 +190,7 @@ async def refund(
     account: Account,
     *,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     reference: str,
     key: str,
     source: Account | None = None,
@@ -208,7 +210,7 @@ async def donate(
     *,
     cause: Account,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     reference: str,
     key: str,
     now: datetime | None = None,
@@ -226,7 +228,7 @@ async def burn(
     account: Account,
     *,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     reference: str,
     key: str,
     now: datetime | None = None,
@@ -241,13 +243,14 @@ async def adjust(
     account: Account,
     *,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     by_person_id: int,
     key: str,
     now: datetime | None = None,
 ) -> TransferResult:
     """A manual correction by admin or marketing: positive adds, negative takes away."""
-    if not reason.strip():
+    reason = _reason(reason)
+    if not reason.english().strip():
         raise LedgerError(N_("An adjustment needs a reason."))
     if amount == 0:
         raise InvalidAmount(N_("An adjustment must add or take away at least 1 point."))
@@ -258,7 +261,7 @@ async def adjust(
         source,
         target,
         abs(amount),
-        reason.strip(),
+        reason,
         f"adjust:{by_person_id}",
         key,
         _now(now),
@@ -266,13 +269,19 @@ async def adjust(
     )
 
 
-def _check_request(amount: int, key: str, reason: str, reference: str,
+def _reason(reason: Reason | str) -> Reason:
+    """A plain string is a text a person wrote (an adjustment's reason): shown as written."""
+    return reason if isinstance(reason, Reason) else Reason.text(reason.strip())
+
+
+def _check_request(amount: int, key: str, reason: Reason, reference: str,
                    source: Account, target: Account) -> None:
     """Refuses what could not be stored exactly (never cut: a retry must compare equal)."""
     _check_amount(amount)
     if not key or len(key) > 200 or key.startswith(SYSTEM_KEY_PREFIX):
         raise LedgerError(N_("Every ledger operation needs a key of 1 to 200 characters."))
-    if not reason.strip() or len(reason) > 500:
+    english = reason.english()
+    if not english.strip() or len(english) > 500:
         raise LedgerError(N_("Every ledger operation needs a reason of 1 to 500 characters."))
     if len(reference) > 200:
         raise LedgerError(N_("A reference has at most 200 characters."))
@@ -286,6 +295,16 @@ def _check_amount(amount: int) -> None:
     if not 0 < amount <= MAX_AMOUNT:
         raise InvalidAmount(N_("The amount must be between 1 and %(most)s points."),
                             most=MAX_AMOUNT)
+
+
+def _said(existing: Transfer | Hold) -> tuple[str, str | None]:
+    return existing.reason, existing.reason_message or None
+
+
+def _saying(reason: Reason, existing: Transfer | Hold) -> tuple[str, str | None]:
+    """What a retry says, as ``_said`` reads the stored row. A row written before reasons
+    had message ids (and not mapped by migration 0011) is compared by its English alone."""
+    return reason.english(), reason.message if existing.reason_message else None
 
 
 def _same_or_refused(key: str, stored: tuple[object, ...], asked: tuple[object, ...]) -> None:
@@ -327,7 +346,7 @@ async def _move(
     source: Account,
     target: Account,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     reference: str,
     key: str,
     now: datetime,
@@ -335,12 +354,14 @@ async def _move(
     *,
     conn: BaseDBAsyncClient | None = None,
 ) -> TransferResult:
+    reason = _reason(reason)
     _check_request(amount, key, reason, reference, source, target)
 
     def replay(existing: Transfer) -> TransferResult:
         _same_or_refused(key, (existing.kind, existing.source_id, existing.target_id,
-                               existing.amount, existing.reference, existing.reason),
-                         (kind, source.id, target.id, amount, reference, reason))
+                               existing.amount, existing.reference, *_said(existing)),
+                         (kind, source.id, target.id, amount, reference,
+                          *_saying(reason, existing)))
         return TransferResult.of(existing, replayed=True)
 
     async def write(conn: BaseDBAsyncClient) -> TransferResult:
@@ -357,7 +378,7 @@ async def _write_transfer(
     source: Account,
     target: Account,
     amount: int,
-    reason: str,
+    reason: Reason,
     reference: str,
     key: str,
     now: datetime,
@@ -373,7 +394,9 @@ async def _write_transfer(
         source_id=source.id,
         target_id=target.id,
         amount=amount,
-        reason=reason,
+        reason=reason.english(),
+        reason_message=reason.message,
+        reason_params=reason.stored_params(),
         reference=reference,
         season=season_of(now),
         created_at=now,
@@ -465,7 +488,7 @@ async def hold(
     *,
     target: Account,
     amount: int,
-    reason: str,
+    reason: Reason | str,
     reference: str,
     key: str,
     now: datetime | None = None,
@@ -474,17 +497,21 @@ async def hold(
     """Reserve points for a pending transfer: they leave "available" at once. Pass
     ``conn`` to make the hold part of the caller's write transaction (a bid that releases
     the bidder's previous hold and holds the new amount, all or nothing)."""
+    reason = _reason(reason)
     _check_request(amount, key, reason, reference, account, target)
 
     def replay(existing: Hold) -> HoldResult:
         _same_or_refused(key, (existing.account_id, existing.target_id, existing.amount,
-                               existing.reason, existing.reference),
-                         (account.id, target.id, amount, reason, reference))
+                               existing.reference, *_said(existing)),
+                         (account.id, target.id, amount, reference,
+                          *_saying(reason, existing)))
         return _hold_result(existing, replayed=True)
 
     async def write(conn: BaseDBAsyncClient) -> HoldResult:
         held = await Hold.create(key=key, account_id=account.id, target_id=target.id,
-                                 amount=amount, reason=reason, reference=reference,
+                                 amount=amount, reason=reason.english(),
+                                 reason_message=reason.message,
+                                 reason_params=reason.stored_params(), reference=reference,
                                  created_at=_now(now), using_db=conn)
         # Held points must be available, whatever the account: the same guard as a debit.
         await _change(conn, account.id, guard=amount, held=F("held") + amount)
@@ -535,7 +562,8 @@ async def _capture(conn: BaseDBAsyncClient, hold_id: int, moment: datetime) -> H
     # only one: no key check or replay is needed.
     transfer = await _write_transfer(
         conn, TransferKind.CAPTURE, accounts[hold_row.account_id],
-        accounts[hold_row.target_id], hold_row.amount, hold_row.reason,
+        accounts[hold_row.target_id], hold_row.amount,
+        Reason.stored(hold_row.reason_message, hold_row.reason_params, hold_row.reason),
         hold_row.reference, f"{SYSTEM_KEY_PREFIX}capture:{hold_row.id}", moment, None,
         releasing=hold_row.amount)
     await Hold.filter(id=hold_id).using_db(conn).update(capture_id=transfer.id)
@@ -565,6 +593,11 @@ async def _already_resolved(hold_id: int, wanted: HoldStatus,
 
 
 # -- inactivity burns ---------------------------------------------------------------------
+
+
+def burn_reason(last_activity: date) -> Reason:
+    return Reason(N_("Points burned: no finished game or course since %(date)s"),
+                  date=last_activity)
 
 
 @dataclass(frozen=True)
@@ -615,14 +648,16 @@ async def burn_idle_batch(
         due = [d for d in due if d.key not in done]
         if due:
             burns = await system_account(BURNS, name="Points burned", conn=conn)
-            marks = placeholders(conn, 9)
+            marks = placeholders(conn, 11)
+            reasons = [burn_reason(d.last_activity.date()) for d in due]
             await conn.execute_many(
                 "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "  # noqa: S608
-                f"reference, season, created_at) VALUES ({', '.join(marks)})",
+                "reason_message, reason_params, reference, season, created_at) "
+                f"VALUES ({', '.join(marks)})",
                 [[d.key, TransferKind.BURN.value, d.account_id, burns.id, d.amount,
-                  f"Points burned: no finished game or course since "
-                  f"{d.last_activity.date().isoformat()}", "inactivity", season_of(now), now]
-                 for d in due],
+                  reason.english(), reason.message, json.dumps(reason.stored_params()),
+                  "inactivity", season_of(now), now]
+                 for d, reason in zip(due, reasons, strict=True)],
             )
             # The rows are locked, so balance - held is still exactly the burned amount.
             await Account.filter(id__in=[d.account_id for d in due]).using_db(conn).update(

@@ -22,7 +22,7 @@ from portal.db import write_transaction
 from portal.i18n import N_
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
-from portal.play.awards import WELCOME, award_key
+from portal.play.awards import WELCOME, WELCOME_REASON, award_key, course_reason
 from portal.play.errors import NotFound, PlayError
 from portal.play.models import CourseProgress
 
@@ -166,11 +166,11 @@ async def complete(person: Person, course_id: int, *, account: Account, now: dat
     if completed != 1:
         return
     course = await Course.filter(id=course_id).using_db(conn).select_related("pack").get()
-    title = localized(course.title, "en", course.pack.default_language)
     if course.points > 0:
         await ledger.earn(account, amount=course.points, key=award_key(person.id, course),
-                          reason=f"Course completed: {title}", reference=f"course:{course.id}",
-                          now=now, conn=conn)
+                          reason=course_reason(course,
+                                               default_language=course.pack.default_language),
+                          reference=f"course:{course.id}", now=now, conn=conn)
     if course.mandatory and welcome_bonus > 0:
         # The onboarding path: the mandatory courses open now (closed ones can no longer
         # be taken, so they cannot hold a newcomer's bonus back).
@@ -182,5 +182,5 @@ async def complete(person: Person, course_id: int, *, account: Account, now: dat
         ).using_db(conn).values_list("course_id", flat=True))
         if open_now <= done:
             await ledger.earn(account, amount=welcome_bonus, key=award_key(person.id, WELCOME),
-                              reason="Welcome bonus: onboarding courses completed",
+                              reason=WELCOME_REASON,
                               reference="onboarding", now=now, conn=conn)

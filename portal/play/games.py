@@ -29,7 +29,7 @@ from portal.i18n import N_
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
 from portal.play import courses
-from portal.play.awards import award_key
+from portal.play.awards import award_key, quiz_reason
 from portal.play.errors import NotFound, PlayError
 from portal.play.models import Answer, Game, GameStatus
 from portal.play.scoring import answer_grace_ms, answer_points, in_time
@@ -357,14 +357,14 @@ async def _finish(conn: BaseDBAsyncClient, person: Person, game_id: int, quiz: Q
     await ledger.mark_active(conn, person.id, now=now)
     game = await Game.filter(id=game_id).using_db(conn).get()
     account = await Account.filter(person_id=person.id).using_db(conn).get()
-    title = localized(quiz.title, "en", quiz.pack.default_language)
     # Only the first game started on a quiz earns points, finished or not: a player who
     # saw answers and left cannot replay for more. The key also says: once per quiz.
     first = game.attempt == 1
     if first and game.points > 0:
         await ledger.earn(
             account, amount=game.points, key=award_key(person.id, quiz),
-            reason=f"Quiz: {title} ({game.correct} of {len(game.question_order)} correct)",
+            reason=quiz_reason(quiz, default_language=quiz.pack.default_language,
+                               correct=game.correct, total=len(game.question_order)),
             reference=_reference(game.id), now=now, conn=conn)
     if quiz.course_id is not None and _passed(game, quiz):
         await courses.complete(person, quiz.course_id, account=account, now=now,

@@ -1,25 +1,31 @@
 """Migration 0007 repairs a database whose game table lost its unique key and indexes.
 
-The database is migrated up to 0006 and damaged as SQLite's table rebuild damaged it (on
-PostgreSQL, which kept everything, the damage is made by hand). Games are then doubled as
-a double tap on Start doubled them, and the migration must leave one game per attempt,
-every ledger entry as it was, and the key and indexes back in place.
+The database is damaged as SQLite's table rebuild in 0004 damaged it: the key and indexes
+dropped by hand. Games are then doubled as a double tap on Start doubled them, and 0007's
+operations must leave one game per attempt, every ledger entry as it was, and the key and
+indexes back in place. The damage is made on a database migrated to the end, with 0007's
+operations run again after it, because the games are played by today's code, which writes
+the columns later migrations add.
 """
 
 from __future__ import annotations
 
+import importlib
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import asyncpg
 import pytest
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api.migrate import migrate
+from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 
 from portal.accounts.models import Person
 from portal.content import schema, service
@@ -75,15 +81,28 @@ async def game_table(url: str) -> Table:
     return (await read_postgres(url))["game"]
 
 
-async def migrated_to_0006_and_damaged(url: str) -> None:
-    await migrate(config=tortoise_config(url), target="portal.0006_last_active")
-    await _close_orm()
+async def migrated_and_damaged(url: str) -> None:
+    await migrate_database(url)
     if url.startswith("postgres"):  # as SQLite's rebuild of the table in 0004 left it
         conn = await asyncpg.connect(url)
         await conn.execute('ALTER TABLE game DROP CONSTRAINT "uid_game_person__204845"')
         for index in GAME_INDEXES:
             await conn.execute(f'DROP INDEX "{index.name}"')
         await conn.close()
+    else:
+        with closing(sqlite3.connect(url.removeprefix("sqlite://"))) as db:
+            for name in ("uid_game_person__204845", *(index.name for index in GAME_INDEXES)):
+                db.execute(f'DROP INDEX "{name}"')
+            db.commit()
+
+
+async def repair(url: str) -> None:
+    """Migration 0007's operations, run on the damaged database."""
+    repair_schema = importlib.import_module("portal.migrations.0007_repair_schema")
+    async with orm(url):
+        editor = cast(BaseSchemaEditor, SimpleNamespace(client=connections.get("default")))
+        for operation in repair_schema.Migration.operations:
+            await operation.code(None, editor)
 
 
 def at(seconds: float) -> datetime:
@@ -124,7 +143,7 @@ async def games_of(person: Person) -> list[tuple[int, int, str]]:
 
 async def test_duplicate_games_are_resolved_without_touching_the_ledger_and_the_key_returns(
         empty_url: str, tmp_path: Path) -> None:
-    await migrated_to_0006_and_damaged(empty_url)
+    await migrated_and_damaged(empty_url)
     damaged = await game_table(empty_url)
     assert damaged.unique == [] and damaged.indexes == []
 
@@ -168,7 +187,7 @@ async def test_duplicate_games_are_resolved_without_touching_the_ledger_and_the_
         credit = await Transfer.get(key=f"quiz:{quiz.id}:person:{alice.id}")
         assert credit.reference == f"game:{a2.id}" and credit.amount > 0  # the cheat worked
 
-    await migrate_database(empty_url)
+    await repair(empty_url)
     async with orm(empty_url):
         assert await Transfer.all().order_by("id").values() == ledger_before
         assert await ledger.check_invariants() == []
