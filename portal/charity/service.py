@@ -167,7 +167,7 @@ async def _give(person: Person, cause: Cause, account: Account, amount: int, key
     async with write_transaction() as conn:
         given = await ledger.donate(
             account, cause=cause.account, amount=amount,
-            reason=f"Donation: {cause.title}",
+            reason=ledger.Reason(N_("Donation: %(title)s"), title=cause.title),
             reference=f"cause:{cause.id}", key=donation_key(person.id, key), now=now,
             conn=conn)
         if given.replayed:
