@@ -31,6 +31,7 @@ class CardOut(BaseModel):
     correct: int | None
     game_id: int | None
     mandatory: bool
+    closes_at: datetime = Field(description="When it stops being playable (its pack closes)")
 
 
 class GameStartedOut(BaseModel):
@@ -96,6 +97,7 @@ class GameOut(BaseModel):
 
 class MonthOut(BaseModel):
     items: list[CardOut]
+    still_to_earn: int = Field(description="The most the items not done yet can still earn")
     unfinished: list[GameOut] = Field(description="Games not finished in time: their points "
                                                   "burned (the newest 20)")
 
@@ -139,8 +141,9 @@ async def this_month(request: Request) -> Response:
     person = await _player(request)
     found = await month.this_month(person, now=_now())
     return JSONResponse(MonthOut(items=[CardOut(**asdict(c)) for c in found.cards],
+                                 still_to_earn=found.still_to_earn,
                                  unfinished=[_game_out(s) for s in found.unfinished]
-                                 ).model_dump())
+                                 ).model_dump(mode="json"))
 
 
 async def start(request: Request) -> Response:

@@ -28,13 +28,24 @@ class Card:
     score: int | None
     correct: int | None
     game_id: int | None
+    closes_at: datetime  # when its pack stops being live
     mandatory: bool = False
+
+    @property
+    def open(self) -> bool:
+        """Still to play or finish: new or started."""
+        return self.state in {"new", "in_progress"}
 
 
 @dataclass(frozen=True)
 class Month:
     cards: list[Card]
     unfinished: list[GameSummary]  # games abandoned, their points burned
+
+    @property
+    def still_to_earn(self) -> int:
+        """The most the cards not done yet can still earn this month."""
+        return sum(card.points_at_stake for card in self.cards if card.open)
 
 
 async def this_month(person: Person, *, now: datetime) -> Month:
@@ -50,14 +61,14 @@ async def cards(person: Person, *, now: datetime) -> list[Card]:
         quizzes = await Quiz.filter(pack_id=pack.id, course_id=None).annotate(
             question_count=Count("questions"))
         for quiz in quizzes:
-            found.append(await _quiz_card(person, quiz, language, now))
+            found.append(await _quiz_card(person, quiz, language, now, pack.live_until))
         for course in await Course.filter(pack_id=pack.id):
-            found.append(await _course_card(person, course, language))
+            found.append(await _course_card(person, course, language, pack.live_until))
     return found
 
 
-async def _quiz_card(person: Person, quiz: Quiz, language: tuple[str, str], now: datetime
-                     ) -> Card:
+async def _quiz_card(person: Person, quiz: Quiz, language: tuple[str, str], now: datetime,
+                     closes_at: datetime) -> Card:
     games = await Game.filter(person_id=person.id, quiz_id=quiz.id).order_by("attempt")
     total = quiz.question_count  # type: ignore[attr-defined]  # annotated by the caller
     active = next((g for g in games if g.status == GameStatus.ACTIVE and g.deadline > now), None)
@@ -74,11 +85,12 @@ async def _quiz_card(person: Person, quiz: Quiz, language: tuple[str, str], now:
         description=localized(quiz.description, *language), state=state, questions=total,
         points_at_stake=total * quiz.base_points,
         score=best.points if best else None, correct=best.correct if best else None,
-        game_id=active.id if active else (best.id if best else None),
+        game_id=active.id if active else (best.id if best else None), closes_at=closes_at,
     )
 
 
-async def _course_card(person: Person, course: Course, language: tuple[str, str]) -> Card:
+async def _course_card(person: Person, course: Course, language: tuple[str, str],
+                       closes_at: datetime) -> Card:
     progress = await CourseProgress.get_or_none(person_id=person.id, course_id=course.id)
     lessons = await Lesson.filter(course_id=course.id).count()
     state = "new"
@@ -90,5 +102,5 @@ async def _course_card(person: Person, course: Course, language: tuple[str, str]
         kind="course", id=course.id, title=localized(course.title, *language),
         description=localized(course.description, *language), state=state, questions=lessons,
         points_at_stake=course.points, score=None, correct=None, game_id=None,
-        mandatory=course.mandatory,
+        closes_at=closes_at, mandatory=course.mandatory,
     )

@@ -34,8 +34,10 @@ def _rules(request: Request) -> Rules:
 
 async def this_month(request: Request) -> Response:
     who = require_person(request, Role.PLAYER)
-    found = await month.this_month(who.person, now=_now())
-    return render(request, "play/month.html", cards=found.cards, unfinished=found.unfinished)
+    now = _now()
+    found = await month.this_month(who.person, now=now)
+    return render(request, "play/month.html", cards=found.cards, unfinished=found.unfinished,
+                  still_to_earn=found.still_to_earn, now=now)
 
 
 async def start(request: Request) -> Response:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import jinja2
+from babel.dates import format_timedelta
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
@@ -33,12 +35,20 @@ def build_environment() -> jinja2.Environment:
     env.filters["day"] = i18n.day
     env.filters["when"] = i18n.when
     env.filters["moment"] = i18n.moment
+    env.filters["time_left"] = time_left
     env.globals["kind_label"] = i18n.kind_label
     env.globals["language_names"] = i18n.LANGUAGE_NAMES
     env.globals["current_language"] = i18n.current_language
     env.globals["htmx_file"] = HTMX_FILE
     env.globals["static_url"] = static_url
     return env
+
+
+def time_left(moment: datetime, now: datetime) -> str:
+    """How long until a moment, in whole units of the reader's language ("19 hours",
+    "3 days"); a moment past is "0 seconds"."""
+    return format_timedelta(max(moment - now, timedelta(0)), threshold=1,
+                            locale=i18n.current_language())
 
 
 environment = build_environment()

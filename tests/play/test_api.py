@@ -71,3 +71,5 @@ async def test_the_month_lists_games_not_finished_as_the_page_does(
     assert [(g["game_id"], g["status"], g["credited"]) for g in month["unfinished"]] == [
         (game_id, "abandoned", 0)]
     assert {item["kind"] for item in month["items"]} == {"quiz", "course"}
+    assert all(item["closes_at"].endswith(("Z", "+00:00")) for item in month["items"])
+    assert month["still_to_earn"] == 200  # the quiz is done (abandoned): the course is left

@@ -59,3 +59,15 @@ async def test_the_month_lists_games_left_unfinished_with_the_points_that_burned
 
 async def test_nothing_is_live_outside_the_packs_window(alice: Person) -> None:
     assert await month.cards(alice, now=datetime(2026, 3, 1, tzinfo=UTC)) == []
+
+
+async def test_each_card_says_when_it_closes_and_the_month_what_is_still_to_earn(
+        alice: Person) -> None:
+    found = await month.this_month(alice, now=T0)
+    assert {card.closes_at for card in found.cards} == {datetime(2026, 2, 1, tzinfo=UTC)}
+    assert found.still_to_earn == 300 + 200  # the quiz, and the course
+    quiz = next(card for card in found.cards if card.kind == "quiz")
+    game = await games.start(alice, quiz.id, now=T0, rules=RULES)
+    await play_through(alice, game)
+    assert (await month.this_month(alice, now=at(100))).still_to_earn == 200
+

@@ -202,3 +202,11 @@ async def test_lesson_html_from_a_pack_cannot_carry_scripts(sign_in: SignIn) -> 
     # Raw HTML stays visible text, and a javascript: link is not made a link.
     assert "<script" not in html and "&lt;script&gt;" in html
     assert 'href="javascript' not in html and "<a hx-get" not in html
+
+
+@pytest.mark.usefixtures("live")
+async def test_the_month_page_says_when_each_card_closes(sign_in: SignIn) -> None:
+    alice = await sign_in("alice@example.com")
+    page = (await alice.get("/play")).text
+    assert "Still to earn this month: up to 500 points" in page
+    assert page.count("closes in 4 weeks") == 2  # the live copy closes in 30 days
