@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,6 +119,20 @@ async def test_the_board_shows_my_place_and_refreshes_as_a_fragment(people: Peop
     assert "<html" not in fragment.text and "You are #1 with" in fragment.text
     erin = await sign_in("erin@example.com")
     assert "You are not on this board yet" in (await erin.get("/leaderboard/season")).text
+
+
+@pytest.mark.usefixtures("live")
+async def test_the_board_opens_on_my_place_with_the_points_to_the_next_and_filters_folded(
+        people: People, sign_in: SignIn) -> None:
+    await finish_a_game(people.alice)
+    await finish_a_game(people.bob)  # slower by a moment at most: one point apart or level
+    bob = await sign_in("bob@example.com")
+    page = (await bob.get("/leaderboard/season")).text
+    assert page.index('id="me"') < page.index("Top 10")
+    assert re.search(r"\d+ points? to the next place", page) or "You lead this board." in page
+    assert '<details class="filters-box" >' in page  # folded until asked for
+    filtered = (await bob.get(f"/leaderboard/season?region={people.north.region_id}")).text
+    assert '<details class="filters-box" open>' in filtered
 
 
 @pytest.mark.parametrize("url", ["/leaderboard/season?season=2026-13",
