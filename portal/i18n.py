@@ -24,7 +24,7 @@ from babel.numbers import format_decimal
 from portal.settings import LANGUAGES
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "tr": "Türkçe", "id": "Bahasa Indonesia"}
 
 _language: ContextVar[str] = ContextVar("language", default="en")
 

@@ -40,7 +40,7 @@ from portal.sealing import derived_key, valid_key
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
 # The interface languages: forms accept exactly these codes.
-Language = Literal["en", "ru"]
+Language = Literal["en", "ru", "tr", "id"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 # Never repeated in an error message.
 SECRETS = frozenset({"secret_key", "smtp_password", "codes_key"})

@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from portal.settings import LANGUAGES
+from portal.settings import LANGUAGES, Language
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -218,7 +218,7 @@ class CourseIn(_Strict):
 class PackIn(_Strict):
     id: Slug
     title: Title
-    default_language: Literal["en", "ru"] = "en"
+    default_language: Language = "en"
     live_from: datetime
     live_until: datetime
 

@@ -74,7 +74,7 @@ BAD_PACKS = {
                                      "live_until: 2025-12-01T00:00:00Z",
                                      "pack.yaml:8: live_until: live_until must come after"),
     "unknown language": ("quiz-basics.yaml", "  ru: Основы насосов", "  de: Pumpengrundlagen",
-                         "quiz-basics.yaml:3: title: unknown language 'de' (use en, ru)"),
+                         "quiz-basics.yaml:3: title: unknown language 'de' (use en, ru, tr, id)"),
     "an image outside the pack": ("quiz-basics.yaml", "image: images/impeller.svg",
                                   "image: ../../../etc/passwd",
                                   "no image '../../../etc/passwd' in the pack"),
