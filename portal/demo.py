@@ -112,3 +112,192 @@ async def _person(email: str, name: str, roles: set[Role], outlet: Outlet | None
         email=email, password=DEMO_PASSWORD, password_hash=password_hash, full_name=name,
         roles=roles, outlet_id=outlet.id if outlet else None,
     )
+
+
+# -- charity ------------------------------------------------------------------------------
+
+CAUSES = [  # title, summary, description, goal, brand's match (%), own minimum, colours
+    ("Clean water for village schools", "Wells and filters for three rural schools",
+     "Every school gets a well and a filter system our installers fit for free.\n\n"
+     "The brand doubles every euro your points turn into.", 5_000, 100, None,
+     ((14, 116, 184), (125, 211, 252))),
+    ("Forests along the rivers", "A tree on the riverbank for every 500 points",
+     "Trees hold the banks and keep the water clean downstream.", 3_000, 0, 200,
+     ((21, 128, 61), (187, 247, 208))),
+    ("Warm meals for seniors", "Hot lunches delivered through the winter",
+     "Volunteers cook and deliver lunches to people living alone.", 2_000, 50, None,
+     ((194, 65, 12), (254, 215, 170))),
+]
+
+
+def _demo_picture(colours: tuple[tuple[int, int, int], tuple[int, int, int]]) -> bytes:
+    """A plain gradient with soft circles: a picture for a demo cause, made here."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    top, bottom = colours
+    image = Image.new("RGB", (800, 600), top)
+    draw = ImageDraw.Draw(image)
+    for y in range(600):
+        mix = y / 599
+        draw.line([(0, y), (800, y)], fill=tuple(round(a + (b - a) * mix)
+                                                 for a, b in zip(top, bottom, strict=True)))
+    for x, y, r in ((180, 380, 120), (520, 250, 170), (690, 470, 90)):
+        draw.ellipse([x - r, y - r, x + r, y + r], outline=(255, 255, 255), width=10)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+async def load_demo_causes(*, media_dir: Path, now: datetime | None = None) -> int:
+    """The demo causes, with pictures, and some donations from the demo players (again:
+    nothing new). Returns how many causes there are."""
+    from contextlib import suppress
+
+    from portal.charity import service as charity
+    from portal.charity.models import Cause
+    from portal.web.pictures import store_picture
+
+    moment = now or datetime.now(UTC)
+    marketing = await Person.get(email="marketing@example.com")
+    causes: list[Cause] = []
+    for position, (title, summary, description, goal, match, least, colours) in enumerate(
+            CAUSES):
+        cause = await Cause.get_or_none(title=title)
+        if cause is None:
+            cause = await charity.create_cause(marketing, charity.CauseInput(
+                title=title, summary=summary, description=description, goal=goal,
+                points_per_unit=100, currency="EUR", match_percent=match, min_donation=least,
+                is_open=True, position=position), picture=store_picture(
+                    _demo_picture(colours), media_dir), now=moment)
+        causes.append(cause)
+    rng = random.Random(7)
+    for name in PLAYERS:
+        person = await Person.get(email=f"{name.split()[0].lower()}@example.com")
+        if rng.random() < 0.4:
+            continue
+        cause = rng.choice(causes)
+        with suppress(ledger.NotEnoughPoints):  # a player who spent it all gives nothing
+            await charity.donate(person, cause.id, amount=rng.choice((200, 250, 300, 400)),
+                                 key=f"demo:{person.email}", minimum=100,
+                                 now=moment - timedelta(days=1))
+    return len(causes)
+
+
+# -- rewards catalog ----------------------------------------------------------------------
+
+CATALOG = {  # category: (title, kind, price, picture label, colours, codes or units,
+             # a code"s value, extras)
+    "Gift cards": [
+        ("Supermarket gift card 25 EUR", "certificate", 2500, "25 EUR",
+         ((3, 105, 161), (125, 211, 252)), 20, "25 EUR", {}),
+        ("Coffee shop card 10 EUR", "certificate", 1000, "10 EUR",
+         ((120, 53, 15), (253, 186, 116)), 30, "10 EUR", {}),
+        ("Online shop gift card 50 EUR", "certificate", 4800, "50 EUR",
+         ((67, 56, 202), (196, 181, 253)), 10, "50 EUR", {}),
+    ],
+    "Partner promo codes": [
+        ("20% off at SportMart", "certificate", 600, "-20%",
+         ((190, 18, 60), (253, 164, 175)), 40, "20%", {}),
+        ("Free delivery at HomeGoods", "certificate", 300, "FREE",
+         ((21, 128, 61), (187, 247, 208)), 40, "free delivery", {}),
+    ],
+    "Brand merchandise": [
+        ("AquaFlow cap", "gift", 900, "CAP",
+         ((8, 79, 132), (11, 111, 184)), 50, "", {}),
+        ("AquaFlow steel bottle", "gift", 1500, "H2O",
+         ((15, 118, 110), (153, 246, 228)), 30, "", {}),
+        ("AquaFlow hoodie", "gift", 3500, "XL",
+         ((51, 65, 85), (148, 163, 184)), 3, "", {"low_stock_at": 5}),
+    ],
+    "Hobbies and leisure": [
+        ("Cinema for two", "certificate", 2200, "2x",
+         ((88, 28, 135), (240, 171, 252)), 15, "2 tickets", {}),
+        ("Climbing day pass", "certificate", 3000, "DAY",
+         ((154, 52, 18), (251, 146, 60)), 8, "1 day", {"monthly_limit": 1}),
+    ],
+    "Training": [
+        ("Online course: selling water treatment", "certificate", 4000, "PRO",
+         ((30, 64, 175), (147, 197, 253)), 10, "1 seat", {}),
+        ("Installer masterclass seat", "certificate", 2000, "VIP",
+         ((161, 98, 7), (253, 224, 71)), 5, "1 seat", {"unlock": True}),
+        ("Training voucher for your team", "certificate", 8000, "TEAM",
+         ((30, 64, 175), (191, 219, 254)), 6, "5 seats", {"for_companies": True}),
+    ],
+    "Marketing support": [
+        ("Co-marketing certificate 500 EUR", "certificate", 20000, "500 EUR",
+         ((17, 94, 89), (94, 234, 212)), 5, "500 EUR", {"for_companies": True}),
+        ("Team gift cards 10 × 25 EUR", "certificate", 15000, "10x25",
+         ((3, 105, 161), (186, 230, 253)), 5, "250 EUR", {"for_companies": True}),
+    ],
+}
+HOW_TO_USE = N_("Show the code at the till or enter it at checkout.")
+
+
+def _reward_picture(label: str, colours: tuple[tuple[int, int, int], tuple[int, int, int]]
+                    ) -> bytes:
+    """A demo reward's picture: a gradient card with a big label, made here."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    top, bottom = colours
+    image = Image.new("RGB", (800, 600), top)
+    draw = ImageDraw.Draw(image)
+    for y in range(600):
+        mix = y / 599
+        draw.line([(0, y), (800, y)], fill=tuple(round(a + (b - a) * mix)
+                                                 for a, b in zip(top, bottom, strict=True)))
+    font = ImageFont.load_default(size=150 if len(label) <= 4 else 105)
+    draw.rounded_rectangle([90, 170, 710, 430], radius=40, fill=(255, 255, 255))
+    draw.text((400, 300), label, fill=colours[0], font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+async def load_demo_catalog(*, media_dir: Path, settings: Settings,
+                            now: datetime | None = None) -> int:
+    """A stocked catalog with pictures, points for the demo player to redeem with, and a
+    budget for the demo company (again: nothing new). Returns how many items there are."""
+    from portal.catalog import service as catalog
+    from portal.catalog.models import Category, Item, ItemKind
+    from portal.content.models import Course
+    from portal.ledger.models import Account
+    from portal.web.pictures import store_picture
+
+    moment = now or datetime.now(UTC)
+    course = await Course.all().order_by("id").first()
+    for position, (category_name, items) in enumerate(CATALOG.items()):
+        category = await Category.get_or_none(name=category_name) or \
+            await catalog.save_category(category_name, position=position)
+        for title, kind, price, label, colours, count, value, extra in items:
+            if await Item.exists(title=title):
+                continue
+            unlock = course.id if extra.get("unlock") and course else None
+            made = await catalog.save_item(catalog.ItemFields(
+                category_id=category.id, kind=ItemKind(kind), title=title, price=price,
+                description=f"{title}: a reward of the AquaFlow Partner Club (demo).",
+                how_to_use=HOW_TO_USE if kind == "certificate" else "",
+                picture="/media/" + store_picture(_reward_picture(label, colours), media_dir),
+                for_companies=bool(extra.get("for_companies")),
+                stock=count if kind == "gift" else None,
+                monthly_limit=extra.get("monthly_limit"),
+                low_stock_at=extra.get("low_stock_at"), unlock_course_id=unlock), now=moment)
+            if kind == "certificate":
+                rng = random.Random(made.id)
+                lines = ["code,value,expiry"] + [
+                    f"DEMO{made.id:02d}-{i:03d}-{rng.randrange(16**6):06X},{value},"
+                    for i in range(count)]
+                await catalog.import_codes(made.id, "\n".join(lines).encode(),
+                                           settings=settings, now=moment)
+    player = await ledger.account_of_person((await Person.get(email="player@example.com")).id)
+    await ledger.earn(player, amount=3000, reason=Reason(N_("Rewards launch bonus (demo)")),
+                      reference="demo:catalog", key="demo:catalog-bonus", now=moment)
+    company = await Company.get(name=COMPANY)
+    budget = await Account.get(company_id=company.id)
+    marketing = await Person.get(email="marketing@example.com")
+    await ledger.adjust(budget, amount=40000, reason="Co-marketing budget for the year (demo)",
+                        by_person_id=marketing.id, key="demo:company-budget", now=moment)
+    return await Item.all().count()
