@@ -13,8 +13,9 @@ Two things make "new rows in id order" safe:
   already existed ``SETTLE`` ago (a transaction is never open that long). On SQLite write
   transactions are serialised and every committed id is final at once.
 - A game changes after it is inserted. The fold reads a game only once it is over
-  (finished, abandoned, or past its deadline by ``GAME_GRACE``: an answer cannot finish it
-  then), and stops at the first game still running; its answers are read with it.
+  (finished or abandoned: then no answer can change it, as answering requires an active
+  game), and stops at the first game still running, which the ``expire-games`` job ends
+  within a minute of its deadline; a game's answers are read with it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from portal.analytics.models import FoldCursor, Visit
 from portal.db import is_postgres, placeholders, write_transaction
 
 SETTLE = timedelta(seconds=90)
-GAME_GRACE = timedelta(minutes=1)
 BATCH = 2000
 SLOWEST_SECOND = 120  # answers slower than this share the last time slot
 SOURCES = ("person", "visit", "transfer", "game")
@@ -131,8 +131,8 @@ class Deltas:
 async def fold(now: datetime, *, settle: timedelta = SETTLE, batch: int = BATCH) -> int:
     """Folds every new row of every source into the rollups; returns how many were read.
 
-    ``now`` is the wall clock (a game past its deadline by ``GAME_GRACE`` counts as over;
-    ids seen ``settle`` ago are safe to read on PostgreSQL)."""
+    ``now`` is the wall clock: ids seen ``settle`` before it are safe to read on
+    PostgreSQL."""
     total = 0
     for source in SOURCES:
         while read := await fold_batch(source, now=now, settle=settle, batch=batch):
@@ -163,9 +163,11 @@ async def fold_batch(source: str, *, now: datetime, settle: timedelta = SETTLE,
 
 async def _cursor(conn: BaseDBAsyncClient, source: str, *, now: datetime,
                   settle: timedelta) -> FoldCursor:
-    cursor = await FoldCursor.filter(source=source).using_db(conn).first()
-    if cursor is None:
-        cursor = await FoldCursor.create(source=source, using_db=conn)
+    # Two folds may run at once (the fold job and the report's): the cursor's row is
+    # locked for the batch (SQLite's write lock is already held), so they take turns.
+    await FoldCursor.bulk_create([FoldCursor(source=source)], ignore_conflicts=True,
+                                 using_db=conn)
+    cursor = await FoldCursor.filter(source=source).using_db(conn).select_for_update().get()
     table = TABLES[source]
     rows = await conn.execute_query_dict(f"SELECT MAX(id) AS top FROM {table}")  # noqa: S608
     top = int(rows[0]["top"] or 0)
@@ -293,9 +295,8 @@ async def _games(conn: BaseDBAsyncClient, deltas: Deltas, after: int, through: i
         return 0, through  # only ids that were never committed
     over: list[dict[str, Any]] = []
     for row in rows:
-        deadline = _moment(row["deadline"])
-        if row["status"] == "active" and deadline > now - GAME_GRACE:
-            break  # still running: later games wait for it, so none is read twice
+        if row["status"] == "active":
+            break  # still running (or waiting for the expiry job): later games wait for it
         over.append(row)
     if not over:
         return 0, after

@@ -46,6 +46,12 @@ COLUMN_OF = {ScopeKind.REGION: "region_id", ScopeKind.COMPANY: "company_id",
 class AnalyticsRefused(Refusal):
     """A month, scope or sort the figures cannot be given for."""
 
+    status = 400
+
+
+class NotFound(AnalyticsRefused):
+    status = 404
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -89,7 +95,15 @@ async def scope_of(key: str) -> Scope:
             outlet := await Outlet.get_or_none(id=number).select_related("company")):
         return Scope(kind, number, outlet.name, company_id=outlet.company_id,
                      company_name=outlet.company.name, region_id=outlet.region_id)
-    raise AnalyticsRefused(N_("There is no %(scope)s."), scope=key[:40])
+    raise NotFound(N_("There is no %(scope)s."), scope=key[:40])
+
+
+async def company_of(person: Person) -> int | None:
+    """The company of the outlet a person works at (a partner manager's company)."""
+    if person.outlet_id is None:
+        return None
+    outlet = await Outlet.get_or_none(id=person.outlet_id)
+    return outlet.company_id if outlet else None
 
 
 def month_of(text: str, *, now: datetime) -> str:
@@ -534,7 +548,7 @@ class QuestionReport:
 async def question_report(question_id: int, month: str, *, language: str) -> QuestionReport:
     question = await Question.get_or_none(id=question_id).select_related("quiz__pack")
     if question is None:
-        raise AnalyticsRefused(N_("There is no question %(id)s."), id=question_id)
+        raise NotFound(N_("There is no question %(id)s."), id=question_id)
     quiz: Quiz = question.quiz
     pack: Pack = quiz.pack
     default = pack.default_language
