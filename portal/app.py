@@ -24,6 +24,7 @@ from portal.analytics import views as analytics_views
 from portal.analytics.visits import VisitMiddleware
 from portal.catalog import api as catalog_api
 from portal.catalog import views as catalog_views
+from portal.catalog import workspace as catalog_workspace
 from portal.charity import api as charity_api
 from portal.charity import views as charity_views
 from portal.content import views as content_views
@@ -53,7 +54,7 @@ log = logging.getLogger("portal")
 PAGE_MODULES: list[ModuleType] = [
     pages_views, accounts_views, members_views, ledger_views, admin_views, play_views,
     content_views, notification_views, leaderboard_views,
-    catalog_views, analytics_views, charity_views,
+    catalog_views, catalog_workspace, analytics_views, charity_views,
 ]
 API_MODULES: list[ModuleType] = [
     accounts_api, members_api, ledger_api, web_api, play_api, leaderboard_api,

@@ -101,7 +101,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from portal.demo import DEMO_PASSWORD, load_demo, load_demo_causes, publish_demo_packs
+    from portal.demo import DEMO_PASSWORD, load_demo, load_demo_catalog, publish_demo_packs
 
     asyncio.run(migrate_database(settings.database_url))
     logins = asyncio.run(_with_db(settings, load_demo))
@@ -112,10 +112,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     published = asyncio.run(_with_db(settings, packs))
 
-    async def causes() -> int:
-        return await load_demo_causes(media_dir=Path(settings.media_dir))
+    async def rewards() -> int:
+        return await load_demo_catalog(media_dir=Path(settings.media_dir), settings=settings)
 
-    asyncio.run(_with_db(settings, causes))
+    asyncio.run(_with_db(settings, rewards))
     if published:
         print(f"Content packs published: {', '.join(published)}")
     print("Demo data is loaded. Sign in with any of these, password " + DEMO_PASSWORD + ":")

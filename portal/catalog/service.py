@@ -24,7 +24,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
 
-from portal.accounts.models import Person, Role
+from portal.accounts.models import Company, Person, Role
 from portal.catalog.codes import CodeFileRefused, CodeRow, mask, read_code_file
 from portal.catalog.models import (
     Category,
@@ -381,7 +381,8 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
             code_id=code.id if code else None, address=address if not code else "",
             created_at=moment, updated_at=moment, using_db=conn)
         paid = await ledger.spend(
-            account, amount=item.price, reason=f"Reward: {item.title}",
+            account, amount=item.price,
+            reason=ledger.Reason(N_("Reward: %(title)s"), title=item.title),
             reference=f"catalog-order:{order.id}", key=full_key, target=catalog_account,
             now=moment, conn=conn)
         await Order.filter(id=order.id).using_db(conn).update(transfer_id=paid.id)
@@ -736,17 +737,24 @@ async def cancel(order_id: int, *, reason: str, now: datetime | None = None) -> 
             return False
         item = await Item.filter(id=row.item_id).using_db(conn).get()
         account = await Account.filter(id=row.account_id).using_db(conn).get()
-        refund = await ledger.refund(
-            account, amount=row.price,
-            reason=f"Refund: {item.title} (order cancelled: {reason})"[:500],
-            reference=f"catalog-order:{row.id}", key=f"refund:catalog-order:{row.id}",
-            source=catalog_account, now=moment, conn=conn)
-        await Order.filter(id=order_id).using_db(conn).update(refund_transfer_id=refund.id)
+        if row.price > 0:  # a prize granted for nothing has nothing to give back
+            await _refund(conn, row, item, account, reason, catalog_account, moment)
         if row.code_id is not None:
             await Code.filter(id=row.code_id).using_db(conn).update(status=CodeStatus.VOID)
         elif row.status == OrderStatus.AWAITING and item.stock is not None:
             await Item.filter(id=item.id).using_db(conn).update(stock=F("stock") + 1)
     return True
+
+
+async def _refund(conn: BaseDBAsyncClient, row: Order, item: Item, account: Account,
+                  reason: str, catalog_account: Account, now: datetime) -> None:
+    refund = await ledger.refund(
+        account, amount=row.price,
+        reason=ledger.Reason(N_("Refund: %(title)s (order cancelled: %(why)s)"),
+                             title=item.title, why=reason[:300]),
+        reference=f"catalog-order:{row.id}", key=f"refund:catalog-order:{row.id}",
+        source=catalog_account, now=now, conn=conn)
+    await Order.filter(id=row.id).using_db(conn).update(refund_transfer_id=refund.id)
 
 
 async def company_orders(company_id: int, *, offset: int = 0, limit: int = 25
@@ -792,3 +800,19 @@ async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
             await _queue_code_email(conn, person, order, item, code, settings, moment)
     await _tell_if_low(item.id, now=moment)
     return Redeemed(order.id, replayed=False)
+
+
+EXPORT_HEADER = ["order", "created", "status", "item", "kind", "price", "redeemed by",
+                 "e-mail", "company", "address", "code", "cancel reason"]
+
+
+async def export_rows() -> list[list[str | int | None]]:
+    """Every order for marketing's CSV: codes masked as in the lists."""
+    rows = await Order.all().order_by("id")
+    views = await _views(rows, staff=True)
+    companies = {c.id: c.name for c in await Company.filter(
+        id__in=list({o.company_id for o in rows if o.company_id}))}
+    return [[v.id, v.created_at.isoformat(timespec="seconds"), v.status.value, v.title,
+             v.kind.value, v.price, v.person_name, v.person_email,
+             companies.get(o.company_id or 0, ""), v.address, v.masked_code, v.cancel_reason]
+            for o, v in zip(rows, views, strict=True)]

@@ -41,6 +41,7 @@ MESSAGES = {
 }
 # Where a notice of each kind leads: a route name, its query string, and the link's text.
 LINKS = {
+    "low_stock": ("catalog.staff", "", N_("Open the catalog")),
     "email_failed": ("admin.mail", "?status=failed", N_("Resend it from the mail page")),
 }
 

@@ -105,6 +105,18 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/api/v1/catalog/items/{item_id:id}/redeem"): (401, 422, 422, 403, 403),
     ("GET", "/api/v1/catalog/orders"): (401, 200, 200, 403, 403),
     ("POST", "/api/v1/catalog/orders/{order_id:id}/reveal"): (401, 404, 404, 403, 403),
+    ("GET", "/marketing/catalog"): (303, 403, 403, 200, 200),
+    ("POST", "/marketing/catalog/categories"): (303, 403, 403, 400, 400),
+    ("POST", "/marketing/catalog/categories/{category_id:id}"): (303, 403, 403, 400, 400),
+    ("GET", "/marketing/catalog/items/new"): (303, 403, 403, 200, 200),
+    ("POST", "/marketing/catalog/items/new"): (303, 403, 403, 400, 400),
+    ("GET", "/marketing/catalog/items/{item_id:id}"): (303, 403, 403, 404, 404),
+    ("POST", "/marketing/catalog/items/{item_id:id}"): (303, 403, 403, 404, 404),
+    ("POST", "/marketing/catalog/items/{item_id:id}/codes"): (303, 403, 403, 404, 404),
+    ("GET", "/marketing/catalog/orders"): (303, 403, 403, 200, 200),
+    ("GET", "/marketing/catalog/orders.csv"): (303, 403, 403, 200, 200),
+    ("POST", "/marketing/catalog/orders/{order_id:id}/advance"): (303, 403, 403, 400, 400),
+    ("POST", "/marketing/catalog/orders/{order_id:id}/cancel"): (303, 403, 403, 400, 400),
     # The programme: a manager sees their own company only (another's outlet is 404).
     ("GET", "/analytics"): (303, 403, 200, 200, 200),
     ("GET", "/analytics/questions"): (303, 403, 403, 200, 200),
@@ -150,6 +162,7 @@ def concrete(path: str, people: People) -> str:
             .replace("{course_id:id}", "999999").replace("{lesson_id:id}", "999999")
             .replace("{email_id:id}", "999999")
             .replace("{item_id:id}", "999999").replace("{order_id:id}", "999999")
+            .replace("{category_id:id}", "999999")
             .replace("{question_id:id}", "999999").replace("{table}.{format}", "teams.csv")
             .replace("{cause_id:id}", "999999"))
 
