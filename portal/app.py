@@ -87,12 +87,13 @@ def create_app(settings: Settings) -> Starlette:
         middleware=[
             # CSRF on every unsafe request (the API, answering bearer tokens only, never the
             # cookie, needs none); sign-in is protected even before any cookie exists.
+            # The session first: a refused form's page knows who asks and their language.
+            Middleware(sessions.SessionMiddleware, settings=settings),
             Middleware(
                 CsrfProtection,
                 signing_secret=settings.secret_key.get_secret_value(),
                 always_protect=sessions.SignInPaths(),
             ),
-            Middleware(sessions.SessionMiddleware, settings=settings),
             # After the session: a signed-in person's day is recorded once (analytics).
             Middleware(VisitMiddleware),
         ],

@@ -138,20 +138,6 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return Response(html, status_code=500, media_type="text/html")
 
 
-async def csrf_failed(scope: Scope, send: Send, message_id: object) -> None:
-    """asgi-csrf's refusal, as a page that says what to do (the security headers are added
-    by SecurityHeadersMiddleware, which wraps the CSRF layer)."""
-    html = environment.get_template("errors/csrf.html").render()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [(b"content-type", b"text/html; charset=utf-8")],
-        }
-    )
-    await send({"type": "http.response.body", "body": html.encode()})
-
-
 exception_handlers = {
     HTTPException: http_error,
     SignInRequired: sign_in_required,

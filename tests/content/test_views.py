@@ -99,11 +99,20 @@ async def test_an_upload_without_a_file_is_refused(carol: httpx.AsyncClient) -> 
     assert "Choose a zip file" in response.text
 
 
-async def test_a_multipart_post_without_the_csrf_header_is_refused_not_a_500(
+async def test_a_pack_uploads_without_javascript_with_the_token_as_a_form_field(
     carol: httpx.AsyncClient,
 ) -> None:
     response = await carol.post("/marketing/content/upload",
                                 data={"csrftoken": csrf(carol)},
+                                files={"pack": ("p.zip", zip_of(EXAMPLE))})
+    assert response.status_code == 303  # to the report, as with HTMX
+    assert await PackUpload.all().count() == 1
+
+
+async def test_a_multipart_post_with_a_stale_token_is_the_expired_form_page(
+    carol: httpx.AsyncClient,
+) -> None:
+    response = await carol.post("/marketing/content/upload", data={"csrftoken": "stale"},
                                 files={"pack": ("p.zip", zip_of(EXAMPLE))})
     assert response.status_code == 403
     assert "This form has expired" in response.text

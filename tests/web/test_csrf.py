@@ -69,15 +69,69 @@ async def test_a_multipart_body_without_a_valid_boundary_is_refused(
 
 
 @pytest.mark.parametrize("header", ["wrong", "", "é"])
-async def test_a_multipart_request_with_a_wrong_csrf_header_is_a_403(
+async def test_a_multipart_request_with_no_matching_token_is_the_expired_form_page(
     browser: httpx.AsyncClient, header: str
 ) -> None:
     files = {"pack": ("pack.zip", b"PK\x03\x04", "application/zip")}
     response = await browser.post("/marketing/content/upload", files=files,
-                                  data={"csrftoken": csrf(browser)},
+                                  data={"csrftoken": "wrong", "note": "kept"},
                                   headers={b"x-csrftoken": header.encode("latin-1")})
     assert_error_page(response, 403)
     assert "This form has expired" in response.text
+    assert "Files are not kept: choose the file again" in response.text
+    assert "kept" in response.text
+
+
+async def test_marketing_uploads_a_pack_without_javascript(
+    people: People, sign_in: SignIn
+) -> None:
+    """A plain form post: the token travels as the multipart body's first field."""
+    carol = await sign_in("carol@example.com")
+    files = {"pack": ("pack.zip", b"not a zip", "application/zip")}
+    response = await carol.post("/marketing/content/upload", files=files,
+                                data={"csrftoken": csrf(carol)})
+    assert response.status_code == 400  # past the CSRF layer: the upload page says why
+    assert "This form has expired" not in response.text
+
+
+async def test_an_expired_form_from_our_own_page_comes_back_to_send_again(
+    people: People, sign_in: SignIn
+) -> None:
+    alice = await sign_in("alice@example.com")
+    response = await alice.post(
+        "/profile", data={"csrftoken": "stale", "display_name": "Ali <b>A</b>"},
+        headers={"origin": "http://testserver", "referer": "http://testserver/profile"})
+    assert_error_page(response, 403)
+    page = response.text
+    assert "This form has expired" in page and ">403<" not in page
+    assert 'class="tabs"' in page  # branded: the signed-in header and tabs
+    assert 'name="display_name" value="Ali &lt;b&gt;A&lt;/b&gt;"' in page
+    assert f'name="csrftoken" value="{csrf(alice)}"' in page
+    assert "Send it again" in page and 'href="http://testserver/profile"' in page
+
+
+async def test_an_expired_form_from_elsewhere_is_given_back_as_text_only(
+    people: People, sign_in: SignIn
+) -> None:
+    alice = await sign_in("alice@example.com")
+    response = await alice.post("/profile", data={"csrftoken": "x", "display_name": "Mallory"},
+                                headers={"origin": "https://evil.example"})
+    assert_error_page(response, 403)
+    assert "Mallory" in response.text
+    assert "Send it again" not in response.text and 'name="display_name"' not in response.text
+
+
+async def test_an_expired_sign_in_keeps_the_email_never_the_password(
+    browser: httpx.AsyncClient,
+) -> None:
+    response = await browser.post(
+        "/login", data={"csrftoken": "stale", "email": "alice@example.com",
+                        "password": "secret-word"},
+        headers={"origin": "http://testserver", "accept-language": "ru"})
+    assert_error_page(response, 403)
+    assert "alice@example.com" in response.text and "secret-word" not in response.text
+    assert "Send it again" not in response.text  # no password to send it with
+    assert '<html lang="ru"' in response.text
 
 
 async def test_a_csrf_header_that_is_not_ascii_is_refused(browser: httpx.AsyncClient) -> None:
