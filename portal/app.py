@@ -22,6 +22,8 @@ from portal.accounts.throttle import LoginThrottle
 from portal.admin import views as admin_views
 from portal.analytics import views as analytics_views
 from portal.analytics.visits import VisitMiddleware
+from portal.auctions import api as auctions_api
+from portal.auctions import views as auctions_views
 from portal.catalog import api as catalog_api
 from portal.catalog import views as catalog_views
 from portal.catalog import workspace as catalog_workspace
@@ -54,11 +56,11 @@ log = logging.getLogger("portal")
 PAGE_MODULES: list[ModuleType] = [
     pages_views, accounts_views, members_views, ledger_views, admin_views, play_views,
     content_views, notification_views, leaderboard_views,
-    catalog_views, catalog_workspace, analytics_views, charity_views,
+    catalog_views, catalog_workspace, analytics_views, charity_views, auctions_views,
 ]
 API_MODULES: list[ModuleType] = [
     accounts_api, members_api, ledger_api, web_api, play_api, leaderboard_api,
-    catalog_api, charity_api,
+    catalog_api, charity_api, auctions_api,
 ]
 
 

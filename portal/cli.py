@@ -101,7 +101,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from portal.demo import DEMO_PASSWORD, load_demo, load_demo_catalog, publish_demo_packs
+    from portal.demo import (
+        DEMO_PASSWORD,
+        load_demo,
+        load_demo_auctions,
+        load_demo_catalog,
+        publish_demo_packs,
+    )
 
     asyncio.run(migrate_database(settings.database_url))
     logins = asyncio.run(_with_db(settings, load_demo))
@@ -116,6 +122,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return await load_demo_catalog(media_dir=Path(settings.media_dir), settings=settings)
 
     asyncio.run(_with_db(settings, rewards))
+
+    async def auctions() -> int:
+        return await load_demo_auctions(media_dir=Path(settings.media_dir), settings=settings)
+
+    asyncio.run(_with_db(settings, auctions))
     if published:
         print(f"Content packs published: {', '.join(published)}")
     print("Demo data is loaded. Sign in with any of these, password " + DEMO_PASSWORD + ":")
@@ -136,6 +147,26 @@ def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(f"{len(problems)} ledger problem(s) found", file=sys.stderr)
     return 1
+
+
+def cmd_raffle_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Repeats a raffle's draw from its recorded seed and ticket list."""
+    from portal.auctions import raffles
+
+    async def verify() -> raffles.Verification:
+        return await raffles.verify(args.raffle_id)
+
+    try:
+        found = asyncio.run(_with_db(settings, verify))
+    except raffles.RaffleRefusal as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"seed: {found.seed}")
+    print(f"tickets: {found.tickets}")
+    print(f"winning tickets recorded:   {', '.join(map(str, found.recorded)) or '-'}")
+    print(f"winning tickets recomputed: {', '.join(map(str, found.recomputed)) or '-'}")
+    print("the draw is reproduced" if found.matches else "MISMATCH: the draw differs")
+    return 0 if found.matches else 1
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -302,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--dry-run", action="store_true",
                          help="validate everything, write nothing")
     publish.set_defaults(func=cmd_publish)
+    verify = commands.add_parser("raffle-verify",
+                                 help="repeat a raffle's draw from its seed and tickets")
+    verify.add_argument("raffle_id", type=int)
+    verify.set_defaults(func=cmd_raffle_verify)
     create = commands.add_parser("create-user", help="create a person")
     create.add_argument("email")
     create.add_argument("--name", required=True)

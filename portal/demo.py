@@ -231,3 +231,48 @@ async def load_demo_catalog(*, media_dir: Path, settings: Settings,
     await ledger.adjust(budget, amount=40000, reason="Co-marketing budget for the year (demo)",
                         by_person_id=marketing.id, key="demo:company-budget", now=moment)
     return await Item.all().count()
+
+
+# -- auctions and raffles -----------------------------------------------------------------
+
+DEMO_LOT = "A day with the AquaFlow engineers"
+DEMO_RAFFLE = "Winter raffle: three smart pumps"
+
+
+async def load_demo_auctions(*, media_dir: Path, settings: Settings,
+                             now: datetime | None = None) -> int:
+    """One open auction with a first bid, and one raffle selling tickets (again: nothing
+    new). Returns how many lots and raffles there are."""
+    from contextlib import suppress
+
+    from portal.auctions import raffles
+    from portal.auctions import service as auctions
+    from portal.auctions.models import Lot, Raffle
+    from portal.web.pictures import store_picture
+
+    moment = now or datetime.now(UTC)
+    marketing = await Person.get(email="marketing@example.com")
+    if not await Lot.exists(title=DEMO_LOT):
+        lot = await auctions.create_lot(auctions.LotFields(
+            title=DEMO_LOT, description="Meet the team that designs our pumps, see the test "
+            "bench at work and have lunch with the engineers.",
+            prize_text="A guided day at the AquaFlow factory for you and a colleague",
+            prize_item_id=None, starts_at=moment - timedelta(hours=1),
+            ends_at=moment + timedelta(days=3), starting_bid=500, increment=50,
+            picture=store_picture(_reward_picture("Engineers", ((30, 64, 175),
+                                                                (147, 197, 253))),
+                                  media_dir)), by=marketing, settings=settings, now=moment)
+        ivan = await Person.get(email="ivan@example.com")
+        with suppress(ledger.NotEnoughPoints):  # a player short of points does not bid
+            await auctions.place_bid(ivan, lot.id, amount=500, key="demo-first-bid",
+                                     settings=settings, now=moment)
+    if not await Raffle.exists(title=DEMO_RAFFLE):
+        await raffles.create_raffle(raffles.RaffleFields(
+            title=DEMO_RAFFLE, description="Every ticket is a chance; the draw is public and "
+            "anyone can check it with its seed.", prize_text="A smart booster pump",
+            prize_item_id=None, winners=3, ticket_price=100, per_person_limit=5,
+            draw_at=moment + timedelta(days=7),
+            picture=store_picture(_reward_picture("Raffle", ((126, 34, 206),
+                                                             (233, 213, 255))),
+                                  media_dir)), by=marketing, now=moment)
+    return await Lot.all().count() + await Raffle.all().count()

@@ -43,6 +43,9 @@ MESSAGES = {
 LINKS = {
     "low_stock": ("catalog.staff", "", N_("Open the catalog")),
     "email_failed": ("admin.mail", "?status=failed", N_("Resend it from the mail page")),
+    **{kind: ("auctions.index", "", N_("See the auctions and raffles"))
+       for kind in ("outbid", "auction_won", "auction_lost", "auction_cancelled",
+                    "raffle_won", "raffle_lost")},
 }
 
 

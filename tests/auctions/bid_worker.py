@@ -6,6 +6,7 @@ CALL is JSON, one of
   {"op": "bid", "lot": 3, "bids": [[person_id, amount, "2026-12-10T12:00:00+00:00"], ...]}
   {"op": "close", "lot": 3, "now": "..."}          (the settlement itself)
   {"op": "job", "now": "..."}                      (the auction-close job, as the scheduler)
+  {"op": "draw", "raffle": 2, "now": "..."}        (a raffle's draw itself)
 The worker connects, prints "ready", waits for a line on standard input so every process
 starts together, sends its calls at once and prints one JSON line: what happened to each
 call, and any unexpected error (there must be none: no "database is locked", no deadlock).
@@ -23,6 +24,7 @@ from typing import Any
 from tortoise import Tortoise
 
 from portal.accounts.models import Person
+from portal.auctions import raffles
 from portal.auctions import service as auctions
 from portal.db import tortoise_config
 from portal.jobs.scheduler import JOBS, run_job
@@ -61,6 +63,9 @@ async def work(call: dict[str, Any]) -> list[str]:
         if call["op"] == "close":
             return ["settled" if await auctions.close_lot(call["lot"], settings=SETTINGS,
                                                           now=now) else "not_settled"]
+        if call["op"] == "draw":
+            return ["drawn" if await raffles.draw(call["raffle"], settings=SETTINGS, now=now)
+                    else "not_drawn"]
         report = await run_job(JOBS["auction-close"], SETTINGS, now=now)
         return [report.outcome.value]
     except Exception as exc:

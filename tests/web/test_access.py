@@ -135,6 +135,24 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/api/v1/charity/causes"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/charity/causes/{cause_id:id}"): (401, 404, 404, 404, 404),
     ("POST", "/api/v1/charity/causes/{cause_id:id}/donate"): (401, 422, 422, 403, 403),
+    # Auctions and raffles: everyone signed in looks; players bid and buy tickets;
+    # marketing puts up lots and raffles and cancels lots.
+    ("GET", "/auctions"): (303, 200, 200, 200, 200),
+    ("GET", "/auctions/lots/{lot_id:id}"): (303, 404, 404, 404, 404),
+    ("GET", "/auctions/lots/{lot_id:id}/live"): (303, 404, 404, 404, 404),
+    ("POST", "/auctions/lots/{lot_id:id}/bid"): (303, 404, 404, 403, 403),
+    ("GET", "/auctions/raffles/{raffle_id:id}"): (303, 404, 404, 404, 404),
+    ("POST", "/auctions/raffles/{raffle_id:id}/tickets"): (303, 404, 404, 403, 403),
+    ("GET", "/marketing/auctions"): (303, 403, 403, 200, 200),
+    ("GET", "/marketing/auctions/new/{kind}"): (303, 403, 403, 200, 200),
+    ("POST", "/marketing/auctions/new/{kind}"): (303, 403, 403, 400, 400),
+    ("POST", "/marketing/auctions/lots/{lot_id:id}/cancel"): (303, 403, 403, 400, 400),
+    ("GET", "/api/v1/auctions"): (401, 200, 200, 200, 200),
+    ("GET", "/api/v1/auctions/{lot_id:id}"): (401, 404, 404, 404, 404),
+    ("POST", "/api/v1/auctions/{lot_id:id}/bids"): (401, 422, 422, 403, 403),
+    ("GET", "/api/v1/raffles"): (401, 200, 200, 200, 200),
+    ("GET", "/api/v1/raffles/{raffle_id:id}"): (401, 404, 404, 404, 404),
+    ("POST", "/api/v1/raffles/{raffle_id:id}/tickets"): (401, 422, 422, 403, 403),
 }
 
 
@@ -164,7 +182,8 @@ def concrete(path: str, people: People) -> str:
             .replace("{item_id:id}", "999999").replace("{order_id:id}", "999999")
             .replace("{category_id:id}", "999999")
             .replace("{question_id:id}", "999999").replace("{table}.{format}", "teams.csv")
-            .replace("{cause_id:id}", "999999"))
+            .replace("{cause_id:id}", "999999").replace("{lot_id:id}", "999999")
+            .replace("{raffle_id:id}", "999999").replace("{kind}", "lot"))
 
 
 async def client_as(app: Starlette, role: str, people: People) -> tuple[httpx.AsyncClient, str]:

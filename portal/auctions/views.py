@@ -1,0 +1,328 @@
+"""Auction and raffle pages: the lots and raffles open now, a lot with its live panel
+(polled by HTMX every few seconds) and its bid form, a raffle with its tickets, and
+marketing's pages to put up lots and raffles and to cancel a lot."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_timedelta
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from portal import i18n
+from portal.accounts.models import Person, Role
+from portal.accounts.sessions import require_person
+from portal.auctions import raffles
+from portal.auctions import service as auctions
+from portal.catalog import service as catalog
+from portal.ledger import service as ledger
+from portal.settings import Settings
+from portal.web.forms import FormErrors, parse_form
+from portal.web.pagination import page_number
+from portal.web.pictures import MAX_PICTURE_BYTES, PictureRefused, store_picture
+from portal.web.templating import render
+
+MANAGE = (Role.MARKETING, Role.ADMIN)
+# The live panel asks again this often: a small fragment, cheap on a slow phone.
+POLL_SECONDS = 5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def time_left(seconds: int) -> str:
+    """ "3 minutes", "2 hours": how long until a lot ends, in the reader's language."""
+    return format_timedelta(timedelta(seconds=seconds), threshold=1.5,
+                            locale=i18n.current_language())
+
+
+def _page(request: Request) -> tuple[int, int, int]:
+    page = page_number(request)
+    size = int(request.app.state.settings.page_size)
+    return page, (page - 1) * size, size
+
+
+# -- players ------------------------------------------------------------------------------
+
+
+async def index(request: Request) -> Response:
+    require_person(request)
+    page, offset, size = _page(request)
+    lots, more = await auctions.lots(now=_now(), offset=offset, limit=size)
+    open_raffles, _ = await raffles.raffles(now=_now(), limit=50)
+    return render(request, "auctions/index.html", lots=lots, raffles=open_raffles, page=page,
+                  more=more, state_of=auctions.state_of, now=_now(), time_left=time_left)
+
+
+async def _lot_context(request: Request) -> dict[str, Any]:
+    who = require_person(request)
+    viewer = who.person if Role.PLAYER in who.roles else None
+    state = await auctions.lot_state(request.path_params["lot_id"], viewer, now=_now())
+    return {"s": state, "is_player": viewer is not None, "time_left": time_left,
+            "zone": request.app.state.settings.time_zone, "poll": POLL_SECONDS}
+
+
+async def lot(request: Request, *, status_code: int = 200, **extra: object) -> Response:
+    context = await _lot_context(request)
+    page, offset, size = _page(request)
+    lines, more = await auctions.history(request.path_params["lot_id"], offset=offset,
+                                         limit=size)
+    return render(request, "auctions/lot.html", status_code=status_code, lines=lines,
+                  page=page, more=more, form_key=uuid.uuid4().hex,
+                  **{"error": "", "amount": "", **context, **extra})
+
+
+async def live(request: Request) -> Response:
+    """The live panel alone, for HTMX's polling."""
+    context = await _lot_context(request)
+    return render(request, "auctions/_live.html", **context)
+
+
+class BidForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    amount: int = Field(ge=1, le=auctions.MAX_BID)
+    key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+async def bid(request: Request) -> Response:
+    """A bid from the lot's form. HTMX gets the form back (with a fresh key and what
+    happened) and the live panel is told to refresh; without HTMX, a redirect."""
+    who = require_person(request, Role.PLAYER)
+    lot_id = request.path_params["lot_id"]
+    htmx = bool(request.headers.get("hx-request"))
+    try:
+        form = parse_form(BidForm, await request.form())
+        await auctions.place_bid(who.person, lot_id, amount=form.amount, key=form.key,
+                                 settings=request.app.state.settings, now=_now())
+    except FormErrors as exc:
+        return await _bid_refused(request, 400, next(iter(exc.errors.values())),
+                                  exc.values.get("amount", ""), htmx)
+    except (auctions.BidTooLow, auctions.NotStarted, auctions.LotEnded, auctions.BadBid,
+            ledger.LedgerError) as exc:
+        return await _bid_refused(request, exc.status, exc.translated(), str(form.amount),
+                                  htmx)
+    if htmx:
+        return _bid_done(request, form.amount)
+    return RedirectResponse(f"{request.url_for('auctions.lot', lot_id=lot_id)}?placed=1",
+                            status_code=303)
+
+
+def _bid_done(request: Request, amount: int) -> Response:
+    response = render(request, "auctions/_bid.html", form_key=uuid.uuid4().hex, error="",
+                      amount="", placed=amount, lot_id=request.path_params["lot_id"])
+    response.headers["HX-Trigger"] = "bid-placed"
+    return response
+
+
+async def _bid_refused(request: Request, status: int, error: str, amount: str,
+                       htmx: bool) -> Response:
+    if htmx:  # HTMX swaps only 2xx answers: the refusal is the form, shown with its reason
+        response = render(request, "auctions/_bid.html", form_key=uuid.uuid4().hex,
+                          error=error, amount=amount, placed=None,
+                          lot_id=request.path_params["lot_id"])
+        response.headers["HX-Trigger"] = "bid-placed"  # the panel shows the new minimum
+        return response
+    await auctions.get_lot(request.path_params["lot_id"])  # an unknown lot is a 404
+    return await lot(request, status_code=status, error=error, amount=amount)
+
+
+async def raffle(request: Request, *, status_code: int = 200, **extra: object) -> Response:
+    who = require_person(request)
+    found = await raffles.get_raffle(request.path_params["raffle_id"])
+    page, offset, size = _page(request)
+    tickets, more = await raffles.ticket_list(found.id, offset=offset, limit=size)
+    return render(request, "auctions/raffle.html", status_code=status_code, raffle=found,
+                  tickets=tickets, page=page, more=more, form_key=uuid.uuid4().hex,
+                  mine=await raffles.my_tickets(found.id, who.person),
+                  winners=await raffles.winners(found.id), now=_now(),
+                  is_player=Role.PLAYER in who.roles,
+                  zone=request.app.state.settings.time_zone,
+                  **{"error": "", "count": "1", "bought": None, **extra})
+
+
+class TicketsForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    count: int = Field(ge=1, le=raffles.MAX_TICKETS_AT_ONCE)
+    key: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+async def buy(request: Request) -> Response:
+    who = require_person(request, Role.PLAYER)
+    raffle_id = request.path_params["raffle_id"]
+    try:
+        form = parse_form(TicketsForm, await request.form())
+        bought = await raffles.buy_tickets(who.person, raffle_id, count=form.count,
+                                           key=form.key, now=_now())
+    except FormErrors as exc:
+        return await raffle(request, status_code=400, error=next(iter(exc.errors.values())),
+                            count=exc.values.get("count", ""))
+    except (raffles.SalesClosed, raffles.TicketLimit, raffles.BadRaffle,
+            ledger.LedgerError) as exc:
+        return await raffle(request, status_code=exc.status, error=exc.translated(),
+                            count=str(form.count))
+    url = request.url_for("auctions.raffle", raffle_id=raffle_id)
+    return RedirectResponse(f"{url}?bought={len(bought.numbers)}", status_code=303)
+
+
+# -- marketing ----------------------------------------------------------------------------
+
+
+async def staff(request: Request) -> Response:
+    require_person(request, *MANAGE)
+    page, offset, size = _page(request)
+    lots, more = await auctions.lots(include_closed=True, offset=offset, limit=size)
+    all_raffles, _ = await raffles.raffles(include_drawn=True, limit=50)
+    return render(request, "auctions/staff.html", lots=lots, raffles=all_raffles, page=page,
+                  more=more, state_of=auctions.state_of, now=_now(),
+                  zone=request.app.state.settings.time_zone)
+
+
+def _blank_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
+class _PrizeForm(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    title: str = Field(min_length=3, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    prize_text: str = Field(default="", max_length=500)
+    prize_item: Annotated[int | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, ge=1, le=2**31 - 1)
+
+
+class LotForm(_PrizeForm):
+    starts_at: datetime
+    ends_at: datetime
+    starting_bid: int = Field(ge=1, le=auctions.MAX_BID)
+    increment: int = Field(ge=1, le=auctions.MAX_BID)
+
+
+class RaffleForm(_PrizeForm):
+    draw_at: datetime
+    winners: int = Field(ge=1, le=1000)
+    ticket_price: int = Field(ge=1, le=ledger.MAX_AMOUNT)
+    per_person_limit: int = Field(ge=1, le=raffles.MAX_TICKETS_AT_ONCE)
+
+
+class CancelForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm: Literal["yes"]
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    """A time typed in a form (no zone) is in the portal's time zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
+
+
+async def new(request: Request, *, status_code: int = 200, errors: dict[str, str] | None = None,
+              values: Mapping[str, object] | None = None) -> Response:
+    """The form for a new lot or raffle (``kind`` in the path)."""
+    require_person(request, *MANAGE)
+    kind = request.path_params["kind"]
+    if kind not in ("lot", "raffle"):
+        raise HTTPException(404)
+    items = [i for i, _ in await catalog.staff_items() if i.active]
+    return render(request, f"auctions/new_{kind}.html", status_code=status_code,
+                  errors=errors or {}, values=values or {}, items=items,
+                  zone=request.app.state.settings.time_zone,
+                  soft_close=request.app.state.settings.auction_soft_close_minutes)
+
+
+async def create(request: Request) -> Response:
+    """Saves a new lot or raffle with its picture (multipart); a refusal shows the form
+    again with each wrong field named."""
+    who = require_person(request, *MANAGE)
+    kind = request.path_params["kind"]
+    if kind not in ("lot", "raffle"):
+        raise HTTPException(404)
+    if int(request.headers.get("content-length") or 0) > MAX_PICTURE_BYTES + 64 * 1024:
+        raise HTTPException(413, i18n.gettext("The picture is larger than 5 MB."))
+    settings = request.app.state.settings
+    async with request.form(max_files=1, max_fields=20) as submitted:
+        fields = {k: v for k, v in submitted.items() if k != "picture"}
+        try:
+            picture = await _picture(request, submitted.get("picture"))
+            if kind == "lot":
+                await _create_lot(parse_form(LotForm, fields), who.person, picture, settings)
+            else:
+                await _create_raffle(parse_form(RaffleForm, fields), who.person, picture,
+                                     settings.time_zone)
+        except FormErrors as exc:
+            return await new(request, status_code=400, errors=exc.errors, values=exc.values)
+        except (PictureRefused, auctions.BadBid, raffles.BadRaffle, catalog.NoSuchItem) as exc:
+            field = "picture" if isinstance(exc, PictureRefused) else "form"
+            return await new(request, status_code=400, errors={field: exc.translated()},
+                             values=dict(fields))
+    return RedirectResponse(f"{request.url_for('auctions.staff')}?saved={kind}",
+                            status_code=303)
+
+
+async def _picture(request: Request, picture: object) -> str:
+    if not isinstance(picture, UploadFile) or not picture.filename:
+        return ""
+    data = await picture.read(MAX_PICTURE_BYTES + 1)
+    return store_picture(data, Path(request.app.state.settings.media_dir))
+
+
+async def _prize_item(item_id: int | None) -> int | None:
+    if item_id is not None:
+        await catalog.staff_item(item_id)  # NoSuchItem when it is not in the catalog
+    return item_id
+
+
+async def _create_lot(form: LotForm, by: Person, picture: str, settings: Settings) -> None:
+    zone = settings.time_zone
+    await auctions.create_lot(auctions.LotFields(
+        title=form.title, description=form.description, prize_text=form.prize_text,
+        prize_item_id=await _prize_item(form.prize_item),
+        starts_at=_local(form.starts_at, zone), ends_at=_local(form.ends_at, zone),
+        starting_bid=form.starting_bid, increment=form.increment, picture=picture),
+        by=by, settings=settings, now=_now())
+
+
+async def _create_raffle(form: RaffleForm, by: Person, picture: str, zone: str) -> None:
+    await raffles.create_raffle(raffles.RaffleFields(
+        title=form.title, description=form.description, prize_text=form.prize_text,
+        prize_item_id=await _prize_item(form.prize_item), winners=form.winners,
+        ticket_price=form.ticket_price, per_person_limit=form.per_person_limit,
+        draw_at=_local(form.draw_at, zone), picture=picture), by=by, now=_now())
+
+
+async def cancel(request: Request) -> Response:
+    require_person(request, *MANAGE)
+    try:
+        parse_form(CancelForm, await request.form())
+    except FormErrors as exc:
+        raise HTTPException(400, i18n.gettext("Tick the box to confirm the cancellation.")
+                            ) from exc
+    released = await auctions.cancel_lot(request.path_params["lot_id"],
+                                         settings=request.app.state.settings, now=_now())
+    return RedirectResponse(f"{request.url_for('auctions.staff')}?cancelled={released}",
+                            status_code=303)
+
+
+routes = [
+    Route("/auctions", index, methods=["GET"], name="auctions.index"),
+    Route("/auctions/lots/{lot_id:id}", lot, methods=["GET"], name="auctions.lot"),
+    Route("/auctions/lots/{lot_id:id}/live", live, methods=["GET"], name="auctions.live"),
+    Route("/auctions/lots/{lot_id:id}/bid", bid, methods=["POST"], name="auctions.bid"),
+    Route("/auctions/raffles/{raffle_id:id}", raffle, methods=["GET"], name="auctions.raffle"),
+    Route("/auctions/raffles/{raffle_id:id}/tickets", buy, methods=["POST"],
+          name="auctions.buy"),
+    Route("/marketing/auctions", staff, methods=["GET"], name="auctions.staff"),
+    Route("/marketing/auctions/new/{kind}", new, methods=["GET"], name="auctions.new"),
+    Route("/marketing/auctions/new/{kind}", create, methods=["POST"], name="auctions.create"),
+    Route("/marketing/auctions/lots/{lot_id:id}/cancel", cancel, methods=["POST"],
+          name="auctions.cancel"),
+]
