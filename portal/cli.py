@@ -106,6 +106,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         load_demo,
         load_demo_auctions,
         load_demo_catalog,
+        load_demo_history,
         publish_demo_packs,
     )
 
@@ -127,6 +128,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return await load_demo_auctions(media_dir=Path(settings.media_dir), settings=settings)
 
     asyncio.run(_with_db(settings, auctions))
+    async def history() -> int:
+        return await load_demo_history(media_dir=Path(settings.media_dir))
+
+    asyncio.run(_with_db(settings, history))
     if published:
         print(f"Content packs published: {', '.join(published)}")
     print("Demo data is loaded. Sign in with any of these, password " + DEMO_PASSWORD + ":")

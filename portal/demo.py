@@ -276,3 +276,14 @@ async def load_demo_auctions(*, media_dir: Path, settings: Settings,
                                                              (233, 213, 255))),
                                   media_dir)), by=marketing, now=moment)
     return await Lot.all().count() + await Raffle.all().count()
+
+
+async def load_demo_history(*, media_dir: Path, now: datetime | None = None) -> int:
+    """A few months of a small network's history for the programme pages (once), made
+    through the real services with past moments. Returns how many games it played."""
+    from portal.demo_history import load_history
+
+    moment = now or datetime.now(UTC)
+    folders = demo_packs(moment)
+    return await load_history(media_dir=media_dir, pack_folder=folders[0] if folders else None,
+                              now=moment)
