@@ -106,6 +106,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         load_demo,
         load_demo_auctions,
         load_demo_catalog,
+        load_demo_causes,
         load_demo_history,
         publish_demo_packs,
     )
@@ -118,6 +119,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                                         now=datetime.now(UTC))
 
     published = asyncio.run(_with_db(settings, packs))
+
+    async def causes() -> int:
+        return await load_demo_causes(media_dir=Path(settings.media_dir))
+
+    asyncio.run(_with_db(settings, causes))
 
     async def rewards() -> int:
         return await load_demo_catalog(media_dir=Path(settings.media_dir), settings=settings)

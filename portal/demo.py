@@ -115,6 +115,77 @@ async def _person(email: str, name: str, roles: set[Role], outlet: Outlet | None
     )
 
 
+# -- charity ------------------------------------------------------------------------------
+
+CAUSES = [  # title, summary, description, goal, brand's match (%), own minimum, colours
+    ("Clean water for village schools", "Wells and filters for three rural schools",
+     "Every school gets a well and a filter system our installers fit for free.\n\n"
+     "The brand doubles every euro your points turn into.", 5_000, 100, None,
+     ((14, 116, 184), (125, 211, 252))),
+    ("Forests along the rivers", "A tree on the riverbank for every 500 points",
+     "Trees hold the banks and keep the water clean downstream.", 3_000, 0, 200,
+     ((21, 128, 61), (187, 247, 208))),
+    ("Warm meals for seniors", "Hot lunches delivered through the winter",
+     "Volunteers cook and deliver lunches to people living alone.", 2_000, 50, None,
+     ((194, 65, 12), (254, 215, 170))),
+]
+
+
+def _demo_picture(colours: tuple[tuple[int, int, int], tuple[int, int, int]]) -> bytes:
+    """A plain gradient with soft circles: a picture for a demo cause, made here."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    top, bottom = colours
+    image = Image.new("RGB", (800, 600), top)
+    draw = ImageDraw.Draw(image)
+    for y in range(600):
+        mix = y / 599
+        draw.line([(0, y), (800, y)], fill=tuple(round(a + (b - a) * mix)
+                                                 for a, b in zip(top, bottom, strict=True)))
+    for x, y, r in ((180, 380, 120), (520, 250, 170), (690, 470, 90)):
+        draw.ellipse([x - r, y - r, x + r, y + r], outline=(255, 255, 255), width=10)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+async def load_demo_causes(*, media_dir: Path, now: datetime | None = None) -> int:
+    """The demo causes, with pictures, and some donations from the demo players (again:
+    nothing new). Returns how many causes there are."""
+    from contextlib import suppress
+
+    from portal.charity import service as charity
+    from portal.charity.models import Cause
+    from portal.web.pictures import store_picture
+
+    moment = now or datetime.now(UTC)
+    marketing = await Person.get(email="marketing@example.com")
+    causes: list[Cause] = []
+    for position, (title, summary, description, goal, match, least, colours) in enumerate(
+            CAUSES):
+        cause = await Cause.get_or_none(title=title)
+        if cause is None:
+            cause = await charity.create_cause(marketing, charity.CauseInput(
+                title=title, summary=summary, description=description, goal=goal,
+                points_per_unit=100, currency="EUR", match_percent=match, min_donation=least,
+                is_open=True, position=position), picture=store_picture(
+                    _demo_picture(colours), media_dir), now=moment)
+        causes.append(cause)
+    rng = random.Random(7)
+    for name in PLAYERS:
+        person = await Person.get(email=f"{name.split()[0].lower()}@example.com")
+        if rng.random() < 0.4:
+            continue
+        cause = rng.choice(causes)
+        with suppress(ledger.NotEnoughPoints):  # a player who spent it all gives nothing
+            await charity.donate(person, cause.id, amount=rng.choice((200, 250, 300, 400)),
+                                 key=f"demo:{person.email}", minimum=100,
+                                 now=moment - timedelta(days=1))
+    return len(causes)
+
+
 # -- rewards catalog ----------------------------------------------------------------------
 
 CATALOG = {  # category: (title, kind, price, picture label, colours, codes or units,
