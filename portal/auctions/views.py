@@ -66,27 +66,27 @@ async def index(request: Request) -> Response:
 
 
 async def _lot_context(request: Request) -> dict[str, Any]:
+    """The live panel's values: the lot as this viewer sees it, and a page of its bids."""
     who = require_person(request)
     viewer = who.person if Role.PLAYER in who.roles else None
-    state = await auctions.lot_state(request.path_params["lot_id"], viewer, now=_now())
+    lot_id = request.path_params["lot_id"]
+    state = await auctions.lot_state(lot_id, viewer, now=_now())
+    page, offset, size = _page(request)
+    lines, more = await auctions.history(lot_id, offset=offset, limit=size)
     return {"s": state, "is_player": viewer is not None, "time_left": time_left,
-            "zone": request.app.state.settings.time_zone, "poll": POLL_SECONDS}
+            "zone": request.app.state.settings.time_zone, "poll": POLL_SECONDS,
+            "lines": lines, "page": page, "more": more}
 
 
 async def lot(request: Request, *, status_code: int = 200, **extra: object) -> Response:
     context = await _lot_context(request)
-    page, offset, size = _page(request)
-    lines, more = await auctions.history(request.path_params["lot_id"], offset=offset,
-                                         limit=size)
-    return render(request, "auctions/lot.html", status_code=status_code, lines=lines,
-                  page=page, more=more, form_key=uuid.uuid4().hex,
-                  **{"error": "", "amount": "", **context, **extra})
+    return render(request, "auctions/lot.html", status_code=status_code,
+                  form_key=uuid.uuid4().hex, **{"error": "", "amount": "", **context, **extra})
 
 
 async def live(request: Request) -> Response:
     """The live panel alone, for HTMX's polling."""
-    context = await _lot_context(request)
-    return render(request, "auctions/_live.html", **context)
+    return render(request, "auctions/_live.html", oob=True, **await _lot_context(request))
 
 
 class BidForm(BaseModel):
