@@ -27,6 +27,8 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "tr": "Türkçe", "id": "Bahasa Indonesia"}
 
 _language: ContextVar[str] = ContextVar("language", default="en")
+# The reader's time zone (theirs, their company's or the portal's), set per request.
+_zone: ContextVar[str] = ContextVar("zone", default="UTC")
 
 
 def _load() -> dict[str, stdlib_gettext.NullTranslations]:
@@ -59,6 +61,20 @@ def language(code: str) -> Iterator[None]:
         yield
     finally:
         _language.reset(token)
+
+
+def current_zone() -> str:
+    return _zone.get()
+
+
+@contextmanager
+def time_zone(name: str) -> Iterator[None]:
+    """Dates and times in this block are read on ``name``'s clock (an IANA zone)."""
+    token = _zone.set(name)
+    try:
+        yield
+    finally:
+        _zone.reset(token)
 
 
 def gettext(message: str) -> str:
@@ -137,17 +153,17 @@ def points(value: int) -> str:
 
 
 def day(value: date | datetime, zone: str | None = None) -> str:
-    """A long date; a moment's date as it is in ``zone`` when one is given."""
-    if zone is not None and isinstance(value, datetime):
-        value = value.astimezone(ZoneInfo(zone))
+    """A long date; a moment's date as it is in ``zone`` (the reader's by default)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(zone or _zone.get()))
     return format_date(value, format="long", locale=_language.get())
 
 
-def when(value: datetime, zone: str) -> str:
+def when(value: datetime, zone: str | None = None) -> str:
     """A moment as it is in ``zone``, the zone named: "December 2, 2026, 2:00 AM
     (Coordinated Universal Time)", "2 декабря 2026 г., 02:00 (Всемирное координированное
     время)"."""
-    local = value.astimezone(ZoneInfo(zone))
+    local = value.astimezone(ZoneInfo(zone or _zone.get()))
     locale = Locale.parse(_language.get())
     # The locale's own way of joining a date and a time, as Babel's format_datetime does.
     joined = (str(locale.datetime_formats["long"]).replace("'", "")
@@ -163,4 +179,7 @@ def days_apart(start: datetime, end: datetime, zone: str) -> int:
 
 
 def moment(value: datetime) -> str:
-    return format_datetime(value, format="medium", locale=_language.get())
+    """A moment as it is on the reader's clock (their zone), without naming the zone:
+    for when something happened (a history line), where the zone does not matter."""
+    return format_datetime(value.astimezone(ZoneInfo(_zone.get())), format="medium",
+                           locale=_language.get())

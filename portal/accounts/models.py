@@ -28,6 +28,8 @@ class Company(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200, unique=True)
     kind = fields.CharField(max_length=20, default="dealer")  # dealer or retailer
+    # An IANA zone for its people's dates and times; None: the portal's PORTAL_TIME_ZONE.
+    time_zone = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     outlets: fields.ReverseRelation[Outlet]
@@ -63,6 +65,8 @@ class Person(Model):
     # Shown on leaderboards instead of the name or e-mail.
     display_name = fields.CharField(max_length=60)
     language = fields.CharField(max_length=8, default="en")
+    # An IANA zone for the dates and times this person reads; None: their company's.
+    time_zone = fields.CharField(max_length=64, null=True)
     outlet: fields.ForeignKeyNullableRelation[Outlet] = fields.ForeignKeyField(
         "portal.Outlet", related_name="people", null=True, on_delete=fields.RESTRICT
     )

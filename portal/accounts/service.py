@@ -86,6 +86,14 @@ class SignedIn:
     roles: frozenset[Role]
     session_hash: str
 
+    def time_zone(self, default: str) -> str:
+        """The zone this person reads times in: their own, their company's, or ``default``
+        (the portal's). The company is loaded with the session."""
+        outlet = self.person.outlet if self.person.outlet_id is not None else None
+        company = outlet.company if isinstance(outlet, Outlet) else None
+        company_zone = company.time_zone if isinstance(company, Company) else None
+        return self.person.time_zone or company_zone or default
+
 
 @dataclass(frozen=True)
 class NewSession:
@@ -169,15 +177,20 @@ async def set_roles(person: Person, roles: set[Role]) -> None:
 
 async def update_profile(person: Person, *, display_name: str, language: str,
                          email_burn_warnings: bool | None = None,
-                         email_news: bool | None = None) -> Person:
+                         email_news: bool | None = None,
+                         time_zone: str | None = None) -> Person:
+    """``time_zone``: an IANA zone (checked by ``zones.check_zone``), "" for the company's,
+    None to leave it as it is."""
     person.display_name = display_name.strip()
     person.language = language
     if email_burn_warnings is not None:
         person.email_burn_warnings = email_burn_warnings
     if email_news is not None:
         person.email_news = email_news
+    if time_zone is not None:
+        person.time_zone = time_zone or None
     await person.save(update_fields=["display_name", "language", "email_burn_warnings",
-                                     "email_news"])
+                                     "email_news", "time_zone"])
     return person
 
 
@@ -244,7 +257,9 @@ async def resume_session(
     if not token or len(token) > 100:
         return None
     moment = _now(now)
-    session = await Session.get_or_none(id_hash=_digest(token), kind=kind).select_related("person")
+    # The person's company comes along: its time zone is the person's when they chose none.
+    session = await Session.get_or_none(id_hash=_digest(token), kind=kind).select_related(
+        "person__outlet__company")
     if session is None:
         return None
     if session.expires_at <= moment or session.last_seen_at + idle <= moment:

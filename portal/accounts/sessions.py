@@ -52,7 +52,9 @@ class SessionMiddleware:
         if token and "authorization" not in connection.headers:
             signed_in = await accounts.resume_session(token, kind="web", idle=self.idle)
         scope.setdefault("state", {})["signed_in"] = signed_in
-        with i18n.language(self._language(connection, signed_in)):
+        zone = (signed_in.time_zone(self.settings.time_zone) if signed_in is not None
+                else self.settings.time_zone)
+        with i18n.language(self._language(connection, signed_in)), i18n.time_zone(zone):
             await self.app(scope, receive, send)
 
     def _language(self, connection: HTTPConnection, signed_in: SignedIn | None) -> str:

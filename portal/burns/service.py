@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -25,6 +26,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
 from portal.accounts.models import Person
+from portal.accounts.zones import zones_of
 from portal.ledger import idle, reads
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
@@ -82,13 +84,15 @@ class Outlook:
     days_left: int | None  # calendar days until then in the portal's zone: 0 today, 1 ...
 
 
-async def outlook(account: Account, settings: Settings, *, now: datetime) -> Outlook:
+async def outlook(account: Account, settings: Settings, *, now: datetime,
+                  zone: str | None = None) -> Outlook:
+    """``zone``: the reader's, which says what "today" is (the portal's by default)."""
     points = await reads.summary(account, burn_after_days=settings.burn_after_days,
                                   notice=notice_period(settings), now=now)
     if points.burn_due is None:
         return Outlook(points, None, None)
     at = burn_moment(points.burn_due, now=now)
-    return Outlook(points, at, i18n.days_apart(now, at, settings.time_zone))
+    return Outlook(points, at, i18n.days_apart(now, at, zone or settings.time_zone))
 
 
 async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH,
@@ -132,6 +136,7 @@ async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BA
         after, accounts = found
         people = {p.id: p for p in await Person.filter(
             id__in=[account.person_id for account in accounts])}
+        zones = await zones_of(people.values(), default=settings.time_zone)
         notices = []
         for account in accounts:
             at = burn_moment(account.due, now=now)
@@ -140,16 +145,18 @@ async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BA
                 people[account.person_id],
                 f"warn:{ahead}:{account.account_id}:{at:%Y-%m-%dT%H:%MZ}",
                 "burn_warning", {"points": account.amount, "at": at.isoformat()}))
-        warned += len(await tell(notices, now=now,
-                                 email=lambda notice: _warning_email(notice, settings, now)))
+        warned += len(await tell(notices, now=now, email=partial(
+            _warning_email, settings=settings, now=now, zones=zones)))
     return warned
 
 
-def _warning_email(notice: Notice, settings: Settings, now: datetime) -> mail.Rendered | None:
+def _warning_email(notice: Notice, *, settings: Settings, now: datetime,
+                   zones: dict[int, str]) -> mail.Rendered | None:
+    """The warning by e-mail, its moment in the person's zone (``zones_of``), named."""
     person = notice.person
     if not (person.is_active and person.email_burn_warnings):
         return None
     at = datetime.fromisoformat(str(notice.params["at"]))
+    zone = zones[person.id]
     return mail.render("burn_warning", person, settings, points=notice.params["points"],
-                       burns_at=at, zone=settings.time_zone,
-                       days_left=i18n.days_apart(now, at, settings.time_zone))
+                       burns_at=at, zone=zone, days_left=i18n.days_apart(now, at, zone))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -17,6 +17,8 @@ class MeOut(BaseModel):
     display_name: str
     email: str
     language: str
+    time_zone: str = Field(description="The IANA zone this person reads times in: their "
+                                       "own, else their company's, else the portal's")
     roles: list[str]
     company: str | None
     outlet: str | None
@@ -49,7 +51,8 @@ async def me(request: Request) -> Response:
     person, points = found.person, found.points
     return JSONResponse(MeOut(
         id=person.id, full_name=person.full_name, display_name=person.display_name,
-        email=person.email, language=person.language, roles=sorted(found.roles),
+        email=person.email, language=person.language,
+        time_zone=who.time_zone(request.app.state.settings.time_zone), roles=sorted(found.roles),
         company=found.company, outlet=found.outlet, region=found.region,
         balance=points.balance, held=points.held, available=points.available,
         earned_this_season=points.earned_this_season, season=points.season,

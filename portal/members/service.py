@@ -107,6 +107,14 @@ class Profile:
     points: Points
 
 
+async def company_zone(person: Person, *, default: str) -> str:
+    """The time zone a person who chose none reads times in: their company's, else
+    ``default`` (the portal's)."""
+    company = (await Company.filter(outlets__id=person.outlet_id).first()
+               if person.outlet_id else None)
+    return (company.time_zone if company else None) or default
+
+
 async def profile(person: Person, *, now: datetime | None = None) -> Profile:
     outlet = (await Outlet.get(id=person.outlet_id).select_related("company", "region")
               if person.outlet_id else None)

@@ -12,12 +12,14 @@ from starlette.routing import Route
 
 from portal import i18n
 from portal.accounts import service as accounts
+from portal.accounts import zones
 from portal.accounts.models import Person, Role
 from portal.accounts.sessions import (
     require_person,
     session_lifetime,
     signed_in_at,
 )
+from portal.accounts.zones import TimeZoneName
 from portal.leaderboard import standings, teams
 from portal.members import service as members
 from portal.seasons import season_of
@@ -33,6 +35,7 @@ class _Form(BaseModel):
 class ProfileForm(_Form):
     display_name: str = Field(min_length=2, max_length=60)
     language: Language
+    time_zone: TimeZoneName = ""  # empty: the company's
     email_burn_warnings: bool = False  # unticked boxes are not sent
     email_news: bool = False
 
@@ -60,7 +63,9 @@ async def _render_profile(request: Request, person: Person, *, status_code: int 
                                   "password_errors": {}}
     context.update(extra)
     return render(request, "members/profile.html", status_code=status_code,
-                  badges=await standings.badges(person), **context)
+                  badges=await standings.badges(person), zones=zones.COMMON,
+                  zone_default=await members.company_zone(
+                      person, default=request.app.state.settings.time_zone), **context)
 
 
 async def profile(request: Request) -> Response:
@@ -78,7 +83,7 @@ async def save_profile(request: Request) -> Response:
     await accounts.update_profile(who.person, display_name=form.display_name,
                                   language=form.language,
                                   email_burn_warnings=form.email_burn_warnings,
-                                  email_news=form.email_news)
+                                  email_news=form.email_news, time_zone=form.time_zone)
     return RedirectResponse("/profile?saved=profile", status_code=303)
 
 

@@ -64,12 +64,14 @@ _SOON = {0: "today", 1: "tomorrow"}
 
 
 def text_of(kind: str, params: dict[str, Any], *, sent_at: datetime | None = None,
-            zone: str = "UTC") -> str:
+            zone: str | None = None) -> str:
     """The message in the current request's language, numbers and dates formatted. A
-    moment (``at``) is shown in ``zone`` with the zone named, and, counted from
+    moment (``at``) is shown in ``zone`` (the reader's by default) with the zone named,
+    and, counted from
     ``sent_at``, the message says "today" or "tomorrow" when it is (``kind:today``)."""
     values = dict(params)
     variant = ""
+    zone = zone or i18n.current_zone()
     if "points" in values:
         values["points"] = i18n.points(int(values["points"]))
     if "date" in values:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal import i18n
 from portal.accounts.sessions import require_person
 from portal.notifications import service as notifications
 from portal.web.pagination import page_number
@@ -19,7 +20,7 @@ async def centre(request: Request) -> Response:
     page = page_number(request)
     items, more = await notifications.recent(
         who.person.id, offset=(page - 1) * 25, limit=25,
-        zone=request.app.state.settings.time_zone)
+        zone=i18n.current_zone())
     return render(request, "notifications/list.html", items=items, page=page, more=more,
                   unread=await notifications.unread_count(who.person.id))
 

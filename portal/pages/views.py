@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal import i18n
 from portal.accounts.models import Role
 from portal.accounts.sessions import require_person
 from portal.burns import service as burns
@@ -28,14 +29,14 @@ async def dashboard(request: Request) -> Response:
     settings = request.app.state.settings
     account = await ledger.account_of_person(who.person.id)
     now = datetime.now(UTC)
-    outlook = await burns.outlook(account, settings, now=now)
+    outlook = await burns.outlook(account, settings, now=now, zone=i18n.current_zone())
     recent, _ = await ledger.history(account, limit=5)
     cards = await month.cards(who.person, now=now) if Role.PLAYER in who.roles else []
     waiting = [card for card in cards if card.state in {"new", "in_progress"}]
     rewards = (await catalog.outlook(who.person, threshold=settings.redemption_threshold)
                if Role.PLAYER in who.roles else None)
     return render(request, "pages/dashboard.html", points=outlook.points, burn=outlook,
-                  zone=settings.time_zone, recent=recent,
+                  zone=i18n.current_zone(), recent=recent,
                   welcome=request.query_params.get("welcome"), now=now, waiting=waiting,
                   live_count=len(cards), rewards=rewards)
 

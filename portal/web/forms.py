@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from portal import i18n
 
@@ -62,9 +62,20 @@ def parse_form(model: type[Form], form: Mapping[str, Any]) -> Form:
         raise FormErrors(errors, {k: v for k, v in values.items() if "password" not in k}) from None
 
 
+def refusal(message: str, **params: object) -> PydanticCustomError:
+    """What a field validator raises to refuse a value with its own words: ``message`` is
+    English marked with ``N_``, shown in the reader's language with ``params``."""
+    english = message % params if params else message
+    return PydanticCustomError("refused", "{text}",
+                               {"text": english, "message": message, "params": params})
+
+
 def _message(error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
     kind = error["type"]
+    if kind == "refused":
+        text = i18n.gettext(ctx["message"])
+        return text % ctx["params"] if ctx["params"] else text
     if kind == "missing" or (kind == "string_too_short" and error.get("input") == ""):
         return i18n.gettext("This field is required.")
     if kind == "string_too_short":
