@@ -118,8 +118,8 @@ async def questions(request: Request) -> Response:
     hardest = charts.bars(
         [(q.text, 100 * (q.answers.share_correct or 0),
           f"{100 * (q.answers.share_correct or 0):.0f} %", "share") for q in shown[:15]],
-        most=100, links=[str(request.url_for("analytics.question", question_id=q.question_id))
-                         for q in shown[:15]])
+        most=100, links=[f"{request.url_for('analytics.question', question_id=q.question_id)}"
+                         f"?month={month}" for q in shown[:15]])
     return render(request, "analytics/questions.html", known=known, shown=shown,
                   hardest=hardest, month=month, months=await service.months(now=now),
                   page=page, pages=max(1, -(-len(known.questions) // PAGE)))

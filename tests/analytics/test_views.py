@@ -87,6 +87,7 @@ async def test_the_hardest_questions_come_first_with_their_misconception(
     carol = await sign_in("carol@example.com")
     page = await carol.get("/analytics/questions?month=2026-01")
     assert page.status_code == 200 and "A piston" in page.text
+    assert f"/analytics/questions/{story.erin_question}?month=2026-01" in page.text
     question = await carol.get(f"/analytics/questions/{story.erin_question}?month=2026-01")
     assert question.status_code == 200 and "✓" in question.text
 
