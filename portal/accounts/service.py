@@ -175,6 +175,12 @@ async def set_roles(person: Person, roles: set[Role]) -> None:
     await person.save(update_fields=["roles"])
 
 
+async def set_company_zone(company: Company, time_zone: str) -> None:
+    """``time_zone``: an IANA zone (checked by ``zones.check_zone``), "" for the portal's."""
+    company.time_zone = time_zone or None
+    await company.save(update_fields=["time_zone"])
+
+
 async def update_profile(person: Person, *, display_name: str, language: str,
                          email_burn_warnings: bool | None = None,
                          email_news: bool | None = None,

@@ -16,6 +16,8 @@ from portal import i18n
 from portal.accounts import service as accounts
 from portal.accounts.models import Company, Person, Role
 from portal.accounts.sessions import require_person
+from portal.accounts.zones import COMMON as COMMON_ZONES
+from portal.accounts.zones import TimeZoneName
 from portal.jobs.models import JobRun
 from portal.jobs.scheduler import JOBS
 from portal.members import service as members
@@ -35,6 +37,10 @@ class _Form(BaseModel):
 class CompanyForm(_Form):
     name: str = Field(min_length=2, max_length=200)
     kind: Literal["dealer", "retailer"]
+
+
+class CompanyZoneForm(_Form):
+    time_zone: TimeZoneName = ""  # empty: the portal's
 
 
 class OutletForm(_Form):
@@ -126,11 +132,27 @@ async def company(request: Request) -> Response:
 
 async def _render_company(request: Request, company: Company, *, status_code: int = 200,
                           **extra: object) -> Response:
-    context: dict[str, object] = {"errors": {}, "values": {}}
+    context: dict[str, object] = {"errors": {}, "values": {}, "zone_errors": {},
+                                  "zone_values": {}}
     context.update(extra)
     staff = await accounts.company_staff(company)
     return render(request, "admin/company.html", status_code=status_code, company=company,
-                  outlets=staff.outlets, people=staff.people, regions=staff.regions, **context)
+                  outlets=staff.outlets, people=staff.people, regions=staff.regions,
+                  zones=COMMON_ZONES, portal_zone=request.app.state.settings.time_zone,
+                  **context)
+
+
+async def set_company_zone(request: Request) -> Response:
+    require_person(request, Role.ADMIN)
+    company = await _company_or_404(request)
+    try:
+        form = parse_form(CompanyZoneForm, await request.form())
+    except FormErrors as exc:
+        return await _render_company(request, company, status_code=400, zone_errors=exc.errors,
+                                     zone_values=exc.values)
+    await accounts.set_company_zone(company, form.time_zone)
+    return RedirectResponse(request.url_for("admin.company", company_id=company.id),
+                            status_code=303)
 
 
 async def create_outlet(request: Request) -> Response:
@@ -268,6 +290,8 @@ routes = [
     Route("/admin/companies", create_company, methods=["POST"], name="admin.create_company"),
     Route("/admin/regions", create_region, methods=["POST"], name="admin.create_region"),
     Route("/admin/companies/{company_id:id}", company, methods=["GET"], name="admin.company"),
+    Route("/admin/companies/{company_id:id}/time-zone", set_company_zone, methods=["POST"],
+          name="admin.company_zone"),
     Route("/admin/companies/{company_id:id}/outlets", create_outlet, methods=["POST"],
           name="admin.create_outlet"),
     Route("/admin/people", people, methods=["GET"], name="admin.people"),

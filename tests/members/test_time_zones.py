@@ -138,3 +138,20 @@ async def test_the_api_says_which_zone_the_person_reads_times_in(
                         ("erin@example.com", "Europe/Moscow")):
         headers = {"Authorization": f"Bearer {await token_for(client, email)}"}
         assert (await client.get("/api/v1/me", headers=headers)).json()["time_zone"] == zone
+
+
+async def test_an_admin_sets_a_companys_zone_and_an_unknown_one_is_refused(
+        people: People, sign_in: SignIn) -> None:
+    dave = await sign_in("dave@example.com")
+    url = f"/admin/companies/{people.acme.id}/time-zone"
+    refused = await post_form(dave, url, {"time_zone": "Asia/Nowhere"})
+    assert refused.status_code == 400 and "Unknown time zone “Asia/Nowhere”" in refused.text
+    assert (await Company.get(id=people.acme.id)).time_zone is None
+    assert (await post_form(dave, url, {"time_zone": "Asia/Makassar"})).status_code == 303
+    assert (await Company.get(id=people.acme.id)).time_zone == "Asia/Makassar"
+    page = (await dave.get(f"/admin/companies/{people.acme.id}")).text
+    assert 'value="Asia/Makassar"' in page and 'placeholder="Europe/Moscow"' in page
+    await post_form(dave, url, {"time_zone": ""})
+    assert (await Company.get(id=people.acme.id)).time_zone is None
+    alice = await sign_in("alice@example.com")  # a player may not
+    assert (await post_form(alice, url, {"time_zone": "UTC"})).status_code == 403

@@ -43,6 +43,7 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/admin/regions"): (303, 403, 403, 403, 400),
     ("GET", "/admin/companies/{company_id:id}"): (303, 403, 403, 403, 200),
     ("POST", "/admin/companies/{company_id:id}/outlets"): (303, 403, 403, 403, 400),
+    ("POST", "/admin/companies/{company_id:id}/time-zone"): (303, 403, 403, 403, 400),
     ("GET", "/admin/people"): (303, 403, 403, 403, 200),
     ("POST", "/admin/people"): (303, 403, 403, 403, 400),
     ("GET", "/admin/people/{person_id:id}"): (303, 403, 403, 403, 200),
