@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Company, Outlet, Person, Region, Role
@@ -188,8 +189,10 @@ async def load_demo_causes(*, media_dir: Path, now: datetime | None = None) -> i
 
 # -- rewards catalog ----------------------------------------------------------------------
 
-CATALOG = {  # category: (title, kind, price, picture label, colours, codes or units,
-             # a code"s value, extras)
+Colours = tuple[tuple[int, int, int], tuple[int, int, int]]
+# title, kind, price, picture label, colours, codes or units, a code's value, extras
+DemoReward = tuple[str, str, int, str, Colours, int, str, dict[str, Any]]
+CATALOG: dict[str, list[DemoReward]] = {
     "Gift cards": [
         ("Supermarket gift card 25 EUR", "certificate", 2500, "25 EUR",
          ((3, 105, 161), (125, 211, 252)), 20, "25 EUR", {}),

@@ -25,6 +25,11 @@ Then, in the same run:
 * **publishing a pack of 500 questions** (``tests/bench/publish.py``, in-process with the
   portal's functions): validation, publishing and republishing the unchanged pack, next
   to a raw 500-row INSERT in one transaction on the same database;
+* **the rewards catalog** (``tests/bench/catalog.py``, its own processes): 200 players
+  (``PORTAL_BENCH_CATALOG_PLAYERS``) racing from 4 processes for a pool of half as many
+  codes, orders and attempts per second next to the same writes in raw SQL (a guarded
+  balance UPDATE and a conditional code claim per transaction); importing a 10,000-code
+  file next to a raw bulk INSERT of 10,000 rows;
 * **leaderboards and the inactivity burn at scale** (``tests/bench/scale.py``, its own
   process, last): a million players and ten million ledger entries generated in bulk in
   SQLite and PostgreSQL, ``board()`` query by query next to raw SQL over the score table,
@@ -489,6 +494,38 @@ def _publish_table(publish: dict[str, Any], raw: RawCeilings) -> str:
     return _format(rows)
 
 
+# -- the rewards catalog ---------------------------------------------------------------------
+
+
+def measure_catalog(workdir: Path, env: dict[str, str], log: Path, players: int
+                    ) -> dict[str, Any]:
+    print(f"  catalog: {players} players racing for {players // 2} codes in 4 processes, "
+          "then a 10,000-code import, 3 rounds ...", flush=True)
+    return _bench_result([sys.executable, "-m", "tests.bench.catalog", str(workdir),
+                          "--players", str(players)], "the catalog bench", log,
+                         timeout=900, env=env)
+
+
+def _catalog_table(catalog: dict[str, Any], raw: RawCeilings) -> str:
+    engine = "SQLite" if raw.engine == "sqlite" else "PostgreSQL"
+    race, ceiling = catalog["portal"], catalog["raw"]
+    rows = [(f"{catalog['players']} players race for {catalog['codes']} codes, "
+             f"{catalog['processes']} processes", "orders/s", "attempts/s", "vs ceiling"),
+            (f"raw {engine}: guarded UPDATE + code claim per transaction (ceiling)",
+             f"{ceiling['per_second']:,.1f}", f"{ceiling['attempts_per_second']:,.1f}", "1.00"),
+            ("catalog.redeem (spend, claim, order, sealed e-mail)",
+             f"{race['per_second']:,.1f}", f"{race['attempts_per_second']:,.1f}",
+             _ratio(race["attempts_per_second"], ceiling["attempts_per_second"])),
+            (f"{catalog['import_codes']:,}-code file, median of "
+             f"{len(catalog['import_s'])}", "ms", "", ""),
+            (f"raw {engine} INSERT of {catalog['import_codes']:,} prepared rows (ceiling)",
+             f"{catalog['raw_bulk_median_s'] * 1000:,.1f}", "", "1.00"),
+            ("catalog.import_codes (read, check, seal, write)",
+             f"{catalog['import_median_s'] * 1000:,.1f}", "",
+             _ratio(catalog["raw_bulk_median_s"], catalog["import_median_s"]))]
+    return _format(rows)
+
+
 # -- at scale --------------------------------------------------------------------------------
 
 
@@ -566,6 +603,8 @@ def main() -> int:
         # No server runs now: the database has this process's full attention.
         raw = measure_raw_database(database_url, env, load_log)
         publish = measure_publish(workdir, env, load_log)
+        catalog = measure_catalog(workdir, env, load_log,
+                                  int(_env_number("PORTAL_BENCH_CATALOG_PLAYERS", 200)))
 
         port = _free_port()
         portal = Server("portal web", [str(BIN / "portal"), "web", "--host", HOST,
@@ -600,12 +639,16 @@ def main() -> int:
         print()
         print("publishing, in-process (portal.content.schema.read_pack, service.publish)")
         print(_publish_table(publish, raw))
+        print()
+        print("the rewards catalog (tests/bench/catalog.py)")
+        print(_catalog_table(catalog, raw))
         for table in scale["tables"]:
             print()
             print(table)
         failed = [(r.target.label, p) for r in [*results, bare_post, answers]
                   for p in r.problems]
         failed += [("at scale", problem) for problem in scale["failures"]]
+        failed += [("catalog", problem) for problem in catalog["problems"]]
         for label, problem in failed:
             print(f"FAILED {label}: {problem}", file=sys.stderr)
         for r in (bare_post, answers):

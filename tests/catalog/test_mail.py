@@ -1,0 +1,42 @@
+"""A code is e-mailed to its owner: the outbox keeps a placeholder and the sealed code,
+and only the message delivered to the real SMTP peer carries the code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+import pytest
+
+from portal.catalog import service as catalog
+from portal.notifications import mail
+from portal.notifications.models import Email
+from tests.catalog.stock import give, item
+from tests.factories import make_person
+from tests.notifications.smtp import smtp_peer
+
+pytestmark = pytest.mark.usefixtures("any_db")
+
+
+async def test_the_code_reaches_its_owner_by_mail_and_the_outbox_never_holds_it() -> None:
+    alice = await make_person("alice@example.com", name="Alice Archer")
+    await give(alice, 1000)
+    with smtp_peer() as peer:
+        settings = peer.settings().model_copy(update={"redemption_threshold": 0})
+        card = await item(price=100, codes=2, title="Book voucher", settings=settings,
+                          how_to_use="Show it at the till")
+        viewer = await catalog.as_player(alice)
+        done = await catalog.redeem(viewer, card.id, key="mail-tap-01", settings=settings)
+        code = (await catalog.reveal(viewer, done.order_id, via="web", settings=settings)).code
+        queued = await Email.get(key=f"email:catalog-order:{done.order_id}")
+        assert code not in queued.text + queued.html + (queued.sealed or "")
+        assert await mail.send_due(datetime.now(UTC), settings) == 1
+    [message] = peer.messages
+    assert str(message["To"]) == "alice@example.com"
+    assert str(message["Subject"]) == "Your reward: Book voucher"
+    assert isinstance(message, EmailMessage)
+    text_part, html_part = message.get_body(("plain",)), message.get_body(("html",))
+    assert text_part is not None and html_part is not None
+    text, html = text_part.get_content(), html_part.get_content()
+    assert code in text and code in html and "Show it at the till" in text
+    assert catalog.CODE_PLACEHOLDER not in text + html
