@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from portal.burns import service as burns
+from portal.i18n import N_
 from portal.jobs import tasks
 from portal.seasons import season_of
 from portal.settings import Settings
@@ -34,7 +35,7 @@ class Job:
     run: Callable[[datetime, Settings], Awaitable[int]]
     trigger: BaseTrigger
     misfire_grace_seconds: int
-    description: str
+    description: str  # English, marked with N_: the admin's jobs page translates it
     period: Callable[[datetime], str]  # the slice of time one run is responsible for
 
 
@@ -58,29 +59,29 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in [
         Job("expire-games", tasks.expire_games, IntervalTrigger(minutes=1, timezone=UTC), 300,
-            "Abandon games past their deadline (their points burn)", _minute),
+            N_("Abandon games past their deadline (their points burn)"), _minute),
         # The burn's schedule lives with the burns: what players are told is its next run.
         Job(burns.BURN_JOB, tasks.inactivity_burn, burns.SCHEDULE, 24 * 3600,
-            "Burn the available points of idle players", _day),
+            N_("Burn the available points of idle players"), _day),
         Job("burn-warnings", tasks.burn_warnings, CronTrigger(hour=9, timezone=UTC),
-            24 * 3600, "Warn players before their points burn", _day),
+            24 * 3600, N_("Warn players before their points burn"), _day),
         Job("season-end", tasks.season_end, CronTrigger(day=1, hour=0, minute=5, timezone=UTC),
-            27 * 24 * 3600, "Freeze last month's standings; announce the new month", _month),
+            27 * 24 * 3600, N_("Freeze last month's standings; announce the new month"), _month),
         Job("send-email", tasks.send_email, IntervalTrigger(minutes=1, timezone=UTC), 300,
-            "Deliver queued e-mail, retrying failures with backoff", _minute),
+            N_("Deliver queued e-mail, retrying failures with backoff"), _minute),
         Job("analytics-fold", tasks.analytics_fold, IntervalTrigger(minutes=2, timezone=UTC),
-            600, "Fold new visits, games and ledger transfers into the programme's figures",
+            600, N_("Fold new visits, games and ledger transfers into the programme's figures"),
             _minute),
         Job("monthly-report", tasks.monthly_report,
             CronTrigger(day=1, hour=6, timezone=UTC), 27 * 24 * 3600,
-            "E-mail marketing last month's programme report", _month),
+            N_("E-mail marketing last month's programme report"), _month),
         Job("auction-close", tasks.auction_close, IntervalTrigger(minutes=1, timezone=UTC),
-            300, "Close auctions past their end: the winner pays, the others get their "
-            "points back", _minute),
+            300, N_("Close auctions past their end: the winner pays, the others get their "
+                    "points back"), _minute),
         Job("raffle-draw", tasks.raffle_draw, IntervalTrigger(minutes=1, timezone=UTC), 300,
-            "Draw raffles whose draw time has come, with a recorded seed", _minute),
+            N_("Draw raffles whose draw time has come, with a recorded seed"), _minute),
         Job("purge-sessions", tasks.purge_sessions, IntervalTrigger(hours=1, timezone=UTC),
-            3600, "Delete sessions past their idle or absolute timeout", _hour),
+            3600, N_("Delete sessions past their idle or absolute timeout"), _hour),
     ]
 }
 
