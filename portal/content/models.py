@@ -84,8 +84,9 @@ class Quiz(Model):
     title: dict[str, str] = fields.JSONField()
     description: dict[str, str] = fields.JSONField(null=True)
     time_limit = fields.IntField()  # seconds per question
+    # Per correct answer; a survey's points for finishing it.
     base_points = fields.IntField()
-    scoring = fields.CharField(max_length=10)  # speed or accuracy
+    scoring = fields.CharField(max_length=10)  # speed, accuracy or survey
     attempts = fields.IntField()
     shuffle = fields.BooleanField()
     pass_mark = fields.IntField(null=True)  # percent, final quizzes only

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,7 +32,10 @@ from pydantic import (
     model_validator,
 )
 
+from portal import i18n
+from portal.i18n import N_
 from portal.settings import LANGUAGES, Language
+from portal.web.forms import refusal as _no
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"}
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -58,7 +61,7 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 def _slug(value: str) -> str:
     if not _SLUG.match(value):
-        raise ValueError("use lower-case letters, digits and dashes (at most 60)")
+        raise _no(N_("use lower-case letters, digits and dashes (at most 60)"))
     return value
 
 
@@ -76,24 +79,26 @@ def _text(limit: int) -> Callable[[object], dict[str, str]]:
         if isinstance(value, str):
             value = {"": value}
         if not isinstance(value, dict):
-            raise ValueError("write a text (in quotes if it looks like a number or true/false),"
-                             " or one text per language (en: ..., ru: ...)")
+            raise _no(N_("write a text (in quotes if it looks like a number or true/false), "
+                         "or one text per language (en: ..., ru: ...)"))
         unknown = [code for code in value
                    if not isinstance(code, str) or (code and code not in LANGUAGES)]
         if unknown:
-            raise ValueError(f"unknown language {_shown(unknown[0])} "
-                             f"(use {', '.join(LANGUAGES)})")
+            raise _no(N_("unknown language %(code)s (use %(languages)s)"),
+                      code=_shown(unknown[0]), languages=", ".join(LANGUAGES))
         if not all(isinstance(v, str) for v in value.values()):
-            raise ValueError("each translation must be a text (in quotes if it looks like a "
-                             "number or true/false), not a list or a mapping")
+            raise _no(N_("each translation must be a text (in quotes if it looks like a "
+                         "number or true/false), not a list or a mapping"))
         if not all(v.strip() for v in value.values()):
-            raise ValueError("every translation needs some text")
+            raise _no(N_("every translation needs some text"))
         texts = {code: text.strip() for code, text in value.items()}
         for code, text in texts.items():
             if len(text) > limit:
-                which = f"the {code} text" if code else "the text"
-                raise ValueError(f"{which} is too long: {len(text):,} characters, "
-                                 f"at most {limit:,}")
+                if code:
+                    raise _no(N_("the %(code)s text is too long: %(length)s characters, at "
+                                 "most %(most)s"), code=code, length=len(text), most=limit)
+                raise _no(N_("the text is too long: %(length)s characters, at most %(most)s"),
+                          length=len(text), most=limit)
         return texts
 
     return check
@@ -128,38 +133,60 @@ class QuestionIn(_Strict):
     explanation: Explanation | None = None
 
     @model_validator(mode="after")
-    def _answers(self) -> QuestionIn:
+    def _answers(self, info: ValidationInfo) -> QuestionIn:
+        if (info.context or {}).get("survey"):
+            return self._survey_question()
         if self.type == "true_false":
             if self.answer is None:
-                raise ValueError("a true_false question needs `answer: true` or `answer: false`")
+                raise _no(N_("a true_false question needs `answer: true` or `answer: false`"))
             if self.choices is not None:
-                raise ValueError("a true_false question has no `choices`")
+                raise _no(N_("a true_false question has no `choices`"))
             return self
         if self.answer is not None:
-            raise ValueError("`answer` is only for true_false questions; mark choices instead")
+            raise _no(N_("`answer` is only for true_false questions; mark choices instead"))
         if not self.choices:
-            raise ValueError("the question needs `choices`")
+            raise _no(N_("the question needs `choices`"))
         correct = sum(choice.correct for choice in self.choices)
         if self.type == "single" and correct != 1:
-            hint = " (for several right answers say `type: multiple`)" if correct > 1 else ""
-            raise ValueError(f"a single choice question needs exactly one correct choice, "
-                             f"not {correct}{hint}")
+            if correct > 1:
+                raise _no(N_("a single choice question needs exactly one correct choice, not "
+                             "%(correct)s (for several right answers say `type: multiple`)"),
+                          correct=correct)
+            raise _no(N_("a single choice question needs exactly one correct choice, not "
+                         "%(correct)s"), correct=correct)
         if self.type == "multiple" and correct == 0:
-            raise ValueError("a multiple choice question needs at least one correct choice")
+            raise _no(N_("a multiple choice question needs at least one correct choice"))
+        return self
+
+    def _survey_question(self) -> QuestionIn:
+        """A survey's question asks an opinion: every choice is accepted, none is right."""
+        if self.type == "true_false":
+            raise _no(N_("a survey has no true_false questions: give `choices` "
+                         "(`type: single` or `multiple`)"))
+        if self.explanation is not None:
+            raise _no(N_("a survey question has no `explanation`: there is no right "
+                         "answer to explain"))
+        if not self.choices:
+            raise _no(N_("the question needs `choices`"))
+        if any(choice.correct for choice in self.choices):
+            raise _no(N_("a survey question has no right answer: remove `correct` from "
+                         "its choices"))
         return self
 
 
 class QuizRules(_Strict):
     time_limit: int = Field(default=20, ge=5, le=120)  # seconds per question
     base_points: int = Field(default=100, ge=10, le=1000)
-    scoring: Literal["speed", "accuracy"] = "speed"
+    # A survey (``scoring: survey``) has no right answers: every answer is accepted and
+    # recorded, and finishing it earns its ``points``.
+    scoring: Literal["speed", "accuracy", "survey"] = "speed"
     attempts: int = Field(default=1, ge=1, le=10)
     shuffle: bool = True
     questions: list[QuestionIn] = Field(min_length=1, max_length=100)
 
     @model_validator(mode="after")
     def _unique_questions(self) -> QuizRules:
-        _no_duplicates([q.id for q in self.questions], "question")
+        _no_duplicates([q.id for q in self.questions], N_("two questions have the id %(id)s"))
         return self
 
 
@@ -168,6 +195,28 @@ class QuizIn(QuizRules):
     id: Slug
     title: Title
     description: Description | None = None
+    points: int | None = Field(default=None, ge=0, le=10_000)  # surveys: for finishing
+
+    @model_validator(mode="after")
+    def _survey_points(self) -> QuizIn:
+        survey = self.scoring == "survey"
+        if survey and "base_points" in self.model_fields_set:
+            raise _no(N_("a survey earns its `points` for finishing, not `base_points` "
+                         "per answer"))
+        if not survey and self.points is not None:
+            raise _no(N_("`points` is for surveys (`scoring: survey`); a quiz's answers "
+                         "earn `base_points`"))
+        return self
+
+    @property
+    def survey(self) -> bool:
+        return self.scoring == "survey"
+
+    @property
+    def points_per_answer(self) -> int:
+        """What the quiz row keeps as ``base_points``: for a survey, its points for
+        finishing (no answer earns anything of its own)."""
+        return (self.points or 0) if self.survey else self.base_points
 
 
 class LessonIn(_Strict):
@@ -181,11 +230,12 @@ class LessonIn(_Strict):
     @classmethod
     def _https(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("https://"):
-            raise ValueError("the video must be an https:// link")
+            raise _no(N_("the video must be an https:// link"))
         return value
 
 
 class FinalQuizIn(QuizRules):
+    scoring: Literal["speed", "accuracy"] = "speed"  # a course's test has right answers
     attempts: int = Field(default=3, ge=1, le=10)
     pass_mark: int = Field(default=70, ge=1, le=100)  # percent of questions right
 
@@ -205,13 +255,14 @@ class CourseIn(_Strict):
     def _room_for_final(cls, value: str) -> str:
         # The final quiz is stored as "<id>-final", in the same 60 characters as any id.
         if len(value) > 60 - len("-final"):
-            raise ValueError("a course id has at most 54 characters (its final quiz's id "
-                             "is the course id and -final)")
+            raise _no(N_("a course id has at most 54 characters (its final quiz's id "
+                         "is the course id and -final)"))
         return value
 
     @model_validator(mode="after")
     def _unique_lessons(self) -> CourseIn:
-        _no_duplicates([lesson.id for lesson in self.lessons], "lesson")
+        _no_duplicates([lesson.id for lesson in self.lessons],
+                       N_("two lessons have the id %(id)s"))
         return self
 
 
@@ -226,10 +277,10 @@ class PackIn(_Strict):
     @classmethod
     def _zoned(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise ValueError("give the time with a zone, e.g. 2026-12-01T00:00:00Z")
+            raise _no(N_("give the time with a zone, e.g. 2026-12-01T00:00:00Z"))
         # Year 1 or 9999 in a zone other than UTC is no moment a database can store.
         if not 2000 <= value.year <= 2099:
-            raise ValueError("give a year from 2000 to 2099")
+            raise _no(N_("give a year from 2000 to 2099"))
         return value
 
     @field_validator("live_until")
@@ -237,15 +288,16 @@ class PackIn(_Strict):
     def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
         start = info.data.get("live_from")
         if start is not None and value <= start:
-            raise ValueError("live_until must come after live_from")
+            raise _no(N_("live_until must come after live_from"))
         return value
 
 
 def _no_duplicates(ids: list[str], what: str) -> None:
+    """``what``: the refusal, naming the repeated ``id``."""
     seen: set[str] = set()
     for item in ids:
         if item in seen:
-            raise ValueError(f"two {what}s have the id {item!r}")
+            raise _no(what, id=repr(item))
         seen.add(item)
 
 
@@ -254,15 +306,53 @@ def _no_duplicates(ids: list[str], what: str) -> None:
 
 @dataclass(frozen=True)
 class Problem:
+    """Where a pack is wrong and what is wrong there. ``message`` is English marked with
+    ``N_`` and filled with ``params``, said in the reader's language by ``text``;
+    ``params`` None: a text kept as it was written (a report stored before messages had
+    ids). ``str()`` is the English, as the command line prints it."""
+
     file: str
     line: int | None
     path: str
     message: str
+    params: dict[str, Any] | None = field(default_factory=dict)
 
     def __str__(self) -> str:
+        with i18n.language("en"):
+            return self.text()
+
+    def text(self) -> str:
+        """The problem in the current language, with its file, line and path."""
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where + ': ' if where else ''}{self.path + ': ' if self.path else ''}" \
-               f"{self.message}"
+        return (f"{where + ': ' if where else ''}{self.path + ': ' if self.path else ''}"
+                f"{said(self.message, self.params)}")
+
+    def stored(self) -> dict[str, Any]:
+        """The problem as an upload's report keeps it (JSON)."""
+        return {"file": self.file, "line": self.line, "path": self.path,
+                "message": self.message, "params": self.params}
+
+    @classmethod
+    def from_stored(cls, value: object) -> Problem:
+        if isinstance(value, dict):
+            return cls(str(value.get("file", "")), value.get("line"), str(value.get("path", "")),
+                       str(value.get("message", "")), value.get("params"))
+        return cls("", None, "", str(value), None)  # a report kept as English text
+
+
+def said(message: str, params: dict[str, Any] | None) -> str:
+    """``message`` in the current language, numbers written as the language writes them;
+    a translation that does not fit its parameters falls back to the English."""
+    if params is None:
+        return message
+    shown = {name: i18n.points(value) if isinstance(value, int) and not isinstance(
+        value, bool) else value for name, value in params.items()}
+    for template in (i18n.gettext(message), message):
+        try:
+            return template % shown if shown else template
+        except (KeyError, ValueError, TypeError):
+            continue
+    return message
 
 
 @dataclass(frozen=True)
@@ -318,10 +408,7 @@ def _checked(construct: Callable[[Any, yaml.ScalarNode], Any], what: str
         try:
             return construct(loader, node)
         except (ValueError, KeyError, IndexError):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{_shown(node.value, 40)} cannot be read as {what}",
-                node.start_mark
-            ) from None
+            raise _YamlRefused(node.start_mark, what, value=_shown(node.value, 40)) from None
 
     return construct_checked
 
@@ -329,20 +416,20 @@ def _checked(construct: Callable[[Any, yaml.ScalarNode], Any], what: str
 def _string(loader: Any, node: yaml.ScalarNode) -> str:
     value = str(loader.construct_scalar(node))
     if _UNSTORABLE.search(value):
-        raise yaml.constructor.ConstructorError(
-            None, None, "a text holds a NUL (\\0) or a lone surrogate (\\ud800 to \\udfff): "
-            "neither can be stored", node.start_mark)
+        raise _YamlRefused(node.start_mark, N_(
+            "not valid YAML: a text holds a NUL (\\0) or a lone surrogate (\\ud800 to \\udfff): neither can be "
+            "stored"))
     return value
 
 
 def _refused(loader: Any, node: yaml.Node) -> Any:
-    raise yaml.constructor.ConstructorError(
-        None, None, f"the tag {node.tag.replace(_TAG, '!!')} is not allowed in a pack",
-        node.start_mark)
+    raise _YamlRefused(node.start_mark, N_("not valid YAML: the tag %(tag)s is not allowed in a pack"),
+                       tag=node.tag.replace(_TAG, "!!"))
 
 
-for _tag, _what in (("int", "a whole number"), ("float", "a number"),
-                    ("bool", "true or false")):
+for _tag, _what in (("int", N_("not valid YAML: %(value)s cannot be read as a whole number")),
+                    ("float", N_("not valid YAML: %(value)s cannot be read as a number")),
+                    ("bool", N_("not valid YAML: %(value)s cannot be read as true or false"))):
     _LineLoader.add_constructor(f"{_TAG}{_tag}", _checked(
         getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{_tag}"), _what))
 for _tag in ("str", "timestamp"):
@@ -354,10 +441,20 @@ for _tag in ("binary", "set", "omap", "pairs"):
 class _Refused(Exception):
     """YAML that packs never need and that could exhaust the reader."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, **params: Any) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.params = params
+
+
+class _YamlRefused(yaml.constructor.ConstructorError):  # type: ignore[misc]
+    """A value the loader refuses, with the message's id and parameters."""
+
+    def __init__(self, mark: Any, message: str, **params: Any) -> None:
+        super().__init__(None, None, message % params if params else message, mark)
+        self.message = message
+        self.params = params
 
 
 def _load_yaml(text: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
@@ -369,19 +466,19 @@ def _load_yaml(text: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
     depth = values = 0
     for event in yaml.parse(text, Loader=_SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused(event.start_mark.line + 1, "YAML anchors and aliases (& and *) "
-                                                      "are not allowed in a pack")
+            raise _Refused(event.start_mark.line + 1, N_("YAML anchors and aliases (& and *) "
+                                                         "are not allowed in a pack"))
         if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
             values += 1
             if values > MAX_VALUES:
                 raise _Refused(event.start_mark.line + 1,
-                               f"the file holds more than {MAX_VALUES:,} values")
+                               N_("the file holds more than %(most)s values"), most=MAX_VALUES)
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
                 raise _Refused(event.start_mark.line + 1,
-                               f"lists and mappings nested more than {MAX_DEPTH} levels "
-                               "deep")
+                               N_("lists and mappings nested more than %(most)s levels deep"),
+                               most=MAX_DEPTH)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     loader = _LineLoader(text)
@@ -441,29 +538,64 @@ def _dotted(loc: tuple[str | int, ...]) -> str:
 
 def _validate(model: type[BaseModel], data: Any, name: str,
               lines: dict[tuple[str | int, ...], int], problems: list[Problem]) -> Any:
+    # A survey's questions have no right answers: its questions are checked knowing that.
+    survey = isinstance(data, dict) and data.get("kind") == "quiz" and data.get(
+        "scoring") == "survey"
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={"survey": survey})
     except ValidationError as exc:
         for error in exc.errors():
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown field"
-            elif error["type"] == "missing":
-                message = "this field is required"
-            elif error["type"] in {"datetime_parsing", "datetime_from_date_parsing"}:
-                reason = error.get("ctx", {}).get("error", "")
-                message = (f"not a date and time ({reason}): write it like "
-                           "2026-12-01T00:00:00Z, or with a zone from -23:59 to +23:59 "
-                           "like 2026-12-01T00:00:00+03:00")
+            message, params = _said_by_pydantic(error)
             problems.append(Problem(name, _line_for(error["loc"], lines),
-                                    _dotted(error["loc"]), message))
+                                    _dotted(error["loc"]), message, params))
         return None
 
 
+# Pydantic's own messages, as message ids with the parameters its error gives: the
+# English is pydantic's, word for word (checked below), the other languages translate it.
+_PYDANTIC = {
+    "string_type": N_("Input should be a valid string"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "list_type": N_("Input should be a valid list"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "greater_than_equal": N_("Input should be greater than or equal to %(ge)s"),
+    "less_than_equal": N_("Input should be less than or equal to %(le)s"),
+    "string_too_long": N_("String should have at most %(max_length)s characters"),
+    "literal_error": N_("Input should be %(expected)s"),
+}
+
+
+def _said_by_pydantic(error: Any) -> tuple[str, dict[str, Any] | None]:
+    """An error's message id and parameters; one of pydantic's own that is not known
+    here is kept as its English text."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "refused":  # ours, raised with _no
+        return ctx["message"], ctx["params"]
+    if kind == "extra_forbidden":
+        return N_("unknown field"), {}
+    if kind == "missing":
+        return N_("this field is required"), {}
+    if kind in {"datetime_parsing", "datetime_from_date_parsing"}:
+        return N_("not a date and time (%(reason)s): write it like 2026-12-01T00:00:00Z, or "
+                  "with a zone from -23:59 to +23:59 like 2026-12-01T00:00:00+03:00"), {
+                      "reason": str(ctx.get("error", ""))}
+    if kind in _PYDANTIC:
+        params = {name: str(value) for name, value in ctx.items()}
+        try:
+            if _PYDANTIC[kind] % params == error["msg"]:
+                return _PYDANTIC[kind], params
+        except (KeyError, ValueError, TypeError):
+            pass
+    return str(error["msg"]).removeprefix("Value error, "), None
+
+
 _NOT_FIELDS = {
-    True: "the file is empty",
-    False: "the file must hold fields, one per line (such as `id: ...`), not a list or a "
-           "single value",
+    True: N_("the file is empty"),
+    False: N_("the file must hold fields, one per line (such as `id: ...`), not a list or a "
+              "single value"),
 }
 
 
@@ -471,39 +603,45 @@ def _read_document(path: Path, name: str, problems: list[Problem]
                    ) -> tuple[Any, dict[tuple[str | int, ...], int]] | None:
     """The YAML document in ``path`` with the line of each part, or None after adding
     the reason it cannot be read to ``problems``."""
-    def problem(line: int | None, message: str) -> None:
-        problems.append(Problem(name, line, "", message))
+    def problem(line: int | None, message: str, **params: Any) -> None:
+        problems.append(Problem(name, line, "", message, params))
 
     try:
         if path.stat().st_size > MAX_YAML_BYTES:
-            problem(None, f"the file is larger than {MAX_YAML_BYTES // 1024 // 1024} MB")
+            problem(None, N_("the file is larger than %(most)s MB"),
+                    most=MAX_YAML_BYTES // 1024 // 1024)
             return None
         data = path.read_bytes()
     except OSError as exc:
-        problem(None, f"the file cannot be read ({exc.strerror})")
+        problem(None, N_("the file cannot be read (%(reason)s)"), reason=str(exc.strerror))
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problem(data.count(b"\n", 0, exc.start) + 1, "the file is not UTF-8 text")
+        problem(data.count(b"\n", 0, exc.start) + 1, N_("the file is not UTF-8 text"))
         return None
     try:
         return _load_yaml(text)
     except _Refused as exc:
-        problem(exc.line, exc.message)
+        problem(exc.line, exc.message, **exc.params)
+    except _YamlRefused as exc:
+        problem(exc.problem_mark.line + 1, exc.message, **exc.params)
     except yaml.MarkedYAMLError as exc:
+        # The YAML library's own words (English) are a parameter.
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        hint = ""
         if "mapping values are not allowed" in str(exc.problem):
-            hint = " (a text that contains ': ' must be in quotes)"
-        problem(line, f"not valid YAML: {exc.problem}{hint}")
+            problem(line, N_("not valid YAML: %(problem)s (a text that contains ': ' must be "
+                             "in quotes)"), problem=str(exc.problem))
+        else:
+            problem(line, N_("not valid YAML: %(problem)s"), problem=str(exc.problem))
     except yaml.reader.ReaderError as exc:
         # libyaml reports the character's code, the pure-Python reader the character.
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         problem(text.count("\n", 0, exc.position) + 1,
-                f"not valid YAML: {exc.reason} (U+{code:04X})")
+                N_("not valid YAML: %(problem)s (U+%(code)s)"), problem=str(exc.reason),
+                code=f"{code:04X}")
     except yaml.YAMLError as exc:
-        problem(None, f"not valid YAML: {exc}")
+        problem(None, N_("not valid YAML: %(problem)s"), problem=str(exc))
     return None
 
 
@@ -511,7 +649,7 @@ def read_pack(folder: Path) -> Pack:
     """The pack in ``folder``, or PackInvalid listing every problem found."""
     problems: list[Problem] = []
     if not (folder / "pack.yaml").is_file():
-        raise PackInvalid([Problem("pack.yaml", None, "", "the pack has no pack.yaml")])
+        raise PackInvalid([Problem("pack.yaml", None, "", N_("the pack has no pack.yaml"))])
 
     documents: dict[str, tuple[Any, dict[tuple[str | int, ...], int]]] = {}
     for path in sorted(folder.rglob("*.y*ml")):
@@ -538,14 +676,15 @@ def read_pack(folder: Path) -> Pack:
         kind = data.get("kind")
         if not isinstance(kind, str) or kind not in {"quiz", "course"}:
             problems.append(Problem(name, lines.get(("kind",), 1), "kind",
-                                    "say `kind: quiz` or `kind: course`"))
+                                    N_("say `kind: quiz` or `kind: course`")))
             continue
         item = _validate(QuizIn if kind == "quiz" else CourseIn, data, name, lines, problems)
         if item is None:
             continue
         if item.id in where:
             problems.append(Problem(name, lines.get(("id",)), "id",
-                                    f"the id {item.id!r} is already used in {where[item.id]}"))
+                                    N_("the id %(id)s is already used in %(file)s"),
+                                    {"id": repr(item.id), "file": where[item.id]}))
             continue
         where[item.id] = name
         (quizzes if kind == "quiz" else courses).append(item)
@@ -557,8 +696,9 @@ def read_pack(folder: Path) -> Pack:
         final = f"{course.id}-final"
         if final in where:
             problems.append(Problem(where[final], None, "id",
-                                    f"the id {final!r} is reserved for the final quiz of "
-                                    f"course {course.id!r}"))
+                                    N_("the id %(id)s is reserved for the final quiz of "
+                                       "course %(course)s"),
+                                    {"id": repr(final), "course": repr(course.id)}))
 
     images: dict[str, Path] = {}
     markdown: dict[str, str] = {}
@@ -574,7 +714,7 @@ def read_pack(folder: Path) -> Pack:
     if problems or meta is None:
         raise PackInvalid(_at_most(problems, MAX_PROBLEMS))
     if not quizzes and not courses:
-        raise PackInvalid([Problem("pack.yaml", None, "", "the pack has no quiz or course")])
+        raise PackInvalid([Problem("pack.yaml", None, "", N_("the pack has no quiz or course"))])
     return Pack(folder, meta, quizzes, courses, bodies, images)
 
 
@@ -582,7 +722,8 @@ def _at_most(problems: list[Problem], limit: int) -> list[Problem]:
     if len(problems) <= limit:
         return problems
     more = len(problems) - limit
-    return [*problems[:limit], Problem("", None, "", f"... and {more:,} more problem(s)")]
+    return [*problems[:limit], Problem("", None, "", N_("... and %(more)s more problem(s)"),
+                                       {"more": more})]
 
 
 def _pack_file(folder: Path, name: str) -> Path | None:
@@ -625,34 +766,38 @@ def _file_references(data: Any) -> list[tuple[tuple[str | int, ...], str, str]]:
 def _check_file(folder: Path, name: str, lines: dict[tuple[str | int, ...], int],
                 loc: tuple[str | int, ...], kind: str, file: str, images: dict[str, Path],
                 markdown: dict[str, str], problems: list[Problem]) -> None:
-    def problem(message: str) -> None:
-        problems.append(Problem(name, _line_for(loc, lines), _dotted(loc), message))
+    shown = _shown(file)
+
+    def problem(message: str, **params: Any) -> None:
+        problems.append(Problem(name, _line_for(loc, lines), _dotted(loc), message,
+                                {"file": shown, **params}))
 
     path = _pack_file(folder, file)
     if kind == "markdown":
         if path is None or path.suffix != ".md":
-            problem(f"no Markdown file {_shown(file)} in the pack")
+            problem(N_("no Markdown file %(file)s in the pack"))
             return
         # UTF-8 takes at most 4 bytes a character: a larger file is too long unread.
         if path.stat().st_size > 4 * LESSON_CHARS:
-            problem(f"{_shown(file)} is too long: at most {LESSON_CHARS:,} characters")
+            problem(N_("%(file)s is too long: at most %(most)s characters"), most=LESSON_CHARS)
             return
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
-            problem(f"{_shown(file)} is not UTF-8 text")
+            problem(N_("%(file)s is not UTF-8 text"))
             return
         if len(text) > LESSON_CHARS:
-            problem(f"{_shown(file)} is too long: {len(text):,} characters, "
-                    f"at most {LESSON_CHARS:,}")
+            problem(N_("%(file)s is too long: %(length)s characters, at most %(most)s"),
+                    length=len(text), most=LESSON_CHARS)
             return
         markdown[file] = text
         return
     if path is None:
-        problem(f"no image {_shown(file)} in the pack")
+        problem(N_("no image %(file)s in the pack"))
     elif path.suffix.lower() not in IMAGE_SUFFIXES:
-        problem(f"{_shown(file)} is not an image ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        problem(N_("%(file)s is not an image (%(suffixes)s)"),
+                suffixes=", ".join(sorted(IMAGE_SUFFIXES)))
     elif path.stat().st_size > MAX_IMAGE_BYTES:
-        problem(f"{_shown(file)} is larger than 2 MB")
+        problem(N_("%(file)s is larger than 2 MB"))
     else:
         images[file] = path

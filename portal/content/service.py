@@ -171,7 +171,9 @@ async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
         "description": texts(quiz.description, default) if isinstance(quiz, schema.QuizIn)
         else None,
         "time_limit": quiz.time_limit,
-        "base_points": quiz.base_points,
+        # A survey keeps its points for finishing here (scoring "survey").
+        "base_points": quiz.points_per_answer if isinstance(quiz, schema.QuizIn)
+        else quiz.base_points,
         "scoring": quiz.scoring,
         "attempts": quiz.attempts,
         "shuffle": quiz.shuffle,

@@ -176,6 +176,9 @@ def preview(data: bytes, language: str) -> Preview:
         return shown
 
     def rules_line(rules: schema.QuizRules) -> str:
+        if isinstance(rules, schema.QuizIn) and rules.survey:
+            return (f"survey: {len(rules.questions)} questions · {rules.time_limit} s each · "
+                    f"{rules.points or 0} points for finishing · every answer accepted")
         return (f"{len(rules.questions)} questions · {rules.time_limit} s each · "
                 f"{rules.base_points} points · {rules.scoring} scoring · "
                 f"{rules.attempts} attempt(s)")

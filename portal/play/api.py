@@ -32,6 +32,8 @@ class CardOut(BaseModel):
     game_id: int | None
     mandatory: bool
     closes_at: datetime = Field(description="When it stops being playable (its pack closes)")
+    survey: bool = Field(description="A survey: no right answers; points_at_stake are its "
+                                     "points for finishing")
 
 
 class GameStartedOut(BaseModel):
@@ -73,8 +75,9 @@ class AnswerOut(BaseModel):
     correct: bool = Field(description="Right and in time; only such answers earn points")
     timed_out: bool = Field(description="No choice was sent (the time ran out, or [] gave up)")
     outcome: games.AnswerOutcome = Field(
-        description="correct, wrong, timed_out (no choice), or too_late: a choice that "
-                    "arrived after the time limit plus the network grace (never correct)")
+        description="correct, wrong, timed_out (no choice), too_late: a choice that "
+                    "arrived after the time limit plus the network grace (never correct), "
+                    "or accepted: a survey's answer, neither right nor wrong")
     points: int
     correct_positions: list[int]
     chosen_positions: list[int]
@@ -93,6 +96,8 @@ class GameOut(BaseModel):
     credited: int
     passed: bool | None
     course_id: int | None
+    survey: bool = Field(description="A survey: no right answers, every answer accepted, "
+                                     "finishing it earns its points")
 
 
 class MonthOut(BaseModel):

@@ -36,6 +36,11 @@ def quiz_reason(quiz: Quiz, *, default_language: str, correct: int, total: int) 
                   title=_titles(quiz.title, default_language), correct=correct, total=total)
 
 
+def survey_reason(quiz: Quiz, *, default_language: str) -> Reason:
+    return Reason(N_("Survey completed: %(title)s"),
+                  title=_titles(quiz.title, default_language))
+
+
 def course_reason(course: Course, *, default_language: str) -> Reason:
     return Reason(N_("Course completed: %(title)s"),
                   title=_titles(course.title, default_language))

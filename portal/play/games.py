@@ -29,10 +29,10 @@ from portal.i18n import N_
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
 from portal.play import courses
-from portal.play.awards import award_key, quiz_reason
+from portal.play.awards import award_key, quiz_reason, survey_reason
 from portal.play.errors import NotFound, PlayError
 from portal.play.models import Answer, Game, GameStatus
-from portal.play.scoring import answer_grace_ms, answer_points, in_time
+from portal.play.scoring import answer_grace_ms, answer_points, in_time, is_survey
 from portal.settings import Settings
 
 # A choice as the player was shown it: packs give a question at most eight.
@@ -62,6 +62,7 @@ class AnswerOutcome(StrEnum):
     WRONG = "wrong"
     TIMED_OUT = "timed_out"  # no choice: the time ran out, or the player gave up
     TOO_LATE = "too_late"  # a choice that arrived after the limit plus the grace
+    ACCEPTED = "accepted"  # a survey's answer: recorded, neither right nor wrong
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class GameSummary:
     credited: int  # what the ledger credited for it (0 for a later attempt)
     passed: bool | None  # course final quizzes only
     course_id: int | None
+    survey: bool  # no right answers: every answer accepted, finishing earns the points
 
 
 # -- starting and resuming ----------------------------------------------------------------
@@ -263,8 +265,9 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
     right = sorted(i for i, choice in enumerate(question.choices) if choice["correct"])
     elapsed_ms = _elapsed_ms(game.sent_at, now)
     grace_ms = rules.grace_ms(quiz.time_limit)
-    # Too late is not correct: it earns nothing, is not counted and passes no course.
-    correct = bool(chosen) and chosen == right and in_time(
+    # Too late is not correct: it earns nothing, is not counted and passes no course. A
+    # survey has no right answer: whatever is chosen is accepted, and none is "correct".
+    correct = not is_survey(quiz.scoring) and bool(chosen) and chosen == right and in_time(
         elapsed_ms, time_limit=quiz.time_limit, grace_ms=grace_ms)
     points = answer_points(correct=correct, elapsed_ms=elapsed_ms, time_limit=quiz.time_limit,
                            base_points=quiz.base_points, grace_ms=grace_ms,
@@ -311,8 +314,11 @@ async def _result_of(person: Person, game_id: int, stored: Answer, rules: Rules
     question = await Question.get(id=stored.question_id)
     quiz = await Quiz.get(id=game.quiz_id).select_related("pack")
     order = game.choice_order[str(question.id)]
+    survey = is_survey(quiz.scoring)
     if not stored.chosen:
         outcome = AnswerOutcome.TIMED_OUT
+    elif survey:
+        outcome = AnswerOutcome.ACCEPTED
     elif stored.correct:
         outcome = AnswerOutcome.CORRECT
     elif in_time(stored.elapsed_ms, time_limit=quiz.time_limit,
@@ -327,8 +333,8 @@ async def _result_of(person: Person, game_id: int, stored: Answer, rules: Rules
         timed_out=outcome == AnswerOutcome.TIMED_OUT,
         outcome=outcome,
         points=stored.points,
-        correct_positions=[p for p, authored in enumerate(order)
-                           if question.choices[authored]["correct"]],
+        correct_positions=[] if survey else [p for p, authored in enumerate(order)
+                                             if question.choices[authored]["correct"]],
         chosen_positions=[p for p, authored in enumerate(order) if authored in stored.chosen],
         explanation=localized(question.explanation, person.language,
                               quiz.pack.default_language),
@@ -360,7 +366,9 @@ async def _finish(conn: BaseDBAsyncClient, person: Person, game_id: int, quiz: Q
     # Only the first game started on a quiz earns points, finished or not: a player who
     # saw answers and left cannot replay for more. The key also says: once per quiz.
     first = game.attempt == 1
-    if first and game.points > 0:
+    if is_survey(quiz.scoring):
+        await _finish_survey(conn, person, game, quiz, account, now, first=first)
+    elif first and game.points > 0:
         await ledger.earn(
             account, amount=game.points, key=award_key(person.id, quiz),
             reason=quiz_reason(quiz, default_language=quiz.pack.default_language,
@@ -369,6 +377,19 @@ async def _finish(conn: BaseDBAsyncClient, person: Person, game_id: int, quiz: Q
     if quiz.course_id is not None and _passed(game, quiz):
         await courses.complete(person, quiz.course_id, account=account, now=now,
                                welcome_bonus=rules.welcome_bonus, conn=conn)
+
+
+async def _finish_survey(conn: BaseDBAsyncClient, person: Person, game: Game, quiz: Quiz,
+                         account: Account, now: datetime, *, first: bool) -> None:
+    """Finishing a survey earns its fixed points (the quiz's base_points), once per survey
+    and person; the game shows them as its points."""
+    if not (first and quiz.base_points > 0):
+        return
+    await Game.filter(id=game.id).using_db(conn).update(points=quiz.base_points)
+    await ledger.earn(
+        account, amount=quiz.base_points, key=award_key(person.id, quiz),
+        reason=survey_reason(quiz, default_language=quiz.pack.default_language),
+        reference=_reference(game.id), now=now, conn=conn)
 
 
 # -- leaving, expiry and results ----------------------------------------------------------
@@ -416,7 +437,7 @@ def _summary_of(person: Person, game: Game, quiz: Quiz, *, credited: int) -> Gam
         status=GameStatus(game.status), total=len(game.question_order), correct=game.correct,
         points=game.points, credited=credited,
         passed=_passed(game, quiz) if game.status == GameStatus.FINISHED else None,
-        course_id=quiz.course_id,
+        course_id=quiz.course_id, survey=is_survey(quiz.scoring),
     )
 
 

@@ -12,6 +12,7 @@ from portal.content.models import Course, Lesson, Quiz
 from portal.content.service import live_packs, localized
 from portal.play.games import GameSummary, unfinished_games
 from portal.play.models import CourseProgress, Game, GameStatus
+from portal.play.scoring import is_survey
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Card:
     game_id: int | None
     closes_at: datetime  # when its pack stops being live
     mandatory: bool = False
+    survey: bool = False  # a quiz without right answers, earning its points for finishing
 
     @property
     def open(self) -> bool:
@@ -83,9 +85,11 @@ async def _quiz_card(person: Person, quiz: Quiz, language: tuple[str, str], now:
     return Card(
         kind="quiz", id=quiz.id, title=localized(quiz.title, *language),
         description=localized(quiz.description, *language), state=state, questions=total,
-        points_at_stake=total * quiz.base_points,
+        # A survey's base_points are its points for finishing, not per answer.
+        points_at_stake=quiz.base_points if is_survey(quiz.scoring) else total * quiz.base_points,
         score=best.points if best else None, correct=best.correct if best else None,
         game_id=active.id if active else (best.id if best else None), closes_at=closes_at,
+        survey=is_survey(quiz.scoring),
     )
 
 

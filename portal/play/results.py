@@ -63,7 +63,9 @@ async def game_result(person: Person, game_id: int) -> GameResult:
         credited = Credited(quiz=found.credited,
                             course=_at(course_credit, game.finished_at),
                             welcome=_at(welcome, game.finished_at))
-    missed = [] if game.status == GameStatus.ACTIVE else await _missed(person, game)
+    # A survey has nothing to miss: no answer is right or wrong.
+    missed = [] if game.status == GameStatus.ACTIVE or found.survey else await _missed(
+        person, game)
     return GameResult(summary=found, credited=credited, finished_at=game.finished_at,
                       missed=missed)
 

@@ -10,6 +10,14 @@ import math
 
 # The network grace is never more than this share of a question's time limit.
 GRACE_PERCENT_OF_LIMIT = 10
+# A quiz's scoring: speed-scaled (the default), accuracy only, or a survey: no answer is
+# right or wrong, every one given is accepted and recorded, and finishing the survey earns
+# its fixed points (kept as the quiz's base_points).
+SPEED, ACCURACY, SURVEY = "speed", "accuracy", "survey"
+
+
+def is_survey(scoring: str) -> bool:
+    return scoring == SURVEY
 
 
 def answer_grace_ms(time_limit: int, *, at_most_seconds: int) -> int:
@@ -38,11 +46,13 @@ def answer_points(*, correct: bool, elapsed_ms: int, time_limit: int, base_point
     """Points for one answer, ``elapsed_ms`` after the server sent the question.
 
     Speed scoring: a correct answer earns round(B * (1 - e / 2T)), between B/2 and B; an
-    answer inside the network grace counts as given at the limit. Wrong or late: 0.
+    answer inside the network grace counts as given at the limit. Wrong or late: 0. A
+    survey's answers earn nothing of their own: finishing it earns its points.
     """
-    if not correct or not in_time(elapsed_ms, time_limit=time_limit, grace_ms=grace_ms):
+    if is_survey(scoring) or not correct or not in_time(elapsed_ms, time_limit=time_limit,
+                                                        grace_ms=grace_ms):
         return 0
-    if scoring == "accuracy":
+    if scoring == ACCURACY:
         return base_points
     counted = min(max(elapsed_ms, 0), time_limit * 1000)
     # Half rounds up (not to even), so the slowest correct answer never drops below B/2.

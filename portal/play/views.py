@@ -10,10 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from portal import i18n
 from portal.accounts.models import Role
 from portal.accounts.sessions import require_person
-from portal.play import courses, games, month
+from portal.play import courses, games, month, surveys
 from portal.play.games import ChoicePosition, Rules
+from portal.web.exports import csv_stream
 from portal.web.forms import DatabaseId
 from portal.web.templating import render
 
@@ -121,8 +123,38 @@ async def certificate(request: Request) -> Response:
     return render(request, "play/certificate.html", certificate=found)
 
 
+
+# -- surveys, for marketing -----------------------------------------------------------------
+
+STAFF = (Role.MARKETING, Role.ADMIN)
+
+
+async def survey_list(request: Request) -> Response:
+    require_person(request, *STAFF)
+    found = await surveys.surveys(i18n.current_language())
+    return render(request, "play/surveys.html", surveys=found)
+
+
+async def survey_results(request: Request) -> Response:
+    require_person(request, *STAFF)
+    found = await surveys.results(request.path_params["quiz_id"], i18n.current_language())
+    return render(request, "play/survey_results.html", survey=found)
+
+
+async def survey_export(request: Request) -> Response:
+    require_person(request, *STAFF)
+    quiz_id = request.path_params["quiz_id"]
+    await surveys.results(quiz_id, "en")  # an unknown survey is a 404 before the download
+    return csv_stream(f"survey-{quiz_id}-answers.csv", surveys.EXPORT_HEADER,
+                      surveys.export_rows(quiz_id))
+
 routes = [
     Route("/play", this_month, methods=["GET"], name="play.month"),
+    Route("/marketing/surveys", survey_list, methods=["GET"], name="play.surveys"),
+    Route("/marketing/surveys/{quiz_id:id}", survey_results, methods=["GET"],
+          name="play.survey"),
+    Route("/marketing/surveys/{quiz_id:id}/answers.csv", survey_export, methods=["GET"],
+          name="play.survey_export"),
     Route("/play/quiz/{quiz_id:id}/start", start, methods=["POST"], name="play.start"),
     Route("/play/game/{game_id:id}", game, methods=["GET"], name="play.game"),
     Route("/play/game/{game_id:id}/answer", answer, methods=["POST"], name="play.answer"),

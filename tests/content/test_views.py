@@ -72,7 +72,7 @@ async def test_a_bad_pack_gets_a_report_and_cannot_be_published(carol: httpx.Asy
     response = await upload(carol, bad)
     report = await carol.get(response.headers["hx-redirect"])
     assert "nothing was published" in report.text
-    assert "quiz-basics.yaml:11: scoring: Input should be &#39;speed&#39; or" in report.text
+    assert "quiz-basics.yaml:11: scoring: Input should be &#39;speed&#39;, " in report.text
     refused = await carol.post(response.headers["hx-redirect"] + "/publish",
                                data={"csrftoken": csrf(carol)})
     assert refused.status_code == 409

@@ -340,7 +340,8 @@ async def test_the_openapi_document_declares_the_outcomes(bot: httpx.AsyncClient
     schemas = document["components"]["schemas"]
     outcome = schemas["AnswerOut"]["properties"]["outcome"]
     assert outcome["$ref"] == "#/components/schemas/AnswerOutcome"
-    assert schemas["AnswerOutcome"]["enum"] == ["correct", "wrong", "timed_out", "too_late"]
+    assert schemas["AnswerOutcome"]["enum"] == ["correct", "wrong", "timed_out", "too_late",
+                                                "accepted"]
     assert "outcome" in schemas["AnswerOut"]["required"]
 
 

@@ -136,6 +136,10 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/api/v1/charity/causes"): (401, 200, 200, 200, 200),
     ("GET", "/api/v1/charity/causes/{cause_id:id}"): (401, 404, 404, 404, 404),
     ("POST", "/api/v1/charity/causes/{cause_id:id}/donate"): (401, 422, 422, 403, 403),
+    # What players answered in the surveys: marketing's (a quiz that is no survey is 404).
+    ("GET", "/marketing/surveys"): (303, 403, 403, 200, 200),
+    ("GET", "/marketing/surveys/{quiz_id:id}"): (303, 403, 403, 404, 404),
+    ("GET", "/marketing/surveys/{quiz_id:id}/answers.csv"): (303, 403, 403, 404, 404),
     # Auctions and raffles: everyone signed in looks; players bid and buy tickets;
     # marketing puts up lots and raffles and cancels lots.
     ("GET", "/auctions"): (303, 200, 200, 200, 200),
