@@ -53,6 +53,10 @@ class NotFound(AnalyticsRefused):
     status = 404
 
 
+class NotAllowed(AnalyticsRefused):
+    status = 403
+
+
 @dataclass(frozen=True)
 class Scope:
     kind: ScopeKind
@@ -95,6 +99,23 @@ async def scope_of(key: str) -> Scope:
             outlet := await Outlet.get_or_none(id=number).select_related("company")):
         return Scope(kind, number, outlet.name, company_id=outlet.company_id,
                      company_name=outlet.company.name, region_id=outlet.region_id)
+    raise NotFound(N_("There is no %(scope)s."), scope=key[:40])
+
+
+async def scope_for(person: Person, key: str, *, sees_all: bool) -> Scope:
+    """The scope ``key`` names, as this person may see it: marketing and admins
+    (``sees_all``) any; a partner manager their own company (also when asking for the
+    network) or one of its outlets, and another's is not found."""
+    scope = await scope_of(key)
+    if sees_all:
+        return scope
+    company_id = await company_of(person)
+    if company_id is None:
+        raise NotAllowed(N_("This page is not part of your role."))
+    if scope.kind is ScopeKind.NETWORK:
+        return await scope_of(f"company:{company_id}")
+    if scope.kind in (ScopeKind.COMPANY, ScopeKind.OUTLET) and scope.company_id == company_id:
+        return scope
     raise NotFound(N_("There is no %(scope)s."), scope=key[:40])
 
 

@@ -46,9 +46,8 @@ class Asked:
 async def _asked(request: Request, who: SignedIn) -> Asked:
     now = datetime.now(UTC)
     query = request.query_params
-    scope = await service.scope_of(query.get("scope", ""))
-    if not who.roles.intersection(STAFF):
-        scope = await _managers_scope(who, scope)
+    scope = await service.scope_for(who.person, query.get("scope", ""),
+                                    sees_all=bool(who.roles.intersection(STAFF)))
     default_by = Grouping.COMPANY if scope.kind in (ScopeKind.NETWORK, ScopeKind.REGION) \
         else Grouping.OUTLET
     try:
@@ -58,18 +57,6 @@ async def _asked(request: Request, who: SignedIn) -> Asked:
     return Asked(scope, service.month_of(query.get("month", ""), now=now), by,
                  query.get("sort") or "share_active", query.get("dir") == "desc",
                  page_number(request), now)
-
-
-async def _managers_scope(who: SignedIn, scope: Scope) -> Scope:
-    """A partner manager's own company, or one of its outlets; another's is not found."""
-    company_id = await service.company_of(who.person)
-    if company_id is None:
-        raise HTTPException(403, i18n.gettext("This page is not part of your role."))
-    if scope.kind is ScopeKind.NETWORK:
-        return await service.scope_of(f"company:{company_id}")
-    if scope.kind in (ScopeKind.COMPANY, ScopeKind.OUTLET) and scope.company_id == company_id:
-        return scope
-    raise HTTPException(404)
 
 
 async def programme(request: Request) -> Response:

@@ -124,3 +124,23 @@ async def test_this_month_shows_the_points_held_in_open_bids(
     with time_machine.travel(AFTER.replace(day=25, month=1), tick=False):
         page = await carol.get("/analytics")
     assert "Held in open bids now" in page.text
+
+
+async def test_the_api_gives_the_same_figures_and_the_same_scope_rule(
+        story: Story, client: httpx.AsyncClient) -> None:
+    from tests.factories import token_for
+
+    carol = {"Authorization": f"Bearer {await token_for(client, 'carol@example.com')}"}
+    body = (await client.get("/api/v1/analytics/programme?month=2026-01", headers=carol)).json()
+    figures = {f["name"]: f for f in body["figures"]}
+    assert body["scope"] == "network" and figures["registered_players"]["value"] == 3
+    assert figures["registered_players"]["previous"] == 1
+    assert figures["share_with_game"]["share"] is True
+    bob = {"Authorization": f"Bearer {await token_for(client, 'bob@example.com')}"}
+    own = (await client.get("/api/v1/analytics/programme?month=2026-01", headers=bob)).json()
+    assert own["scope"] == f"company:{story.people.acme.id}"
+    other = await client.get(f"/api/v1/analytics/programme?scope=outlet:"
+                             f"{story.people.other_outlet.id}", headers=bob)
+    assert other.status_code == 404
+    bad = await client.get("/api/v1/analytics/programme?month=2026-13", headers=carol)
+    assert bad.status_code == 400 and "YYYY-MM" in bad.json()["error"]["message"]
