@@ -20,6 +20,7 @@ from portal.accounts import sessions
 from portal.accounts import views as accounts_views
 from portal.accounts.throttle import LoginThrottle
 from portal.admin import views as admin_views
+from portal.analytics import api as analytics_api
 from portal.analytics import views as analytics_views
 from portal.analytics.visits import VisitMiddleware
 from portal.auctions import api as auctions_api
@@ -60,7 +61,7 @@ PAGE_MODULES: list[ModuleType] = [
 ]
 API_MODULES: list[ModuleType] = [
     accounts_api, members_api, ledger_api, web_api, play_api, leaderboard_api,
-    catalog_api, charity_api, auctions_api,
+    catalog_api, charity_api, auctions_api, analytics_api,
 ]
 
 

@@ -123,6 +123,7 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("GET", "/analytics/questions"): (303, 403, 403, 200, 200),
     ("GET", "/analytics/questions/{question_id:id}"): (303, 403, 403, 404, 404),
     ("GET", "/analytics/export/{table}.{format}"): (303, 403, 200, 200, 200),
+    ("GET", "/api/v1/analytics/programme"): (401, 403, 200, 200, 200),
     # Charity: everyone signed in sees the causes; players give; marketing runs them.
     ("GET", "/charity"): (303, 200, 200, 200, 200),
     ("GET", "/charity/{cause_id:id}"): (303, 404, 404, 404, 404),
