@@ -54,6 +54,11 @@ async def account_of_person(person_id: int) -> Account:
     return await Account.get(person_id=person_id)
 
 
+async def account_of_company(company_id: int) -> Account | None:
+    """The company's points account (None for no such company)."""
+    return await Account.get_or_none(company_id=company_id).select_related("company")
+
+
 @dataclass(frozen=True)
 class Entry:
     """One line of an account's history, signed from that account's side.

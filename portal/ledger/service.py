@@ -42,6 +42,7 @@ from portal.ledger.models import (
 from portal.ledger.reads import Entry as Entry
 from portal.ledger.reads import Summary as Summary
 from portal.ledger.reads import TransferResult
+from portal.ledger.reads import account_of_company as account_of_company
 from portal.ledger.reads import account_of_person as account_of_person
 from portal.ledger.reads import adjustments as adjustments
 from portal.ledger.reads import earned_in_season as earned_in_season

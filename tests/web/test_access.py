@@ -38,6 +38,8 @@ ACCESS: dict[tuple[str, str], tuple[int, int, int, int, int]] = {
     ("POST", "/invite/{token}"): (404, 404, 404, 404, 404),
     ("GET", "/audit"): (303, 403, 403, 200, 200),
     ("POST", "/audit/adjust"): (303, 403, 403, 400, 400),
+    ("POST", "/audit/company"): (303, 403, 403, 400, 400),
+    ("GET", "/history/company"): (303, 403, 200, 403, 403),
     ("GET", "/admin/companies"): (303, 403, 403, 403, 200),
     ("POST", "/admin/companies"): (303, 403, 403, 403, 400),
     ("POST", "/admin/regions"): (303, 403, 403, 403, 400),
