@@ -219,6 +219,16 @@ async def _visible(viewer: Viewer) -> Q:
     return base & quiz & course
 
 
+async def _may_see(viewer: Viewer, item: Item) -> bool:
+    """What ``_visible`` says of one item, asking play only when the item is hidden."""
+    if not item.active or item.for_companies != viewer.for_company:
+        return False
+    if item.unlock_quiz_id is None and item.unlock_course_id is None:
+        return True
+    return await completion.has_completed(viewer.person.id, quiz_id=item.unlock_quiz_id,
+                                          course_id=item.unlock_course_id)
+
+
 async def _codes_left(item_ids: list[int]) -> dict[int, int]:
     if not item_ids:
         return {}
@@ -336,7 +346,6 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     moment = now or datetime.now(UTC)
     full_key = order_key(viewer, key)
     address = address.strip()
-    visible = await _visible(viewer)
     # Made (once, race-safe) outside the transaction the buyers race in.
     catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
     async with write_transaction() as conn:
@@ -349,8 +358,8 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
                 raise ledger.KeyReused(N_("The key %(key)s was already used for another "
                                           "operation."), key=key)
             return Redeemed(existing.id, replayed=True)
-        item = await Item.filter(visible).filter(id=item_id).using_db(conn).first()
-        if item is None:
+        item = await Item.filter(id=item_id).using_db(conn).first()
+        if item is None or not await _may_see(viewer, item):
             raise NoSuchItem()
         available = account.balance - account.held
         if settings.redemption_threshold and available < settings.redemption_threshold:
@@ -388,7 +397,7 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
         await Order.filter(id=order.id).using_db(conn).update(transfer_id=paid.id)
         if code is not None:
             await _queue_code_email(conn, viewer.person, order, item, code, settings, moment)
-    await _tell_if_low(item.id, now=moment)
+    await _tell_if_low(item, now=moment)
     return Redeemed(order.id, replayed=False)
 
 
@@ -528,10 +537,12 @@ async def stock_left(item: Item) -> int | None:
     return item.stock
 
 
-async def _tell_if_low(item_id: int, *, now: datetime) -> bool:
+async def _tell_if_low(item: Item, *, now: datetime) -> bool:
     """Tells marketing once per crossing that the item's stock fell to its low mark.
     The flag is set by a conditional update, so two buyers crossing together tell once."""
-    item = await Item.get(id=item_id)
+    if item.low_stock_at is None:
+        return False
+    item = await Item.get(id=item.id)  # the stock after this order
     left = await stock_left(item)
     if item.low_stock_at is None or left is None or left > item.low_stock_at:
         return False
@@ -798,7 +809,7 @@ async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
             using_db=conn)
         if code is not None:
             await _queue_code_email(conn, person, order, item, code, settings, moment)
-    await _tell_if_low(item.id, now=moment)
+    await _tell_if_low(item, now=moment)
     return Redeemed(order.id, replayed=False)
 
 
