@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from portal import i18n
 from portal.accounts.models import Person
 from portal.catalog import service as catalog
@@ -32,8 +34,10 @@ async def deliver(person: Person, item_id: int | None, *, key: str, settings: Se
     return granted.order_id, ""
 
 
-async def tell_everyone(notices: list[Notice], *, settings: Settings, now: datetime) -> None:
-    """A notice each, and an e-mail to those who want news by e-mail."""
+async def tell_everyone(notices: list[Notice], *, settings: Settings, now: datetime,
+                        conn: BaseDBAsyncClient | None = None) -> None:
+    """A notice each, and an e-mail to those who want news by e-mail (in ``conn``'s
+    transaction when given)."""
 
     def email(notice: Notice) -> mail.Rendered | None:
         if not notice.person.email_news:
@@ -42,4 +46,4 @@ async def tell_everyone(notices: list[Notice], *, settings: Settings, now: datet
             text = notifications.text_of(notice.kind, notice.params)
         return mail.render("auction", notice.person, settings, text=text)
 
-    await tell(notices, now=now, email=email)
+    await tell(notices, now=now, email=email, conn=conn)

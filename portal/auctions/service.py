@@ -25,6 +25,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F, Q
@@ -160,13 +161,20 @@ async def place_bid(person: Person, lot_id: int, *, amount: int, key: str,
         raise BadBid(N_("A bid is a whole number of points from 1 to %(most)s."),
                      most=MAX_BID)
     account = await ledger.account_of_person(person.id)
+    if (existing := await Bid.get_or_none(key=full_key)) is not None:
+        return _replayed(existing, key, lot_id, amount)
+    # A bid that cannot lead is refused before taking the write lock (the lot as read now:
+    # the conditional update below decides for the bids that pass).
+    seen = await Lot.get_or_none(id=lot_id)
+    if seen is None:
+        raise NoSuchLot()
+    if amount < minimum_bid(seen) or state_of(seen, moment) != "open":
+        _refuse(seen, moment)
     async with write_transaction() as conn:
         existing = await Bid.filter(key=full_key).using_db(conn).first()
         if existing is not None:
             return _replayed(existing, key, lot_id, amount)
-        lot = await Lot.filter(id=lot_id).using_db(conn).first()
-        if lot is None:
-            raise NoSuchLot()
+        lot = await Lot.filter(id=lot_id).using_db(conn).get()
         if not await _lead(conn, lot.id, person.id, amount, moment):
             # Another bid with this key may have committed while this one waited.
             existing = await Bid.filter(key=full_key).using_db(conn).first()
@@ -185,8 +193,8 @@ async def place_bid(person: Person, lot_id: int, *, amount: int, key: str,
             lot_id=lot.id, person_id=person.id).exclude(id=bid.id).using_db(conn).exists()
         ends_at, extended = await _soft_close(conn, lot.id, moment, newcomer)
         await ledger.mark_active(conn, person.id, now=moment)
-    if previous is not None and previous.person_id != person.id:
-        await _tell_outbid(previous, lot, bid, settings, moment)
+        if previous is not None and previous.person_id != person.id:
+            await _tell_outbid(conn, previous, lot, bid, settings, moment)
     return Placed(bid.id, lot.id, amount, ends_at, extended, replayed=False)
 
 
@@ -211,8 +219,8 @@ async def _lead(conn: BaseDBAsyncClient, lot_id: int, person_id: int, amount: in
     return changed == 1
 
 
-def _refuse(lot: Lot, moment: datetime) -> None:
-    """Says why a bid did not lead (the lot as it is now)."""
+def _refuse(lot: Lot, moment: datetime) -> NoReturn:
+    """Says why a bid cannot lead (the lot as it is now)."""
     if lot.status != LotStatus.OPEN or lot.ends_at <= moment:
         raise LotEnded()
     if lot.starts_at > moment:
@@ -265,12 +273,14 @@ async def _soft_close(conn: BaseDBAsyncClient, lot_id: int, moment: datetime,
     return ends_at, extended
 
 
-async def _tell_outbid(previous: Bid, lot: Lot, bid: Bid, settings: Settings,
-                       moment: datetime) -> None:
-    person = await Person.get(id=previous.person_id)
+async def _tell_outbid(conn: BaseDBAsyncClient, previous: Bid, lot: Lot, bid: Bid,
+                       settings: Settings, moment: datetime) -> None:
+    """The outbid leader is told in the bid's transaction: their points come back and the
+    notice says so, together or not at all, with one commit."""
+    person = await Person.filter(id=previous.person_id).using_db(conn).get()
     await tell_everyone([Notice(person, f"auction-outbid:{bid.id}", "outbid",
                                 {"title": lot.title, "points": previous.amount})],
-                        settings=settings, now=moment)
+                        settings=settings, now=moment, conn=conn)
 
 
 # -- reading ------------------------------------------------------------------------------
