@@ -30,6 +30,9 @@ Then, in the same run:
   codes, orders and attempts per second next to the same writes in raw SQL (a guarded
   balance UPDATE and a conditional code claim per transaction); importing a 10,000-code
   file next to a raw bulk INSERT of 10,000 rows;
+* **auctions** (``tests/bench/auctions.py``): bids per second from 200 bidders
+  (``PORTAL_BENCH_BIDDERS``) on one hot lot in four processes, and the p99 of a bid, next
+  to the raw conditional lot update plus guarded hold in one transaction;
 * **leaderboards and the inactivity burn at scale** (``tests/bench/scale.py``, its own
   process, last): a million players and ten million ledger entries generated in bulk in
   SQLite and PostgreSQL, ``board()`` query by query next to raw SQL over the score table,
@@ -526,6 +529,34 @@ def _catalog_table(catalog: dict[str, Any], raw: RawCeilings) -> str:
     return _format(rows)
 
 
+# -- auctions --------------------------------------------------------------------------------
+
+
+def measure_auctions(workdir: Path, env: dict[str, str], log: Path, bidders: int
+                     ) -> dict[str, Any]:
+    print(f"  auctions: {bidders} bidders on one hot lot, 5 bids each, in 4 processes ...",
+          flush=True)
+    return _bench_result([sys.executable, "-m", "tests.bench.auctions", str(workdir),
+                          "--bidders", str(bidders)], "the auction bench", log,
+                         timeout=1800, env=env)
+
+
+def _auctions_table(auctions: dict[str, Any], raw: RawCeilings) -> str:
+    engine = "SQLite" if raw.engine == "sqlite" else "PostgreSQL"
+    race, ceiling = auctions["portal"], auctions["raw"]
+    rows = [(f"{auctions['bidders']} bidders x {auctions['bids_each']} bids on one lot, "
+             f"{auctions['processes']} processes", "bids/s", "led/s", "p50 ms", "p99 ms",
+             "vs ceiling"),
+            (f"raw {engine}: lot UPDATE + guarded hold per transaction (ceiling)",
+             f"{ceiling['attempts_per_second']:,.1f}", f"{ceiling['led_per_second']:,.1f}",
+             f"{ceiling['p50_ms']:.1f}", f"{ceiling['p99_ms']:.1f}", "1.00"),
+            ("auctions.place_bid (holds moved, bid, soft close, outbid told)",
+             f"{race['attempts_per_second']:,.1f}", f"{race['led_per_second']:,.1f}",
+             f"{race['p50_ms']:.1f}", f"{race['p99_ms']:.1f}",
+             _ratio(race["attempts_per_second"], ceiling["attempts_per_second"]))]
+    return _format(rows)
+
+
 # -- at scale --------------------------------------------------------------------------------
 
 
@@ -605,6 +636,8 @@ def main() -> int:
         publish = measure_publish(workdir, env, load_log)
         catalog = measure_catalog(workdir, env, load_log,
                                   int(_env_number("PORTAL_BENCH_CATALOG_PLAYERS", 200)))
+        auctions = measure_auctions(workdir, env, load_log,
+                                    int(_env_number("PORTAL_BENCH_BIDDERS", 200)))
 
         port = _free_port()
         portal = Server("portal web", [str(BIN / "portal"), "web", "--host", HOST,
@@ -642,6 +675,9 @@ def main() -> int:
         print()
         print("the rewards catalog (tests/bench/catalog.py)")
         print(_catalog_table(catalog, raw))
+        print()
+        print("auctions, a hot lot (tests/bench/auctions.py)")
+        print(_auctions_table(auctions, raw))
         for table in scale["tables"]:
             print()
             print(table)
@@ -649,6 +685,7 @@ def main() -> int:
                   for p in r.problems]
         failed += [("at scale", problem) for problem in scale["failures"]]
         failed += [("catalog", problem) for problem in catalog["problems"]]
+        failed += [("auctions", problem) for problem in auctions["problems"]]
         for label, problem in failed:
             print(f"FAILED {label}: {problem}", file=sys.stderr)
         for r in (bare_post, answers):
