@@ -754,6 +754,12 @@ async def cancel(order_id: int, *, reason: str, now: datetime | None = None) -> 
             await Code.filter(id=row.code_id).using_db(conn).update(status=CodeStatus.VOID)
         elif row.status == OrderStatus.AWAITING and item.stock is not None:
             await Item.filter(id=item.id).using_db(conn).update(stock=F("stock") + 1)
+    # The owner hears of it in the portal (a company order: the manager who redeemed it).
+    person = await Person.get(id=row.person_id)
+    await tell([Notice(person, f"order-cancelled:{row.id}",
+                       "order_cancelled" if row.price > 0 else "prize_cancelled",
+                       {"title": item.title, "reason": reason, "points": row.price})],
+               now=moment, email=lambda notice: None)
     return True
 
 

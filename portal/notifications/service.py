@@ -27,6 +27,9 @@ MESSAGES = {
     "burned": N_("%(points)s points burned: no finished game or course since %(date)s."),
     "new_season": N_("A new month has started: this month's quizzes and courses are live."),
     "low_stock": N_("Low stock: %(left)s left of “%(title)s”."),
+    "order_cancelled": N_("Your order “%(title)s” was cancelled (%(reason)s): its %(points)s "
+                          "points are back in your account."),
+    "prize_cancelled": N_("Your prize “%(title)s” was cancelled (%(reason)s)."),
     "email_failed": N_("The e-mail “%(subject)s” to %(to)s was not delivered after a day "
                        "of tries."),
     "outbid": N_("You were outbid on “%(title)s”: your %(points)s points are available "
@@ -42,6 +45,8 @@ MESSAGES = {
 # Where a notice of each kind leads: a route name, its query string, and the link's text.
 LINKS = {
     "low_stock": ("catalog.staff", "", N_("Open the catalog")),
+    "order_cancelled": ("catalog.mine", "", N_("My rewards")),
+    "prize_cancelled": ("catalog.mine", "", N_("My rewards")),
     "email_failed": ("admin.mail", "?status=failed", N_("Resend it from the mail page")),
     **{kind: ("auctions.index", "", N_("See the auctions and raffles"))
        for kind in ("outbid", "auction_won", "auction_lost", "auction_cancelled",

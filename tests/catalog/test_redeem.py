@@ -14,7 +14,7 @@ from portal.catalog import service as catalog
 from portal.catalog.models import Code, CodeStatus, ItemKind, Order, OrderStatus, Reveal
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, Transfer, TransferKind
-from portal.notifications.models import Email
+from portal.notifications.models import Email, Notification
 from tests.catalog.stock import SETTINGS, give, item
 from tests.factories import make_company, make_outlet, make_person
 
@@ -179,6 +179,8 @@ async def test_cancelling_refunds_once_and_the_code_is_never_handed_out_again() 
     with pytest.raises(catalog.CatalogRefusal):
         await catalog.reveal(alice, done.order_id, via="web", settings=SETTINGS)
     assert await ledger.check_invariants() == []
+    [told] = await Notification.filter(person_id=alice.person.id, kind="order_cancelled")
+    assert told.params == {"title": card.title, "reason": "Wrong item", "points": 300}
 
 
 async def test_an_item_hidden_until_a_quiz_appears_once_the_quiz_is_finished() -> None:
