@@ -137,7 +137,8 @@ class PackUpload(Model):
     )
     created_by_id: int
     pack_slug = fields.CharField(max_length=60, default="")
-    problems: list[str] = fields.JSONField(default=list)
+    # schema.Problem.stored() of each problem (older reports: English text).
+    problems: list[dict[str, Any] | str] = fields.JSONField(default=list)
     published_at = fields.DatetimeField(null=True)
 
     class Meta:

@@ -417,13 +417,14 @@ def _string(loader: Any, node: yaml.ScalarNode) -> str:
     value = str(loader.construct_scalar(node))
     if _UNSTORABLE.search(value):
         raise _YamlRefused(node.start_mark, N_(
-            "not valid YAML: a text holds a NUL (\\0) or a lone surrogate (\\ud800 to \\udfff): neither can be "
-            "stored"))
+            "not valid YAML: a text holds a NUL (\\0) or a lone surrogate (\\ud800 to "
+            "\\udfff): neither can be stored"))
     return value
 
 
 def _refused(loader: Any, node: yaml.Node) -> Any:
-    raise _YamlRefused(node.start_mark, N_("not valid YAML: the tag %(tag)s is not allowed in a pack"),
+    raise _YamlRefused(node.start_mark,
+                       N_("not valid YAML: the tag %(tag)s is not allowed in a pack"),
                        tag=node.tag.replace(_TAG, "!!"))
 
 

@@ -89,13 +89,13 @@ async def store(person: Person, *, filename: str, data: bytes, media_dir: Path,
             # Parsing is CPU work: off the event loop, so other requests go on meanwhile.
             pack = await asyncio.to_thread(schema.read_pack, folder)
         except schema.PackInvalid as exc:
-            problems = [str(problem) for problem in exc.problems]
+            problems = [problem.stored() for problem in exc.problems]
         else:
             slug = pack.meta.id
             try:
                 await service.publish(pack, media_dir=media_dir, now=now, dry_run=True)
             except schema.PackInvalid as exc:
-                problems = [str(problem) for problem in exc.problems]
+                problems = [problem.stored() for problem in exc.problems]
             else:
                 service.store_media(pack, media_dir)
     return await PackUpload.create(token=secrets.token_hex(16), filename=filename[:200],

@@ -16,7 +16,7 @@ from portal import i18n
 from portal.accounts.models import Role
 from portal.accounts.sessions import require_person
 from portal.content import schema, uploads
-from portal.content.models import Pack
+from portal.content.models import Pack, PackUpload
 from portal.i18n import N_
 from portal.settings import LANGUAGES
 from portal.web.templating import render
@@ -78,7 +78,7 @@ async def upload_report(request: Request) -> Response:
     existing = await Pack.get_or_none(slug=found.pack_slug) if found.pack_slug else None
     return render(request, "content/upload.html", upload=found, preview=preview,
                   language=language, existing=existing, report=None, error="",
-                  now=datetime.now(UTC))
+                  now=datetime.now(UTC), problems=_problems(found))
 
 
 async def publish(request: Request) -> Response:
@@ -91,12 +91,17 @@ async def publish(request: Request) -> Response:
     except uploads.UploadRefused as exc:
         error = exc.translated()
     except schema.PackInvalid as exc:
-        found.problems = [str(problem) for problem in exc.problems]
+        found.problems = [problem.stored() for problem in exc.problems]
     else:
         return render(request, "content/published.html", report=report, upload=found)
     return render(request, "content/upload.html", status_code=409, upload=found,
                   preview=None, language=i18n.current_language(), existing=None,
-                  report=None, error=error, now=datetime.now(UTC))
+                  report=None, error=error, now=datetime.now(UTC), problems=_problems(found))
+
+
+def _problems(upload: PackUpload) -> list[str]:
+    """The upload's problems in the reader's language."""
+    return [schema.Problem.from_stored(problem).text() for problem in upload.problems]
 
 
 routes = [
