@@ -9,7 +9,8 @@ midway is resumed where it stopped and nothing is counted twice.
 
 Days and months are ``YYYY-MM-DD`` and ``YYYY-MM`` strings in UTC: they sort as they read,
 and mean the same on SQLite and PostgreSQL. Outlet, company and region 0 stand for "none"
-(marketing, admins, a person not yet placed).
+(marketing, admins, a person not yet placed); -1 marks the row that holds the whole
+network's day or month (``rollups.NETWORK_ROW``).
 """
 
 from __future__ import annotations

@@ -94,6 +94,13 @@ class Where:
                    "player" in (roles or "").split(","))
 
 
+# Every day and month also has one row for the whole network (outlet, company and region
+# NETWORK_ROW, which no scope names), so the network's page reads a row per day or month
+# instead of summing every outlet's.
+NETWORK_ROW = -1
+WHOLE_NETWORK = Where(NETWORK_ROW, NETWORK_ROW, NETWORK_ROW, True)
+
+
 @dataclass
 class Deltas:
     """What one batch adds to the rollups."""
@@ -113,14 +120,16 @@ class Deltas:
         default_factory=lambda: defaultdict(int))
 
     def add_day(self, day: str, where: Where, **values: int) -> None:
-        self.places[where.outlet] = where
-        for name, value in values.items():
-            self.day[(day, where.outlet)][name] += value
+        for place in (where, WHOLE_NETWORK):
+            self.places[place.outlet] = place
+            for name, value in values.items():
+                self.day[(day, place.outlet)][name] += value
 
     def add_month(self, month: str, where: Where, **values: int) -> None:
-        self.places[where.outlet] = where
-        for name, value in values.items():
-            self.month[(month, where.outlet)][name] += value
+        for place in (where, WHOLE_NETWORK):
+            self.places[place.outlet] = place
+            for name, value in values.items():
+                self.month[(month, place.outlet)][name] += value
 
     def add_player(self, month: str, person_id: int, where: Where, **values: int) -> None:
         self.player_place[(month, person_id)] = where

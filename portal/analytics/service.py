@@ -18,7 +18,7 @@ from tortoise.functions import Sum
 
 from portal.accounts.models import Company, Outlet, Person, Region
 from portal.analytics.models import DayOutlet, MonthOutlet, PlayerMonth, QuestionMonth, QuestionSlot
-from portal.analytics.rollups import MONTH_COLUMNS, month_days
+from portal.analytics.rollups import MONTH_COLUMNS, NETWORK_ROW, month_days
 from portal.content.models import Pack, Question, Quiz
 from portal.content.service import localized
 from portal.db import placeholders
@@ -71,7 +71,10 @@ class Scope:
         return "network" if self.kind is ScopeKind.NETWORK else f"{self.kind.value}:{self.id}"
 
     def filters(self) -> dict[str, int]:
-        return {} if self.kind is ScopeKind.NETWORK else {COLUMN_OF[self.kind]: self.id}
+        """The rollup rows of this scope: the network's own row, or the scope's outlets'."""
+        if self.kind is ScopeKind.NETWORK:
+            return {"outlet_id": NETWORK_ROW}
+        return {COLUMN_OF[self.kind]: self.id}
 
 
 NETWORK = Scope(ScopeKind.NETWORK)
@@ -368,7 +371,8 @@ async def teams(scope: Scope, month: str, *, by: Grouping, sort: str = "share_ac
     if sort not in SORTS:
         raise AnalyticsRefused(N_("Unknown column to sort by: %(sort)s."), sort=sort[:40])
     column = f"{by.value}_id"
-    base = MonthOutlet.filter(**scope.filters()).exclude(outlet_id=0)
+    within = {} if scope.kind is ScopeKind.NETWORK else scope.filters()
+    base = MonthOutlet.filter(outlet_id__gt=0, **within)
     registered = {int(r[column]): int(r["n"] or 0) for r in await (
         base.filter(month__lte=month).annotate(n=Sum("new_players")).group_by(column)
         .values(column, "n"))}

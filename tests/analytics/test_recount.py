@@ -76,7 +76,10 @@ async def test_the_rollups_equal_a_recount_after_racing_activity_and_folds(
                "players_with_game")
     found = {(row.month, row.outlet_id): Counter({c: getattr(row, c) for c in columns})
              for row in await MonthOutlet.all()}
+    network = {k[0]: found.pop(k) for k in list(found) if k[1] == rollups.NETWORK_ROW}
     assert {k: +v for k, v in found.items() if +v} == {k: +v for k, v in expected.items()}
+    for month, counts in network.items():  # the network's own row is the sum of its outlets
+        assert +counts == +sum((v for k, v in expected.items() if k[0] == month), Counter())
     answers = Counter(a.question_id for a in await Answer.all())
     assert {q.question_id: q.answered for q in await QuestionMonth.all()} == dict(answers)
     assert sum(expected[k]["games_finished"] for k in expected) == 8
