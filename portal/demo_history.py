@@ -19,8 +19,10 @@ from portal.analytics import rollups
 from portal.content import schema
 from portal.content import service as content
 from portal.content.models import Question, Quiz
+from portal.i18n import N_
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
+from portal.ledger.reasons import Reason
 from portal.members import service as members
 from portal.play import games
 from portal.play.errors import PlayError
@@ -139,16 +141,19 @@ async def _month_of(person: Person, eager: float, quizzes: list[Quiz], rng: rand
         played += 1
     account = await ledger.account_of_person(person.id)
     if account.balance - account.held >= 150 and rng.random() < 0.35:
-        await ledger.spend(account, amount=100, reason="E-gift certificate (demo history)",
+        await ledger.spend(account, amount=100,
+                           reason=Reason(N_("E-gift certificate (demo history)")),
                            reference="demo-history", key=f"demo-history:spend:{person.id}:"
                            f"{season_of(start)}", now=end - timedelta(hours=2))
     elif account.balance - account.held >= 50 and rng.random() < 0.25:
-        await ledger.donate(account, cause=cause, amount=50, reason="Clean water (demo)",
+        await ledger.donate(account, cause=cause, amount=50,
+                            reason=Reason(N_("Donation: %(title)s"), title="Clean water"),
                             reference="demo-history", key=f"demo-history:donate:{person.id}:"
                             f"{season_of(start)}", now=end - timedelta(hours=3))
     if not played and account.balance - account.held > 0:
         await ledger.burn(account, amount=account.balance - account.held,
-                          reason="Points burned: no finished game or course (demo history)",
+                          reason=Reason(N_("Points burned: no finished game or course "
+                                           "(demo history)")),
                           reference="inactivity",
                           key=f"demo-history:burn:{person.id}:{season_of(start)}",
                           now=end - timedelta(hours=1))

@@ -74,7 +74,7 @@ async def _lot_context(request: Request) -> dict[str, Any]:
     page, offset, size = _page(request)
     lines, more = await auctions.history(lot_id, offset=offset, limit=size)
     return {"s": state, "is_player": viewer is not None, "time_left": time_left,
-            "zone": request.app.state.settings.time_zone, "poll": POLL_SECONDS,
+            "zone": i18n.current_zone(), "poll": POLL_SECONDS,
             "lines": lines, "page": page, "more": more}
 
 
@@ -147,7 +147,7 @@ async def raffle(request: Request, *, status_code: int = 200, **extra: object) -
                   mine=await raffles.my_tickets(found.id, who.person),
                   winners=await raffles.winners(found.id), now=_now(),
                   is_player=Role.PLAYER in who.roles,
-                  zone=request.app.state.settings.time_zone,
+                  zone=i18n.current_zone(),
                   **{"error": "", "count": "1", "bought": None, **extra})
 
 
@@ -185,7 +185,7 @@ async def staff(request: Request) -> Response:
     all_raffles, _ = await raffles.raffles(include_drawn=True, limit=50)
     return render(request, "auctions/staff.html", lots=lots, raffles=all_raffles, page=page,
                   more=more, state_of=auctions.state_of, now=_now(),
-                  zone=request.app.state.settings.time_zone)
+                  zone=i18n.current_zone())
 
 
 def _blank_is_none(value: object) -> object:
@@ -235,7 +235,7 @@ async def new(request: Request, *, status_code: int = 200, errors: dict[str, str
     items = [i for i, _ in await catalog.staff_items() if i.active]
     return render(request, f"auctions/new_{kind}.html", status_code=status_code,
                   errors=errors or {}, values=values or {}, items=items,
-                  zone=request.app.state.settings.time_zone,
+                  zone=i18n.current_zone(),
                   soft_close=request.app.state.settings.auction_soft_close_minutes)
 
 
@@ -257,7 +257,7 @@ async def create(request: Request) -> Response:
                 await _create_lot(parse_form(LotForm, fields), who.person, picture, settings)
             else:
                 await _create_raffle(parse_form(RaffleForm, fields), who.person, picture,
-                                     settings.time_zone)
+                                     i18n.current_zone())
         except FormErrors as exc:
             return await new(request, status_code=400, errors=exc.errors, values=exc.values)
         except (PictureRefused, auctions.BadBid, raffles.BadRaffle, catalog.NoSuchItem) as exc:
@@ -282,7 +282,7 @@ async def _prize_item(item_id: int | None) -> int | None:
 
 
 async def _create_lot(form: LotForm, by: Person, picture: str, settings: Settings) -> None:
-    zone = settings.time_zone
+    zone = i18n.current_zone()  # the staff member's: the form's times are on their clock
     await auctions.create_lot(auctions.LotFields(
         title=form.title, description=form.description, prize_text=form.prize_text,
         prize_item_id=await _prize_item(form.prize_item),
