@@ -12,8 +12,8 @@ median of ``PORTAL_BENCH_ANALYTICS_RUNS`` runs (default 5):
 * the whole network's programme figures (``service.programme``: both months, days,
   liability, held points) and its companies table (``service.teams``), in-process;
 * ``GET /analytics`` as marketing, through the ASGI app in-process (render included);
-* the ceiling: one raw ``SELECT month, SUM(...) ... GROUP BY month`` over
-  ``analytics_month`` on the same connection.
+* the ceiling: one raw ``SELECT month, SUM(...) ... GROUP BY month`` over the network's
+  rows of ``analytics_month`` on the same connection (what the figures read first).
 
 The default sizes are the issue's goal and take long to generate and fold on a 2-core
 machine; ``PORTAL_BENCH_ANALYTICS_PLAYERS=10000 PORTAL_BENCH_ANALYTICS_ENTRIES=100000``
@@ -143,8 +143,8 @@ async def measure(database_url: str, workdir: Path) -> list[tuple[str, str]]:
         conn = connections.get("default")
         raw = ("SELECT month, SUM(new_players), SUM(active_players), SUM(visits), "  # noqa: S608
                "SUM(earned), SUM(spent), SUM(donated), SUM(burned_inactivity) "
-               f"FROM analytics_month WHERE month <= {placeholders(conn, 1)[0]} "
-               "GROUP BY month")
+               f"FROM analytics_month WHERE outlet_id = {rollups.NETWORK_ROW} "
+               f"AND month <= {placeholders(conn, 1)[0]} GROUP BY month")
         figures = await _median(runs, lambda: service.programme(service.NETWORK, month,
                                                                 now=now))
         table = await _median(runs, lambda: service.teams(service.NETWORK, month,
@@ -157,7 +157,7 @@ async def measure(database_url: str, workdir: Path) -> list[tuple[str, str]]:
             ("fold job over all of it", f"{folded:.1f} s, {read / folded:,.0f} rows/s"),
             ("programme figures, whole network (service)", f"{1000 * figures:.1f} ms"),
             ("companies table, whole network (service)", f"{1000 * table:.1f} ms"),
-            ("ceiling: raw GROUP BY over analytics_month", f"{1000 * ceiling:.1f} ms"),
+            ("ceiling: raw GROUP BY over the network's rows", f"{1000 * ceiling:.1f} ms"),
         ]
         marketing = await Person.create(email="marketing@example.com", password_hash="x",
                                         full_name="Mia", display_name="Mia",
