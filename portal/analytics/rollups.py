@@ -37,6 +37,7 @@ BATCH = 2000
 SLOWEST_SECOND = 120  # answers slower than this share the last time slot
 SOURCES = ("person", "visit", "transfer", "game")
 TABLES = {"person": "person", "visit": "analytics_visit", "transfer": "transfer", "game": "game"}
+SURVEY = "survey"  # a quiz's scoring when it is a survey (see portal.play.scoring)
 INACTIVITY = "inactivity"  # the reference of an inactivity burn (see portal.burns)
 
 # Where each ledger kind lands, out of a person's account and into one.
@@ -339,7 +340,7 @@ async def _answers(conn: BaseDBAsyncClient, deltas: Deltas, games: Sequence[Mapp
     question_ids = sorted({int(a["question_id"]) for a in answers})
     marks = ", ".join(placeholders(conn, len(question_ids)))
     questions = {int(q["id"]): q for q in await conn.execute_query_dict(
-        "SELECT q.id, q.quiz_id, z.pack_id, q.choices FROM question q "  # noqa: S608
+        "SELECT q.id, q.quiz_id, z.pack_id, z.scoring, q.choices FROM question q "  # noqa: S608
         f"JOIN quiz z ON z.id = q.quiz_id WHERE q.id IN ({marks})", question_ids)}
     for answer in answers:
         question = questions[int(answer["question_id"])]
@@ -348,9 +349,11 @@ async def _answers(conn: BaseDBAsyncClient, deltas: Deltas, games: Sequence[Mapp
         month = _month(_moment(answer["answered_at"]))
         chosen = [int(c) for c in _json(answer["chosen"])]
         right = {i for i, c in enumerate(_json(question["choices"])) if c.get("correct")}
+        deltas.add_month(month, place[int(answer["game_id"])], answers=1)
+        if question["scoring"] == SURVEY:
+            continue  # a survey has no right answer: nothing there to know or not know
         counts = deltas.question[(month, qid)]
         counts["answered"] += 1
-        deltas.add_month(month, place[int(answer["game_id"])], answers=1)
         if not chosen:
             counts["timed_out"] += 1
             continue

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.settings import LANGUAGES
 
-SHOTS = Path("/tmp/shots/analytics")
+SHOTS = Path("/tmp/shots/analytics")  # noqa: S108 - where the session keeps its screenshots
 SIZES = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 
 
