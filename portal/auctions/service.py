@@ -174,7 +174,7 @@ async def place_bid(person: Person, lot_id: int, *, amount: int, key: str,
         existing = await Bid.filter(key=full_key).using_db(conn).first()
         if existing is not None:
             return _replayed(existing, key, lot_id, amount)
-        lot = await Lot.filter(id=lot_id).using_db(conn).get()
+        lot = seen  # its title, account and soft close do not change; the rest is re-read
         if not await _lead(conn, lot.id, person.id, amount, moment):
             # Another bid with this key may have committed while this one waited.
             existing = await Bid.filter(key=full_key).using_db(conn).first()
