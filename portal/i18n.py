@@ -141,6 +141,7 @@ KIND_LABELS = {
     "donate": N_("Donated"),
     "adjust": N_("Adjustment"),
     "refund": N_("Refunded"),
+    "share": N_("Company share"),
 }
 
 

@@ -59,7 +59,8 @@ async def my_ledger(request: Request) -> Response:
       - {name: per_page, in: query, schema: {type: integer, minimum: 1, maximum: 100, default: 25}}
       - name: kind
         in: query
-        schema: {type: string, enum: [earn, burn, spend, capture, donate, adjust]}
+        schema: {type: string, enum: [earn, burn, spend, capture, donate, adjust, refund,
+                                      share]}
     responses:
       200:
         description: One page of entries

@@ -29,6 +29,7 @@ class TransferKind(StrEnum):
     DONATE = "donate"
     ADJUST = "adjust"
     REFUND = "refund"  # spent points given back (a cancelled catalog order)
+    SHARE = "share"  # a company's share of what its staff earned (not an earning itself)
 
 
 class HoldStatus(StrEnum):

@@ -206,6 +206,28 @@ async def refund(
     )
 
 
+async def share(
+    company: Account,
+    *,
+    amount: int,
+    reason: Reason | str,
+    reference: str,
+    key: str,
+    now: datetime | None = None,
+    conn: BaseDBAsyncClient | None = None,
+) -> TransferResult:
+    """Credits a company its share of what one of its staff earned, in the caller's
+    transaction (with the earning). Issued points, but no earning of the company's: they
+    count towards no board, season or tier."""
+    if company.kind != AccountKind.COMPANY:
+        raise LedgerError(N_("A share goes to a company's account."))
+    issuance = await system_account(ISSUANCE, name="Points issued", conn=conn)
+    return await _move(
+        TransferKind.SHARE, issuance, company, amount, reason, reference, key, _now(now), None,
+        conn=conn,
+    )
+
+
 async def donate(
     account: Account,
     *,

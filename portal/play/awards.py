@@ -1,5 +1,5 @@
-"""The ledger keys and reasons of play's awards: once per item and person, whatever is
-retried, and said in the reader's language.
+"""Play's awards: their ledger keys and reasons (once per item and person, whatever is
+retried, said in the reader's language), and crediting one (``credit``).
 
 A key names what the points are for (a quiz, a course, the welcome bonus) and whom, so a
 replayed finish pays nothing more. It is built here only: by the games and courses that
@@ -8,10 +8,16 @@ credit, and by a game's result, which asks the ledger what was credited under it
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final, Literal
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from portal.accounts.models import Outlet, Person
 from portal.content.models import Course, Quiz
 from portal.i18n import N_
+from portal.ledger import service as ledger
+from portal.ledger.models import Account
 from portal.ledger.reasons import Reason
 
 WELCOME: Final = "welcome"  # the onboarding bonus: once per person, ever
@@ -47,3 +53,25 @@ def course_reason(course: Course, *, default_language: str) -> Reason:
 
 
 WELCOME_REASON: Final = Reason(N_("Welcome bonus: onboarding courses completed"))
+
+
+async def credit(conn: BaseDBAsyncClient, person: Person, account: Account, *, amount: int,
+                 key: str, reason: Reason, reference: str, now: datetime,
+                 share_percent: int) -> None:
+    """Credits an award to the player and, with a company share set
+    (``PORTAL_COMPANY_SHARE_PERCENT``), the player's company its share, rounded down: both
+    in the caller's transaction, each once per award key. The one place an award is paid."""
+    await ledger.earn(account, amount=amount, key=key, reason=reason, reference=reference,
+                      now=now, conn=conn)
+    cut = amount * share_percent // 100
+    if cut <= 0 or person.outlet_id is None:
+        return
+    outlet = await Outlet.filter(id=person.outlet_id).using_db(conn).get()
+    company = await Account.filter(company_id=outlet.company_id).using_db(conn).first()
+    if company is None:
+        return
+    await ledger.share(
+        company, amount=cut, key=f"{key}:company-share", reference=reference, now=now,
+        reason=Reason(N_("%(percent)s%% of %(points)s points %(name)s earned"),
+                      percent=share_percent, points=amount, name=person.display_name),
+        conn=conn)

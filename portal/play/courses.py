@@ -20,9 +20,8 @@ from portal.content.models import Course, Lesson, Quiz
 from portal.content.service import is_live, localized
 from portal.db import write_transaction
 from portal.i18n import N_
-from portal.ledger import service as ledger
 from portal.ledger.models import Account
-from portal.play.awards import WELCOME, WELCOME_REASON, award_key, course_reason
+from portal.play.awards import WELCOME, WELCOME_REASON, award_key, course_reason, credit
 from portal.play.errors import NotFound, PlayError
 from portal.play.models import CourseProgress
 
@@ -157,7 +156,8 @@ async def check_final_quiz(person: Person, course_id: int) -> None:
 
 
 async def complete(person: Person, course_id: int, *, account: Account, now: datetime,
-                   welcome_bonus: int, conn: BaseDBAsyncClient) -> None:
+                   welcome_bonus: int, conn: BaseDBAsyncClient, share_percent: int = 0
+                   ) -> None:
     """Completes the course once (its final quiz was passed), in the caller's transaction:
     the certificate, the course's points and, maybe, the welcome bonus."""
     completed = await CourseProgress.filter(
@@ -167,10 +167,10 @@ async def complete(person: Person, course_id: int, *, account: Account, now: dat
         return
     course = await Course.filter(id=course_id).using_db(conn).select_related("pack").get()
     if course.points > 0:
-        await ledger.earn(account, amount=course.points, key=award_key(person.id, course),
-                          reason=course_reason(course,
-                                               default_language=course.pack.default_language),
-                          reference=f"course:{course.id}", now=now, conn=conn)
+        await credit(conn, person, account, amount=course.points,
+                     key=award_key(person.id, course),
+                     reason=course_reason(course, default_language=course.pack.default_language),
+                     reference=f"course:{course.id}", now=now, share_percent=share_percent)
     if course.mandatory and welcome_bonus > 0:
         # The onboarding path: the mandatory courses open now (closed ones can no longer
         # be taken, so they cannot hold a newcomer's bonus back).
@@ -181,6 +181,6 @@ async def complete(person: Person, course_id: int, *, account: Account, now: dat
             person_id=person.id, course__mandatory=True, completed_at__isnull=False
         ).using_db(conn).values_list("course_id", flat=True))
         if open_now <= done:
-            await ledger.earn(account, amount=welcome_bonus, key=award_key(person.id, WELCOME),
-                              reason=WELCOME_REASON,
-                              reference="onboarding", now=now, conn=conn)
+            await credit(conn, person, account, amount=welcome_bonus,
+                         key=award_key(person.id, WELCOME), reason=WELCOME_REASON,
+                         reference="onboarding", now=now, share_percent=share_percent)

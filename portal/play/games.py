@@ -29,7 +29,7 @@ from portal.i18n import N_
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
 from portal.play import courses
-from portal.play.awards import award_key, quiz_reason, survey_reason
+from portal.play.awards import award_key, credit, quiz_reason, survey_reason
 from portal.play.errors import NotFound, PlayError
 from portal.play.models import Answer, Game, GameStatus
 from portal.play.scoring import answer_grace_ms, answer_points, in_time, is_survey
@@ -44,12 +44,14 @@ class Rules:
     grace_seconds: int  # the most network grace a question gets (scoring.answer_grace_ms)
     extra_minutes: int
     welcome_bonus: int
+    company_share_percent: int = 0  # of each award, to the player's company
 
     @classmethod
     def of(cls, settings: Settings) -> Rules:
         return cls(grace_seconds=settings.answer_grace_seconds,
                    extra_minutes=settings.game_extra_minutes,
-                   welcome_bonus=settings.welcome_bonus)
+                   welcome_bonus=settings.welcome_bonus,
+                   company_share_percent=settings.company_share_percent)
 
     def grace_ms(self, time_limit: int) -> int:
         return answer_grace_ms(time_limit, at_most_seconds=self.grace_seconds)
@@ -367,29 +369,33 @@ async def _finish(conn: BaseDBAsyncClient, person: Person, game_id: int, quiz: Q
     # saw answers and left cannot replay for more. The key also says: once per quiz.
     first = game.attempt == 1
     if is_survey(quiz.scoring):
-        await _finish_survey(conn, person, game, quiz, account, now, first=first)
+        await _finish_survey(conn, person, game, quiz, account, now, first=first,
+                             share_percent=rules.company_share_percent)
     elif first and game.points > 0:
-        await ledger.earn(
-            account, amount=game.points, key=award_key(person.id, quiz),
+        await credit(
+            conn, person, account, amount=game.points, key=award_key(person.id, quiz),
+            share_percent=rules.company_share_percent,
             reason=quiz_reason(quiz, default_language=quiz.pack.default_language,
                                correct=game.correct, total=len(game.question_order)),
-            reference=_reference(game.id), now=now, conn=conn)
+            reference=_reference(game.id), now=now)
     if quiz.course_id is not None and _passed(game, quiz):
         await courses.complete(person, quiz.course_id, account=account, now=now,
-                               welcome_bonus=rules.welcome_bonus, conn=conn)
+                               welcome_bonus=rules.welcome_bonus, conn=conn,
+                               share_percent=rules.company_share_percent)
 
 
 async def _finish_survey(conn: BaseDBAsyncClient, person: Person, game: Game, quiz: Quiz,
-                         account: Account, now: datetime, *, first: bool) -> None:
+                         account: Account, now: datetime, *, first: bool,
+                         share_percent: int) -> None:
     """Finishing a survey earns its fixed points (the quiz's base_points), once per survey
     and person; the game shows them as its points."""
     if not (first and quiz.base_points > 0):
         return
     await Game.filter(id=game.id).using_db(conn).update(points=quiz.base_points)
-    await ledger.earn(
-        account, amount=quiz.base_points, key=award_key(person.id, quiz),
+    await credit(
+        conn, person, account, amount=quiz.base_points, key=award_key(person.id, quiz),
         reason=survey_reason(quiz, default_language=quiz.pack.default_language),
-        reference=_reference(game.id), now=now, conn=conn)
+        reference=_reference(game.id), now=now, share_percent=share_percent)
 
 
 # -- leaving, expiry and results ----------------------------------------------------------

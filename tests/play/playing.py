@@ -42,10 +42,10 @@ async def wrong_positions(game: Game, question_id: int) -> list[int]:
 
 
 async def play_through(alice: Person, game: Game, *, start: float = 0, each: float = 2,
-                       right: bool = True) -> datetime:
+                       right: bool = True, rules: games.Rules = RULES) -> datetime:
     clock = start
     while True:
-        view = await games.current_question(alice, game.id, now=at(clock), rules=RULES)
+        view = await games.current_question(alice, game.id, now=at(clock), rules=rules)
         if view is None:
             return at(clock)
         fresh = await Game.get(id=game.id)
@@ -53,7 +53,7 @@ async def play_through(alice: Person, game: Game, *, start: float = 0, each: flo
             fresh, view.question_id)
         clock += each
         await games.answer(alice, game.id, view.question_id, positions, now=at(clock),
-                           rules=RULES)
+                           rules=rules)
 
 
 async def balance(person: Person) -> int:
