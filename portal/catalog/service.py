@@ -24,6 +24,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
 
+from portal import i18n
 from portal.accounts.models import Company, Person, Role
 from portal.catalog.codes import CodeFileRefused, CodeRow, mask, read_code_file
 from portal.catalog.models import (
@@ -50,6 +51,7 @@ from portal.settings import Settings
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 CODE_PLACEHOLDER = "[[sealed:code]]"
+DETAILS_PLACEHOLDER = "[[sealed:details]]"  # the code's value and expiry
 
 
 # -- refusals -----------------------------------------------------------------------------
@@ -348,6 +350,9 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     address = address.strip()
     # Made (once, race-safe) outside the transaction the buyers race in.
     catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
+    shown = await Item.get_or_none(id=item_id)
+    email = (_code_email(viewer.person, shown, settings)
+             if shown is not None and shown.kind == ItemKind.CERTIFICATE else None)
     async with write_transaction() as conn:
         # Everything of this account happens one at a time from here (the row lock).
         account = await (Account.filter(id=viewer.account.id).using_db(conn)
@@ -396,7 +401,9 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
             now=moment, conn=conn)
         await Order.filter(id=order.id).using_db(conn).update(transfer_id=paid.id)
         if code is not None:
-            await _queue_code_email(conn, viewer.person, order, item, code, settings, moment)
+            await _queue_code_email(conn, viewer.person, order, item, code, settings, moment,
+                                    email if shown and (shown.title, shown.how_to_use)
+                                    == (item.title, item.how_to_use) else None)
     await _tell_if_low(item, now=moment)
     return Redeemed(order.id, replayed=False)
 
@@ -421,16 +428,35 @@ def _sealer(settings: Settings) -> Sealer:
     return Sealer(settings.sealing_keys)
 
 
+def _code_email(person: Person, item: Item, settings: Settings) -> mail.Rendered:
+    """The e-mail of a code of ``item``, its code and details still placeholders: rendered
+    before the redemption's transaction, so the templates never run under its lock."""
+    return mail.render("catalog_code", person, settings, title=item.title,
+                       how_to_use=item.how_to_use, code=CODE_PLACEHOLDER,
+                       details=DETAILS_PLACEHOLDER)
+
+
+def _details(person: Person, code: Code) -> str:
+    """The code's value and expiry, in the owner's language."""
+    with i18n.language(person.language):
+        parts = [i18n.gettext("Value: %(value)s") % {"value": code.value}] if code.value \
+            else []
+        if code.expires_on is not None:
+            parts.append(i18n.gettext("Use it by %(date)s.") % {
+                "date": i18n.day(code.expires_on)})
+    return " · ".join(parts)
+
+
 async def _queue_code_email(conn: BaseDBAsyncClient, person: Person, order: Order,
-                            item: Item, code: Code, settings: Settings, now: datetime) -> None:
+                            item: Item, code: Code, settings: Settings, now: datetime,
+                            rendered: mail.Rendered | None = None) -> None:
     """The code e-mailed to its owner, in the same transaction as the order: the outbox
-    keeps a placeholder, and the code sealed, until the message is delivered."""
+    keeps placeholders, and the code and its details sealed, until the message is
+    delivered."""
     sealer = _sealer(settings)
-    rendered = mail.render("catalog_code", person, settings, title=item.title,
-                           value=code.value, expires_on=code.expires_on,
-                           how_to_use=item.how_to_use, code=CODE_PLACEHOLDER,
-                           order_id=order.id)
-    secret = sealer.seal(json.dumps({CODE_PLACEHOLDER: sealer.open(code.sealed)}))
+    rendered = rendered or _code_email(person, item, settings)
+    secret = sealer.seal(json.dumps({CODE_PLACEHOLDER: sealer.open(code.sealed),
+                                     DETAILS_PLACEHOLDER: _details(person, code)}))
     await mail.queue(person, key=f"email:catalog-order:{order.id}", rendered=rendered,
                      now=now, conn=conn, sealed=secret)
     await Reveal.create(order_id=order.id, person_id=person.id, via="email", at=now,

@@ -39,4 +39,6 @@ async def test_the_code_reaches_its_owner_by_mail_and_the_outbox_never_holds_it(
     assert text_part is not None and html_part is not None
     text, html = text_part.get_content(), html_part.get_content()
     assert code in text and code in html and "Show it at the till" in text
+    assert "Value: 50 EUR · Use it by December 31, 2099." in text
+    assert "Value: 50 EUR · Use it by December 31, 2099." in html
     assert catalog.CODE_PLACEHOLDER not in text + html
