@@ -91,8 +91,9 @@ def only_query_parameters(request: Request, *names: str) -> None:
     misspelt one would otherwise be silently ignored."""
     unknown = sorted(set(request.query_params) - set(names))
     if unknown:
+        takes = f"takes {', '.join(names)}" if names else "takes none"
         raise ApiError(400, f"Unknown query parameter {unknown[0][:40]!r}; this operation "
-                            f"takes {', '.join(names)}.")
+                            f"{takes}.")
 
 
 def int_parameter(request: Request, name: str, *, default: int, low: int, high: int) -> int:

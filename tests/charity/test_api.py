@@ -90,3 +90,12 @@ async def test_the_operations_are_in_the_openapi_document(client: httpx.AsyncCli
             "/charity/causes/{cause_id}/donate"} <= set(paths)
     assert {"201", "200", "400", "403", "404", "409", "422"} <= set(
         paths["/charity/causes/{cause_id}/donate"]["post"]["responses"])
+
+
+async def test_a_query_parameter_the_causes_do_not_take_is_a_400(
+        client: httpx.AsyncClient, people: People) -> None:
+    headers = await bearer(client, "alice@example.com")
+    response = await client.get("/api/v1/charity/causes?page=2", headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "Unknown query parameter 'page'; this operation takes none.")

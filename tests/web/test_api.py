@@ -18,10 +18,13 @@ async def test_unknown_api_paths_answer_json_404(client: httpx.AsyncClient) -> N
 async def test_the_openapi_document_describes_every_endpoint(client: httpx.AsyncClient) -> None:
     document = (await client.get("/api/v1/openapi.json")).json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {
+    # The core's paths; each capability's API tests check their own are there too
+    # (tests/charity/test_api.py, ...), and tests/api/test_schema.py runs all of them.
+    assert {
         "/auth/login", "/auth/logout", "/me", "/me/ledger", "/play/month",
         "/play/quizzes/{quiz_id}/start", "/play/games/{game_id}/question",
-        "/play/games/{game_id}/answer", "/play/games/{game_id}", "/leaderboards/{board}"}
+        "/play/games/{game_id}/answer", "/play/games/{game_id}", "/leaderboards/{board}",
+    } <= set(document["paths"])
     assert "MeOut" in document["components"]["schemas"]
     me = document["paths"]["/me"]["get"]
     assert me["responses"]["200"]["content"]["application/json"]["schema"] == {
