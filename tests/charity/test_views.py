@@ -116,6 +116,9 @@ async def test_marketing_creates_a_cause_with_a_picture_and_edits_it(
         people: People, sign_in: SignIn) -> None:
     client = await sign_in("carol@example.com")
     assert "No causes yet" in (await client.get("/marketing/charity")).text
+    form = (await client.get("/marketing/charity/new")).text
+    # The browser checks what it can before sending (the attributes arrive unescaped).
+    assert 'pattern="[A-Z]{3}"' in form and 'min="1"' in form
     made = await create(client, CAUSE_FIELDS, ("trees.png", image_bytes("PNG"), "image/png"))
     assert made.status_code == 303, made.text
     cause = await Cause.get(title="Forests for rivers")
