@@ -28,6 +28,8 @@ from tortoise.indexes import Index as TortoiseIndex
 from tortoise.models import MetaInfo
 
 from portal.db import migrate_database, tortoise_config
+from portal.ledger import service as ledger
+from portal.ledger.models import Account, AccountKind
 from tests.conftest import _close_orm, _drop, create_database, require_postgres
 from tests.db.introspect import Index, Schema, differences, read_postgres, read_sqlite
 
@@ -174,3 +176,13 @@ def test_the_migrated_database_holds_every_key_and_index_the_models_meta_declare
 
 def test_the_generated_schema_is_a_faithful_reference(built: Built) -> None:
     assert [d for d in built.declarations if not d.holds_in(built.declared)] == []
+
+
+async def test_the_standing_system_accounts_exist_before_any_transfer(any_db: str) -> None:
+    # Made by migration 0015, so no transfer creates one inside its own transaction
+    # (two first awards at once would collide on the unique code).
+    standing = await Account.filter(code__in=[ledger.ISSUANCE, ledger.BURNS, ledger.CATALOG])
+    assert sorted((a.code, a.kind, a.balance) for a in standing) == [
+        (ledger.BURNS, AccountKind.SYSTEM, 0), (ledger.CATALOG, AccountKind.SYSTEM, 0),
+        (ledger.ISSUANCE, AccountKind.SYSTEM, 0)]
+    assert all(a.created_at.tzinfo is not None for a in standing)
