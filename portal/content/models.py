@@ -60,6 +60,7 @@ class Lesson(Model):
     title: dict[str, str] = fields.JSONField()
     body_html: dict[str, str] = fields.JSONField()  # sanitised HTML per language
     image = fields.CharField(max_length=200, null=True)
+    image_alt: dict[str, str] | None = fields.JSONField(null=True)  # what the image shows
     video = fields.CharField(max_length=500, null=True)
 
     class Meta:
@@ -111,6 +112,7 @@ class Question(Model):
     type = fields.CharField(max_length=12)  # single, multiple, true_false
     text: dict[str, str] = fields.JSONField()
     image = fields.CharField(max_length=200, null=True)  # a file name under the media folder
+    image_alt: dict[str, str] | None = fields.JSONField(null=True)  # what the image shows
     # [{"text": {"en": ...}, "correct": true}, ...]; never sent before the answer is in.
     choices: list[dict[str, Any]] = fields.JSONField()
     explanation: dict[str, str] = fields.JSONField(null=True)

@@ -52,6 +52,7 @@ CHOICE_CHARS = 200
 EXPLANATION_CHARS = 1_000
 LESSON_CHARS = 50_000  # a lesson's Markdown file
 FILE_NAME_CHARS = 200
+IMAGE_ALT_CHARS = 300  # what an image shows, read aloud by a screen reader
 VIDEO_CHARS = 500  # the column's size
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 # "\0" and lone surrogates ("\ud800" in the pure-Python parser) can be written in YAML
@@ -112,10 +113,27 @@ ChoiceText = Annotated[dict[str, str], BeforeValidator(_text(CHOICE_CHARS))]
 Explanation = Annotated[dict[str, str], BeforeValidator(_text(EXPLANATION_CHARS))]
 FileNames = Annotated[dict[str, str], BeforeValidator(_text(FILE_NAME_CHARS))]
 FileName = Annotated[str, Field(max_length=FILE_NAME_CHARS)]
+ImageAlt = Annotated[dict[str, str], BeforeValidator(_text(IMAGE_ALT_CHARS))]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Pictured(_Strict):
+    """An item that may show an image, which then needs its text alternative."""
+
+    image: FileName | None = None
+    image_alt: ImageAlt | None = None
+
+    @model_validator(mode="after")
+    def _alt_for_the_image(self) -> _Pictured:
+        if self.image is not None and not self.image_alt:
+            raise _no(N_("the image needs `image_alt`: what it shows, in words, for "
+                         "someone who cannot see it"))
+        if self.image is None and self.image_alt:
+            raise _no(N_("`image_alt` describes an `image`, and there is none"))
+        return self
 
 
 class ChoiceIn(_Strict):
@@ -123,11 +141,10 @@ class ChoiceIn(_Strict):
     correct: bool = False
 
 
-class QuestionIn(_Strict):
+class QuestionIn(_Pictured):
     id: Slug
     type: Literal["single", "multiple", "true_false"] = "single"
     text: QuestionText
-    image: FileName | None = None
     choices: list[ChoiceIn] | None = Field(default=None, min_length=2, max_length=8)
     answer: bool | None = None  # true_false only
     explanation: Explanation | None = None
@@ -219,11 +236,10 @@ class QuizIn(QuizRules):
         return (self.points or 0) if self.survey else self.base_points
 
 
-class LessonIn(_Strict):
+class LessonIn(_Pictured):
     id: Slug
     title: Title
     body: FileNames  # a Markdown file name, or one per language
-    image: FileName | None = None
     video: Annotated[str, Field(max_length=VIDEO_CHARS)] | None = None
 
     @field_validator("video")

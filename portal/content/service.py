@@ -196,6 +196,7 @@ async def _publish_quiz(conn: BaseDBAsyncClient, pack_row: Pack,
             type=question.type,
             text=texts(question.text, default),
             image=media.get(question.image) if question.image else None,
+            image_alt=texts(question.image_alt, default),
             choices=choices_of(question, default),
             explanation=texts(question.explanation, default),
         )
@@ -253,6 +254,7 @@ async def _publish_course(conn: BaseDBAsyncClient, pack_row: Pack, pack: schema.
                 body_html={(code or default): render_markdown(text)
                            for code, text in bodies[lesson.id].items()},
                 image=media.get(lesson.image) if lesson.image else None,
+                image_alt=texts(lesson.image_alt, default),
                 video=lesson.video,
                 using_db=conn,
             )

@@ -133,6 +133,7 @@ class PreviewQuestion:
     image: str | None
     choices: list[tuple[str, bool]]  # (text, correct): the preview shows the answers
     explanation: str
+    image_alt: str = ""
 
 
 @dataclass
@@ -142,7 +143,8 @@ class PreviewItem:
     title: str
     description: str
     rules: str
-    lessons: list[tuple[str, str, str | None]] = field(default_factory=list)  # title, html, image
+    # title, html, image, what the image shows
+    lessons: list[tuple[str, str, str | None, str]] = field(default_factory=list)
     questions: list[PreviewQuestion] = field(default_factory=list)
 
 
@@ -172,7 +174,7 @@ def preview(data: bytes, language: str) -> Preview:
                        for choice in service.choices_of(question, default)]
             shown.append(PreviewQuestion(text(question.text), question.type,
                                          media.get(question.image or ""), choices,
-                                         text(question.explanation)))
+                                         text(question.explanation), text(question.image_alt)))
         return shown
 
     def rules_line(rules: schema.QuizRules) -> str:
@@ -192,7 +194,7 @@ def preview(data: bytes, language: str) -> Preview:
                     service.render_markdown(service.localized(
                         service.texts(bodies[(course.id, lesson.id)].by_language, default),
                         language, default)),
-                    media.get(lesson.image or ""))
+                    media.get(lesson.image or ""), text(lesson.image_alt))
                    for lesson in course.lessons]
         items.append(PreviewItem(
             "course", course.id, text(course.title), text(course.description),

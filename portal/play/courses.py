@@ -34,6 +34,7 @@ class LessonView:
     title: str
     body_html: str
     image: str | None
+    image_alt: str  # what the image shows, in the reader's language
     video: str | None
     done: bool
 
@@ -86,7 +87,9 @@ async def course_view(person: Person, course_id: int, *, now: datetime) -> Cours
     views = [LessonView(id=lesson.id, slug=lesson.slug, number=i + 1,
                         title=localized(lesson.title, language, default),
                         body_html=localized(lesson.body_html, language, default),
-                        image=lesson.image, video=lesson.video, done=lesson.slug in done)
+                        image=lesson.image,
+                        image_alt=localized(lesson.image_alt, language, default),
+                        video=lesson.video, done=lesson.slug in done)
              for i, lesson in enumerate(lessons)]
     return CourseView(
         id=course.id, title=localized(course.title, language, default),

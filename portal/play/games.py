@@ -83,6 +83,7 @@ class QuestionView:
     type: str
     text: str
     image: str | None
+    image_alt: str  # what the image shows, in the player's language
     choices: list[ChoiceView]
     time_limit: int
     remaining: float  # seconds, by the server's clock
@@ -229,6 +230,7 @@ def _shown(person: Person, game: Game, quiz: Quiz, question: Question, *,
         type=question.type,
         text=localized(question.text, language, default),
         image=question.image,
+        image_alt=localized(question.image_alt, language, default),
         choices=[ChoiceView(position,
                             localized(question.choices[authored]["text"], language, default))
                  for position, authored in enumerate(order)],

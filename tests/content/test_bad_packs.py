@@ -71,7 +71,7 @@ BAD = {
                                     "text",)),
     "a lesson body is a list": Bad(COURSE, "body: lessons/connect.en.md",
                                    "body: [lessons/connect.en.md]",
-                                   ("course-install.yaml:20: lessons[1].body: write a text",)),
+                                   ("course-install.yaml:21: lessons[1].body: write a text",)),
     "a list as a key": Bad(QUIZ, "scoring: speed", "[scoring]: speed",
                            ("quiz-basics.yaml:11: not valid YAML: found unhashable key",)),
     "a number as a key": Bad(PACK, "default_language: en", "default_language: en\n1: one",
@@ -146,6 +146,17 @@ BAD = {
     "a python tag": Bad(QUIZ, "scoring: speed", "scoring: !!python/object/apply:os.system [ls]",
                         ("quiz-basics.yaml:11: not valid YAML: could not determine a "
                          "constructor",)),
+    # Images say what they show.
+    "a question image without its text alternative": Bad(
+        QUIZ, '    image_alt: {en: "A pump impeller', '    # {en: "A pump impeller',
+        ("quiz-basics.yaml:", "questions[0]", "the image needs `image_alt`: what it shows")),
+    "a lesson image without its text alternative": Bad(
+        COURSE, '    image_alt: {en: "A pump impeller', '    # {en: "A pump impeller',
+        ("course-install.yaml:", "lessons[0]", "the image needs `image_alt`")),
+    "a text alternative without an image": Bad(
+        QUIZ, "    image: images/impeller.svg\n", "",
+        ("quiz-basics.yaml:", "questions[0]", "`image_alt` describes an `image`, and there "
+         "is none")),
     # Names and sizes.
     "an image name too long for the file system": Bad(
         QUIZ, "image: images/impeller.svg", "image: images/" + "я" * 150,
@@ -233,29 +244,29 @@ TOO_LONG = {
                            ("quiz-basics.yaml:17: questions[0].text: the en text is too "
                             "long: 501 characters, at most 500",)),
     "a choice": Bad(QUIZ, "{en: A piston, ru: Поршень}", "{en: A piston, ru: " + "п" * 201 + "}",
-                    ("quiz-basics.yaml:24: questions[0].choices[1].text: the ru text is too "
+                    ("quiz-basics.yaml:25: questions[0].choices[1].text: the ru text is too "
                      "long: 201 characters, at most 200",)),
     "an explanation": Bad(QUIZ, "en: The impeller spins and throws the water outwards.",
                           "en: " + "e" * 1_001,
-                          ("quiz-basics.yaml:26: questions[0].explanation: the en text is "
+                          ("quiz-basics.yaml:27: questions[0].explanation: the en text is "
                            "too long: 1,001 characters, at most 1,000",)),
     "a course description": Bad(COURSE, "  en: Two short lessons and a final quiz.",
                                 "  en: " + "d" * 1_001,
                                 ("course-install.yaml:6: description: the en text is too "
                                  "long: 1,001 characters",)),
     "a lesson title": Bad(COURSE, "{en: Connecting it, ru: Подключение}", "x" * 121,
-                          ("course-install.yaml:19: lessons[1].title: the text is too long: "
+                          ("course-install.yaml:20: lessons[1].title: the text is too long: "
                            "121 characters, at most 120",)),
     "a final quiz question": Bad(COURSE, "en: What goes on the pump's inlet side?",
                                  "en: " + "q" * 501,
-                                 ("course-install.yaml:29: final_quiz.questions[0].text: the "
+                                 ("course-install.yaml:30: final_quiz.questions[0].text: the "
                                   "en text is too long",)),
     "a lesson in Markdown": Bad("lessons/place.ru.md", None, "м" * 50_001,
                                 ("course-install.yaml:16: lessons[0].body.ru: "
                                  "'lessons/place.ru.md' is too long: 50,001 characters, at "
                                  "most 50,000",)),
     "a lesson in Markdown of a megabyte": Bad("lessons/connect.en.md", None, "m" * 1_000_000,
-                                              ("course-install.yaml:20: lessons[1].body: "
+                                              ("course-install.yaml:21: lessons[1].body: "
                                                "'lessons/connect.en.md' is too long: at most "
                                                "50,000 characters",)),
     "an image name": Bad(QUIZ, "image: images/impeller.svg", "image: " + "i" * 201,
@@ -263,7 +274,7 @@ TOO_LONG = {
                           "most 200 characters",)),
     "a video link": Bad(COURSE, "video: https://example.com/videos/connect",
                         "video: https://example.com/" + "v" * 481,
-                        ("course-install.yaml:21: lessons[1].video: String should have at "
+                        ("course-install.yaml:22: lessons[1].video: String should have at "
                          "most 500 characters",)),
 }
 

@@ -61,7 +61,7 @@ BAD_PACKS = {
         "questions[0]: a single choice question needs exactly one correct choice, not 2"),
     "true_false without a boolean answer": (
         "quiz-basics.yaml", "    answer: false\n", "    answer: 3\n",
-        "quiz-basics.yaml:34: questions[1].answer: Input should be a valid boolean"),
+        "quiz-basics.yaml:35: questions[1].answer: Input should be a valid boolean"),
     "duplicate question ids": ("quiz-basics.yaml", "  - id: dry-run\n", "  - id: what-moves\n",
                                "two questions have the id 'what-moves'"),
     "missing image": ("quiz-basics.yaml", "image: images/impeller.svg",

@@ -210,3 +210,14 @@ async def test_the_month_page_says_when_each_card_closes(sign_in: SignIn) -> Non
     page = (await alice.get("/play")).text
     assert "Still to earn this month: up to 500 points" in page
     assert page.count("closes in 4 weeks") == 2  # the live copy closes in 30 days
+
+
+@pytest.mark.usefixtures("live")
+async def test_a_lesson_image_says_what_it_shows_in_the_readers_language(
+        sign_in: SignIn) -> None:
+    from portal.content.models import Lesson
+
+    lesson = await Lesson.get(slug="place")
+    alice = await sign_in("alice@example.com")
+    page = (await alice.get(f"/play/course/{lesson.course_id}/lesson/{lesson.id}")).text
+    assert 'alt="A pump impeller: curved vanes around a central hub"' in page
