@@ -9,12 +9,14 @@
       var final = element.textContent;
       var format = new Intl.NumberFormat(document.documentElement.lang || undefined);
       var began = null;
+      element.dataset.counting = "1";  // until the final number is back
       function step(now) {
         if (began === null) began = now;
         var share = Math.min(1, (now - began) / 900);
         var eased = 1 - Math.pow(1 - share, 3);
         element.textContent = share < 1 ? format.format(Math.round(target * eased)) : final;
         if (share < 1) window.requestAnimationFrame(step);
+        else delete element.dataset.counting;
       }
       window.requestAnimationFrame(step);
     });

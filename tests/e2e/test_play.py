@@ -71,8 +71,10 @@ def test_a_player_plays_a_whole_quiz_resumes_after_a_refresh_and_sees_the_points
     expect(phone.get_by_text("Question 3 of 3")).to_be_visible()
     answer_right(phone, live_server)
     phone.get_by_role("link", name="See your result").click()
+    # The points count up as they arrive; the number read is the final one.
+    expect(phone.locator("[data-testid=credited]:not([data-counting])")).to_be_visible()
     credited = int(phone.get_by_test_id("credited").inner_text().replace(",", ""))
-    expect(phone.get_by_text("3 / 3")).to_be_visible()
+    expect(phone.get_by_test_id("correct")).to_have_text("3 of 3 correct")
     assert credited > 0
 
     assert available(phone, live_server) == before + credited
