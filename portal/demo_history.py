@@ -150,6 +150,7 @@ async def _month_of(person: Person, eager: float, quizzes: list[Quiz], rng: rand
                             reason=Reason(N_("Donation: %(title)s"), title="Clean water"),
                             reference="demo-history", key=f"demo-history:donate:{person.id}:"
                             f"{season_of(start)}", now=end - timedelta(hours=3))
+    await account.refresh_from_db()  # what the spend or the donation left
     if not played and account.balance - account.held > 0:
         await ledger.burn(account, amount=account.balance - account.held,
                           reason=Reason(N_("Points burned: no finished game or course "
