@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('portal', '0007_repair_schema')]
+    dependencies = [('portal', '0008_catalog')]
 
     initial = False
 

@@ -24,7 +24,7 @@ def _options(table: str, description: str, **extra: object) -> dict[str, object]
 
 
 class Migration(migrations.Migration):
-    dependencies = [('portal', '0007_repair_schema')]
+    dependencies = [('portal', '0009_charity')]
 
     initial = False
 

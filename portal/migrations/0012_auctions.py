@@ -14,7 +14,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('portal', '0007_repair_schema'), ('portal', '0008_catalog')]
+    dependencies = [('portal', '0011_reason_messages')]
 
     initial = False
 

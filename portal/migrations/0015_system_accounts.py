@@ -33,7 +33,7 @@ async def _nothing(apps: Any, schema_editor: BaseSchemaEditor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('portal', '0007_repair_schema')]
+    dependencies = [('portal', '0014_image_alt')]
 
     initial = False
 

@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('portal', '0007_repair_schema')]
+    dependencies = [('portal', '0012_auctions')]
 
     initial = False
 
