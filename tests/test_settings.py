@@ -93,7 +93,8 @@ def test_without_a_secret_key_one_is_generated_once_for_this_checkout() -> None:
     ("PORTAL_LEADERBOARD_MIN_ACTIVE", "0", "PORTAL_LEADERBOARD_MIN_ACTIVE must be between 1 and"),
     ("PORTAL_DEBUG", "maybe", "PORTAL_DEBUG must be true or false, not 'maybe'"),
     ("PORTAL_SMTP_TLS", "ssl", "PORTAL_SMTP_TLS must be 'starttls', 'tls' or 'none', not 'ssl'"),
-    ("PORTAL_DEFAULT_LANGUAGE", "de", "PORTAL_DEFAULT_LANGUAGE must be one of en, ru, tr, id, not 'de'"),
+    ("PORTAL_DEFAULT_LANGUAGE", "de",
+     "PORTAL_DEFAULT_LANGUAGE must be one of en, ru, tr, id, not 'de'"),
     ("PORTAL_BURN_WARNING_DAYS", "7;1", "PORTAL_BURN_WARNING_DAYS must be whole numbers "
                                         "separated by commas"),
     ("PORTAL_BURN_WARNING_DAYS", "30,1", "PORTAL_BURN_WARNING_DAYS must be days between 1 and "
