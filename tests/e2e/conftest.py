@@ -59,6 +59,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PORTAL_DATABASE_URL": f"sqlite://{folder / 'portal.sqlite3'}",
         "PORTAL_SECRET_KEY": "e2e-secret",
         "PORTAL_MEDIA_DIR": str(folder / "media"),
+        # Every browser test signs in from 127.0.0.1, often as the same demo person: the
+        # real limits (5 per account and address) would refuse the sixth test's sign-in.
+        # tests/accounts proves the limits themselves.
+        "PORTAL_LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "1000 per 15 minutes",
+        "PORTAL_LOGIN_LIMIT_PER_ACCOUNT": "1000 per 15 minutes",
+        "PORTAL_LOGIN_LIMIT_PER_ADDRESS": "1000 per 15 minutes",
     }
     portal = [sys.executable, "-m", "portal.cli"]
     subprocess.run([*portal, "demo"], env=env, cwd=PROJECT_ROOT, check=True,
