@@ -15,7 +15,15 @@ from portal.accounts.sessions import require_token
 from portal.auctions import raffles
 from portal.auctions import service as auctions
 from portal.auctions.models import Lot, Raffle
-from portal.web.api import ApiError, int_parameter, json_body, only_query_parameters, validate
+from portal.web.api import (
+    ApiError,
+    idempotency_key,
+    idempotent,
+    int_parameter,
+    json_body,
+    only_query_parameters,
+    validate,
+)
 
 
 class LotOut(BaseModel):
@@ -206,6 +214,7 @@ async def lot(request: Request) -> Response:
                  for line in lines]).model_dump(mode="json"))
 
 
+@idempotent
 async def place_bid(request: Request) -> Response:
     """Bid on a lot: the points are held at once, and released when someone outbids me.
     The Idempotency-Key header makes a retry safe: the same key bids once.
@@ -214,10 +223,6 @@ async def place_bid(request: Request) -> Response:
     security: [{bearer: []}]
     parameters:
       - {name: lot_id, in: path, required: true, schema: {type: integer}}
-      - name: Idempotency-Key
-        in: header
-        required: true
-        schema: {type: string, pattern: '^[A-Za-z0-9_-]{8,100}$'}
     requestBody:
       required: true
       content:
@@ -234,7 +239,6 @@ async def place_bid(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/BidOut'}
-      400: {description: No valid Idempotency-Key}
       403: {description: Bidding is for players}
       404: {description: No such lot}
       409:
@@ -245,7 +249,7 @@ async def place_bid(request: Request) -> Response:
     body = validate(BidIn, json_body(await request.body()))
     placed = await auctions.place_bid(person, request.path_params["lot_id"],
                                       amount=body.amount,
-                                      key=request.headers.get("idempotency-key", ""),
+                                      key=idempotency_key(request),
                                       settings=request.app.state.settings, now=_now())
     return JSONResponse(BidOut(bid_id=placed.bid_id, lot_id=placed.lot_id, amount=placed.amount,
                                ends_at=placed.ends_at, extended=placed.extended,
@@ -299,6 +303,7 @@ async def raffle(request: Request) -> Response:
     ).model_dump(mode="json"))
 
 
+@idempotent
 async def buy(request: Request) -> Response:
     """Buy raffle tickets with my points (one spend). The Idempotency-Key header makes a
     retry safe: the same key buys once.
@@ -307,10 +312,6 @@ async def buy(request: Request) -> Response:
     security: [{bearer: []}]
     parameters:
       - {name: raffle_id, in: path, required: true, schema: {type: integer}}
-      - name: Idempotency-Key
-        in: header
-        required: true
-        schema: {type: string, pattern: '^[A-Za-z0-9_-]{8,100}$'}
     requestBody:
       required: true
       content:
@@ -327,7 +328,6 @@ async def buy(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/TicketsOut'}
-      400: {description: No valid Idempotency-Key}
       403: {description: Tickets are for players}
       404: {description: No such raffle}
       409:
@@ -338,7 +338,7 @@ async def buy(request: Request) -> Response:
     body = validate(TicketsIn, json_body(await request.body()))
     bought = await raffles.buy_tickets(person, request.path_params["raffle_id"],
                                        count=body.count,
-                                       key=request.headers.get("idempotency-key", ""),
+                                       key=idempotency_key(request),
                                        now=_now())
     return JSONResponse(TicketsOut(raffle_id=bought.raffle_id, numbers=bought.numbers,
                                    paid=bought.paid, replayed=bought.replayed)

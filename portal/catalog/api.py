@@ -14,6 +14,8 @@ from portal.accounts.sessions import require_token
 from portal.catalog import service as catalog
 from portal.web.api import (
     ApiError,
+    idempotency_key,
+    idempotent,
     int_parameter,
     json_body,
     only_query_parameters,
@@ -175,6 +177,7 @@ async def item(request: Request) -> Response:
     return JSONResponse(_item(card).model_dump(mode="json"))
 
 
+@idempotent
 async def redeem(request: Request) -> Response:
     """Redeem a reward with my points. The Idempotency-Key header makes a retry safe: the
     same key answers with the same order and charges once.
@@ -183,10 +186,6 @@ async def redeem(request: Request) -> Response:
     security: [{bearer: []}]
     parameters:
       - {name: item_id, in: path, required: true, schema: {type: integer}}
-      - name: Idempotency-Key
-        in: header
-        required: true
-        schema: {type: string, pattern: '^[A-Za-z0-9_-]{8,100}$'}
     requestBody:
       required: true
       content:
@@ -212,7 +211,7 @@ async def redeem(request: Request) -> Response:
     """
     viewer = await _player(request)
     body = validate(RedeemIn, json_body(await request.body()))
-    key = request.headers.get("idempotency-key", "")
+    key = idempotency_key(request)
     done = await catalog.redeem(viewer, request.path_params["item_id"], key=key,
                                 address=body.address, settings=request.app.state.settings)
     view = await catalog.order(viewer, done.order_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,9 +14,14 @@ from portal.accounts.service import SignedIn
 from portal.accounts.sessions import require_token
 from portal.charity import service as charity
 from portal.ledger import service as ledger
-from portal.web.api import ApiError, json_body, only_query_parameters, validate
-
-_KEY = re.compile(r"[A-Za-z0-9_-]{8,100}")
+from portal.web.api import (
+    ApiError,
+    idempotency_key,
+    idempotent,
+    json_body,
+    only_query_parameters,
+    validate,
+)
 
 
 class CauseOut(BaseModel):
@@ -164,6 +168,7 @@ async def _player(request: Request) -> SignedIn:
     return who
 
 
+@idempotent
 async def donate(request: Request) -> Response:
     """Give points to a cause. The Idempotency-Key header makes a retry safe: the same key
     answers with the same donation and gives once.
@@ -172,10 +177,6 @@ async def donate(request: Request) -> Response:
     security: [{bearer: []}]
     parameters:
       - {name: cause_id, in: path, required: true, schema: {type: integer}}
-      - name: Idempotency-Key
-        in: header
-        required: true
-        schema: {type: string, pattern: '^[A-Za-z0-9_-]{8,100}$'}
     requestBody:
       required: true
       content:
@@ -200,10 +201,7 @@ async def donate(request: Request) -> Response:
     """
     who = await _player(request)
     body = validate(DonateIn, json_body(await request.body()))
-    key = request.headers.get("idempotency-key", "")
-    if not _KEY.fullmatch(key):
-        raise ApiError(400, "Send an Idempotency-Key header of 8 to 100 letters, digits, "
-                            "'-' or '_'.")
+    key = idempotency_key(request)
     done = await charity.donate(who.person, request.path_params["cause_id"],
                                 amount=body.amount, key=key, minimum=_minimum(request),
                                 now=datetime.now(UTC))

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
@@ -105,6 +107,33 @@ def int_parameter(request: Request, name: str, *, default: int, low: int, high: 
     return int(raw)
 
 
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{8,100}")
+_IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "description": "Makes a retry safe: the same key again answers with what the first "
+                   "request did, and nothing happens twice",
+    "schema": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY.pattern}$"},
+}
+_IDEMPOTENT: set[Callable[..., Any]] = set()
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def idempotent(handler: Handler) -> Handler:
+    """Marks a handler that reads :func:`idempotency_key`: the document gets the header
+    and its 400 answer, said once here."""
+    _IDEMPOTENT.add(handler)
+    return handler
+
+
+def idempotency_key(request: Request) -> str:
+    """The ``Idempotency-Key`` header, or a 400 naming what it must be."""
+    key = request.headers.get("idempotency-key", "")
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ApiError(400, "Send an Idempotency-Key header of 8 to 100 letters, digits, "
+                            "'-' or '_'.")
+    return key
+
+
 def bearer_token(request: Request) -> str:
     """The token of the ``Authorization: Bearer`` header; who it belongs to is for
     ``portal.accounts.sessions.require_token`` to say."""
@@ -140,6 +169,8 @@ class ApiSchemaGenerator(SchemaGenerator):
     - an operation with ``security`` answers 401 without a valid token (``bearer_token``);
     - one with a body answers 400 when it is not JSON (``json_body``) and 422 when a field
       is wrong (``validate``);
+    - one marked :func:`idempotent` takes the ``Idempotency-Key`` header and answers 400
+      without a valid one (``idempotency_key``);
     - one with path parameters answers 404 when they name nothing, and an id parameter
       takes what the ``id`` path convertor matches (``portal.web.IdConvertor``).
     """
@@ -161,6 +192,9 @@ def _complete(operation: dict[str, Any], route: Route) -> None:
     if operation.get("security"):
         responses.setdefault("401", {"description": "No bearer token, or one that is not valid "
                                                   "or has expired"})
+    if route.endpoint in _IDEMPOTENT:
+        operation.setdefault("parameters", []).append(_IDEMPOTENCY_PARAMETER)
+        responses.setdefault("400", {"description": "No valid Idempotency-Key"})
     if "requestBody" in operation:
         responses.setdefault("400", {"description": "The body is not JSON"})
         responses.setdefault("422", {"description": "Some fields are missing or not valid: "

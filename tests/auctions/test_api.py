@@ -47,8 +47,8 @@ async def test_a_player_lists_bids_once_per_key_and_sees_their_position(
 
 
 @pytest.mark.parametrize(("body", "key", "status", "message"), [
-    ({"amount": 150}, "", 400, "The request needs a key"),
-    ({"amount": 150}, "bad key!", 400, "The request needs a key"),
+    ({"amount": 150}, "", 400, "Idempotency-Key"),
+    ({"amount": 150}, "bad key!", 400, "Idempotency-Key"),
     ({"amount": 99}, "api-bid-000002", 409, "Bid at least 100 points."),
     ({"amount": 5000}, "api-bid-000003", 409, "Not enough points"),
     ({"amount": "many"}, "api-bid-000004", 422, "Some fields are missing or not valid."),

@@ -51,7 +51,7 @@ async def test_redeeming_without_a_key_or_when_sold_out_is_refused_with_json(
     alice = await bearer(client, "alice@example.com")
     no_key = await client.post(f"/api/v1/catalog/items/{card.id}/redeem", json={},
                                headers=alice)
-    assert no_key.status_code == 400 and "key" in no_key.json()["error"]["message"]
+    assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["error"]["message"]
     await client.post(f"/api/v1/catalog/items/{card.id}/redeem", json={},
                       headers={**alice, "Idempotency-Key": "api-tap-000002"})
     erin = await bearer(client, "erin@example.com")
@@ -61,3 +61,18 @@ async def test_redeeming_without_a_key_or_when_sold_out_is_refused_with_json(
     assert (await Account.get(person_id=people.erin.id)).balance == 3000
     missing = await client.get("/api/v1/catalog/items/999999", headers=alice)
     assert missing.status_code == 404
+
+
+async def test_every_idempotent_operation_documents_the_one_key_header(
+        client: httpx.AsyncClient) -> None:
+    document = (await client.get("/api/v1/openapi.json")).json()
+    operations = [document["paths"][path]["post"] for path in (
+        "/catalog/items/{item_id}/redeem", "/charity/causes/{cause_id}/donate",
+        "/auctions/{lot_id}/bids", "/raffles/{raffle_id}/tickets")]
+    for operation in operations:
+        header = [p for p in operation["parameters"] if p["in"] == "header"]
+        assert [(p["name"], p["required"], p["schema"]["pattern"]) for p in header] == [
+            ("Idempotency-Key", True, "^[A-Za-z0-9_-]{8,100}$")]
+        assert "400" in operation["responses"]
+    listing = document["paths"]["/catalog/items"]["get"]
+    assert all(p["in"] != "header" for p in listing["parameters"])
