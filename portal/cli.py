@@ -18,6 +18,8 @@ from tortoise import Tortoise
 from portal.db import migrate_database, tortoise_config
 from portal.settings import Settings, SettingsError
 
+MAX_WORKERS = 64
+
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
     await Tortoise.init(config=tortoise_config(settings.database_url))
@@ -28,9 +30,7 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> An
 
 
 def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> int:
-    import uvicorn
-
-    from portal.app import create_app
+    from portal.serving import serve
 
     problem = _port_problem(args.host, args.port)
     if problem:
@@ -38,11 +38,13 @@ def _serve(settings: Settings, args: argparse.Namespace, *, scheduler: bool) -> 
               f"server or choose another port (PORT=8001 make run, or --port 8001)",
               file=sys.stderr)
         return 1
+    if args.workers > 1 and settings.rate_limit_storage.startswith("memory://"):
+        print(f"warning: each of the {args.workers} workers counts sign-in attempts on its "
+              "own (PORTAL_RATE_LIMIT_STORAGE is memory://); point it at a shared Redis "
+              "for the limits to hold across workers", file=sys.stderr)
     asyncio.run(migrate_database(settings.database_url))
-    app = create_app(settings.model_copy(update={"scheduler_enabled": scheduler}))
-    # One worker: on SQLite a second process makes writes slower, not faster (README).
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True,
-                log_level="info", access_log=args.access_log)
+    serve(settings, host=args.host, port=args.port, workers=args.workers,
+          scheduler=scheduler, access_log=args.access_log)
     return 0
 
 
@@ -68,23 +70,16 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
-    from portal.jobs.scheduler import JobScheduler
+    from portal.serving import run_scheduler
 
     async def run() -> None:
         await migrate_database(settings.database_url)
-        await Tortoise.init(config=tortoise_config(settings.database_url))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
-        scheduler = JobScheduler(settings)
-        scheduler.start()
         print("scheduler running; Ctrl+C stops it", flush=True)
-        try:
-            await stop.wait()
-        finally:
-            await scheduler.stop()
-            await Tortoise.close_connections()
+        await run_scheduler(settings, stop)
         print("scheduler stopped", flush=True)
 
     asyncio.run(run())
@@ -312,6 +307,16 @@ def cmd_run_job(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= count <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_WORKERS}, not {count}")
+    return count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -324,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=os.environ.get("PORT", "8000"),
                          help="default: $PORT, or 8000")
+        sub.add_argument("--workers", type=_workers, default=1,
+                         help="worker processes, each with its own socket on the port "
+                              "(default 1; on PostgreSQL one per core, see the README)")
         sub.add_argument("--no-access-log", dest="access_log", action="store_false")
         sub.set_defaults(func=func)
     commands.add_parser("scheduler", help="run the scheduled jobs alone").set_defaults(
