@@ -98,25 +98,30 @@ async def item(request: Request, company: bool = False) -> Response:
                   threshold=catalog.Threshold(_threshold(request, company), card.available))
 
 
+async def _confirm(request: Request, viewer: catalog.Viewer, company: bool, *,
+                   form: RedeemForm | None = None, refusal: Refusal | None = None
+                   ) -> Response:
+    """The confirmation page. Its key is minted with the page (a double submit redeems
+    once) and kept when a refusal shows it again, unless the key was the problem."""
+    card = await catalog.item_card(viewer, request.path_params["item_id"])
+    key = form.key if form and catalog.KEY_PATTERN.match(form.key) else uuid.uuid4().hex
+    return render(request, "catalog/confirm.html", status_code=refusal.status if refusal
+                  else 200, card=card, key=key, company=company,
+                  threshold=catalog.Threshold(_threshold(request, company), card.available),
+                  error=refusal.translated() if refusal else "",
+                  address=form.address if form else "")
+
+
 async def redeem(request: Request, company: bool = False) -> Response:
     viewer = await _viewer(request, company)
-    item_id = request.path_params["item_id"]
-    form = await _form(request, RedeemForm) if request.method == "POST" else None
-    card = await catalog.item_card(viewer, item_id)
-    threshold = catalog.Threshold(_threshold(request, company), card.available)
-    if form is None:
-        # The key is minted with the form: a double submit redeems once.
-        return render(request, "catalog/confirm.html", card=card, key=uuid.uuid4().hex,
-                      company=company, threshold=threshold, error="", address="")
-    key, address = form.key, form.address
+    if request.method == "GET":
+        return await _confirm(request, viewer, company)
+    form = await _form(request, RedeemForm)
     try:
-        done = await catalog.redeem(viewer, item_id, key=key, address=address,
-                                    settings=request.app.state.settings)
+        done = await catalog.redeem(viewer, request.path_params["item_id"], key=form.key,
+                                    address=form.address, settings=request.app.state.settings)
     except Refusal as exc:
-        return render(request, "catalog/confirm.html", status_code=exc.status, card=card,
-                      key=key if catalog.KEY_PATTERN.match(key) else uuid.uuid4().hex,
-                      company=company, threshold=threshold, error=exc.translated(),
-                      address=address)
+        return await _confirm(request, viewer, company, form=form, refusal=exc)
     name = "catalog.company_order" if company else "catalog.order"
     return RedirectResponse(f"{request.url_for(name, order_id=done.order_id)}?new=1",
                             status_code=303)

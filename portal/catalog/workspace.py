@@ -5,11 +5,10 @@ the orders export."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,7 +25,7 @@ from portal.i18n import Refusal
 from portal.web.exports import csv_download
 from portal.web.forms import DatabaseId, FormErrors, parse_form
 from portal.web.pagination import page_number
-from portal.web.pictures import MAX_PICTURE_BYTES, PictureRefused, store_picture
+from portal.web.pictures import form_with_picture, redirect_after_upload
 from portal.web.query import query_choice
 from portal.web.templating import render
 
@@ -77,20 +76,6 @@ class AdvanceForm(BaseModel):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _uploaded(request: Request, target: str) -> Response:
-    """After an upload: uploads are sent by HTMX (the CSRF token rides in its header, as
-    asgi-csrf cannot read one from a multipart body), which follows HX-Redirect."""
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
-
-
-def _refused_status(request: Request, status: int) -> int:
-    """HTMX swaps no 4xx answer: an upload's refusal goes to it as 200, so the page with
-    the message shows; other clients get the real status."""
-    return 200 if request.headers.get("hx-request") else status
 
 
 async def index(request: Request) -> Response:
@@ -156,14 +141,6 @@ async def _render_item(request: Request, *, item_id: int | None, status_code: in
                   **await _choices(), **context)
 
 
-async def _picture(form: FormData, media_dir: Path) -> str:
-    upload = form.get("picture")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return ""
-    data = await upload.read(MAX_PICTURE_BYTES + 1)
-    return "/media/" + store_picture(data, media_dir)
-
-
 async def item(request: Request) -> Response:
     require_person(request, *STAFF)
     item_id = request.path_params.get("item_id")
@@ -172,32 +149,22 @@ async def item(request: Request) -> Response:
             return await _render_item(request, item_id=item_id)
         except catalog.NoSuchItem:
             raise HTTPException(404) from None
-    if int(request.headers.get("content-length") or 0) > MAX_PICTURE_BYTES + 64 * 1024:
-        raise HTTPException(413)
-    async with request.form(max_files=1, max_fields=30) as form:
-        try:
-            parsed = parse_form(ItemForm, form)
-            picture = await _picture(form, Path(request.app.state.settings.media_dir))
-            saved = await catalog.save_item(catalog.ItemFields(**parsed.model_dump(),
-                                                               picture=picture),
-                                            item_id=item_id, now=_now())
-        except FormErrors as exc:
-            return await _render_item(request, item_id=item_id,
-                                      status_code=_refused_status(request, 400),
-                                      errors=exc.errors, values=exc.values)
-        except catalog.NoSuchItem:
-            raise HTTPException(404) from None
-        except PictureRefused as exc:
-            return await _render_item(request, item_id=item_id,
-                                      status_code=_refused_status(request, 400),
-                                      errors={"picture": exc.translated()},
-                                      values=parsed.model_dump())
-        except Refusal as exc:
-            return await _render_item(request, item_id=item_id,
-                                      status_code=_refused_status(request, exc.status),
-                                      errors={"category_id": exc.translated()},
-                                      values=parsed.model_dump())
-    return _uploaded(request, str(request.url_for("catalog.staff_item", item_id=saved.id)))
+    try:
+        form, picture = await form_with_picture(request, ItemForm)
+        saved = await catalog.save_item(
+            catalog.ItemFields(**form.model_dump(), picture=f"/media/{picture}" if picture
+                               else ""), item_id=item_id, now=_now())
+    except FormErrors as exc:
+        return await _render_item(request, item_id=item_id, status_code=400,
+                                  errors=exc.errors, values=exc.values)
+    except catalog.NoSuchItem:
+        raise HTTPException(404) from None
+    except Refusal as exc:
+        return await _render_item(request, item_id=item_id, status_code=exc.status,
+                                  errors={"category_id": exc.translated()},
+                                  values=form.model_dump())
+    return redirect_after_upload(request, str(request.url_for("catalog.staff_item",
+                                                              item_id=saved.id)))
 
 
 async def upload_codes(request: Request) -> Response:
@@ -217,9 +184,8 @@ async def upload_codes(request: Request) -> Response:
                                            now=_now())
     except Refusal as exc:
         return await _render_item(request, item_id=item_id,
-                                  status_code=_refused_status(request, exc.status),
-                                  code_error=exc.translated())
-    return _uploaded(request,
+                                  status_code=exc.status, code_error=exc.translated())
+    return redirect_after_upload(request,
                      f"{request.url_for('catalog.staff_item', item_id=item_id)}?imported={count}")
 
 

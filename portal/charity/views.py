@@ -6,13 +6,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Literal
 
 from babel.numbers import format_currency
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -25,7 +22,7 @@ from portal.ledger import service as ledger
 from portal.web.exports import csv_stream
 from portal.web.forms import FormErrors, parse_form
 from portal.web.pagination import page_number
-from portal.web.pictures import MAX_PICTURE_BYTES, PictureRefused, store_picture
+from portal.web.pictures import form_with_picture, redirect_after_upload
 from portal.web.templating import render
 
 MANAGE = (Role.MARKETING, Role.ADMIN)
@@ -147,45 +144,25 @@ async def edit(request: Request, *, status_code: int = 200, errors: dict[str, st
                       "is_open": True, "position": 0})
 
 
-async def _picture(request: Request, picture: object) -> str | None:
-    if not isinstance(picture, UploadFile) or not picture.filename:
-        return None
-    data = await picture.read(MAX_PICTURE_BYTES + 1)
-    return store_picture(data, Path(request.app.state.settings.media_dir))
-
-
 async def save(request: Request) -> Response:
-    """A cause's form, with its picture: sent by HTMX (a multipart body carries its CSRF
-    token in the header), which swaps only a 2xx answer, so a refusal it sent is a 200
-    page showing the errors, and a saved cause an HX-Redirect."""
+    """A cause's form, with its picture (sent by HTMX: a multipart body carries its CSRF
+    token in the header). A refusal is the form with its errors, a 400 (the site's HTMX
+    set-up swaps it in); a saved cause an HX-Redirect, or a 303 without HTMX."""
     who = require_person(request, *MANAGE)
-    refused = 200 if request.headers.get("hx-request") else 400
-    if int(request.headers.get("content-length") or 0) > MAX_PICTURE_BYTES + 64 * 1024:
-        raise HTTPException(413, i18n.gettext("The picture is larger than 5 MB."))
     cause_id = request.path_params.get("cause_id")
     if cause_id is not None:
         await charity.raw_cause(int(cause_id))  # an unknown cause is a 404 before all else
-    async with request.form(max_files=1, max_fields=20) as submitted:
-        fields = {k: v for k, v in submitted.items() if k != "picture"}
-        try:
-            form = parse_form(CauseForm, fields)
-            picture = await _picture(request, submitted.get("picture"))
-        except FormErrors as exc:
-            return await edit(request, status_code=refused, errors=exc.errors,
-                              values=exc.values)
-        except PictureRefused as exc:
-            return await edit(request, status_code=refused,
-                              errors={"picture": exc.translated()},
-                              values=dict(fields))
+    try:
+        form, picture = await form_with_picture(request, CauseForm, max_fields=20)
+    except FormErrors as exc:
+        return await edit(request, status_code=400, errors=exc.errors, values=exc.values)
     if cause_id is None:
         saved = await charity.create_cause(who.person, form.terms(), picture=picture,
                                            now=datetime.now(UTC))
     else:
         saved = await charity.update_cause(int(cause_id), form.terms(), picture=picture)
-    url = f"{request.url_for('charity.edit', cause_id=saved.id)}?saved=1"
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": url})
-    return RedirectResponse(url, status_code=303)
+    return redirect_after_upload(request, f"{request.url_for('charity.edit', cause_id=saved.id)}"
+                                        "?saved=1")
 
 
 async def export(request: Request) -> Response:
