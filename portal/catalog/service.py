@@ -338,6 +338,15 @@ def order_key(viewer: Viewer, client_key: str) -> str:
     return f"order:{viewer.account.id}:{client_key}"
 
 
+def spend_reason(viewer: Viewer, item: Item) -> ledger.Reason:
+    """What the paying account's history says: a company's names the manager who
+    redeemed, as several may spend its points."""
+    if viewer.for_company:
+        return ledger.Reason(N_("Reward: %(title)s, redeemed by %(name)s"), title=item.title,
+                             name=viewer.person.full_name)
+    return ledger.Reason(N_("Reward: %(title)s"), title=item.title)
+
+
 async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
                  settings: Settings, now: datetime | None = None) -> Redeemed:
     """Redeems the item for the viewer's account: one order, one charge per ``key``.
@@ -396,7 +405,7 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
             created_at=moment, updated_at=moment, using_db=conn)
         paid = await ledger.spend(
             account, amount=item.price,
-            reason=ledger.Reason(N_("Reward: %(title)s"), title=item.title),
+            reason=spend_reason(viewer, item),
             reference=f"catalog-order:{order.id}", key=full_key, target=catalog_account,
             now=moment, conn=conn)
         await Order.filter(id=order.id).using_db(conn).update(transfer_id=paid.id)

@@ -214,6 +214,13 @@ async def test_a_manager_spends_the_companys_points_on_company_items_only() -> N
     assert (await Account.get(person_id=bob.id)).balance == 1000  # his own untouched
     orders, _ = await catalog.company_orders(acme.id)
     assert [(o.id, o.person_name) for o in orders] == [(done.order_id, bob.full_name)]
+    # The company's history names who redeemed; a player's own spend says only the reward.
+    paid = await Transfer.get(id=(await Order.get(id=done.order_id)).transfer_id)
+    assert paid.reason == f"Reward: {for_company.title}, redeemed by {bob.full_name}"
+    own = await catalog.redeem(await catalog.as_player(bob), for_players.id, key="co-tap-04",
+                               settings=SETTINGS, now=NOW)
+    mine = await Transfer.get(id=(await Order.get(id=own.order_id)).transfer_id)
+    assert mine.reason == f"Reward: {for_players.title}"
     with pytest.raises(catalog.NoSuchItem):  # players' items are not the company's
         await catalog.redeem(manager, for_players.id, key="co-tap-02", settings=SETTINGS)
     with pytest.raises(catalog.NotAManager):  # a player cannot act for the company
