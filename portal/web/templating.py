@@ -8,8 +8,10 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_timedelta
+from starlette.datastructures import URL, URLPath
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import Router
 from starlette.templating import Jinja2Templates
 
 from portal import i18n
@@ -41,7 +43,35 @@ def build_environment() -> jinja2.Environment:
     env.globals["current_language"] = i18n.current_language
     env.globals["htmx_file"] = HTMX_FILE
     env.globals["static_url"] = static_url
+    env.globals["url_for"] = url_for
     return env
+
+
+_PATHS_KEPT = 4096
+
+
+def url_path(router: Router, name: str, /, **params: Any) -> URLPath:
+    """``router.url_path_for``, remembered by the router: Starlette finds a route's path by
+    asking every route in turn, each refusal an exception, and a page asks for a dozen
+    links. Routes never change once the app is built; ids make a few thousand entries."""
+    paths: dict[tuple[str, tuple[tuple[str, Any], ...]], URLPath] = vars(router).setdefault(
+        "portal_url_paths", {})
+    key = (name, tuple(params.items()))
+    found = paths.get(key)
+    if found is None:
+        found = router.url_path_for(name, **params)
+        if len(paths) >= _PATHS_KEPT:
+            paths.clear()
+        paths[key] = found
+    return found
+
+
+@jinja2.pass_context
+def url_for(context: dict[str, Any], name: str, /, **params: Any) -> URL:
+    """Starlette's ``url_for`` for templates (an absolute URL), through ``url_path``."""
+    request: Request = context["request"]
+    router = request.scope.get("router") or request.scope["app"]
+    return url_path(router, name, **params).make_absolute_url(base_url=request.base_url)
 
 
 def time_left(moment: datetime, now: datetime) -> str:
