@@ -6,6 +6,10 @@ One run measures, on 127.0.0.1 against real server processes:
   ``portal web`` serves the portal: the ceiling;
 * ``GET /api/v1/me`` with a bearer token;
 * ``GET /`` (the dashboard) with a signed-in session cookie;
+* each page's raw twin (``tests/bench/bare.py``): the same bytes from the least SQL the
+  response needs on the raw driver, in a bare Starlette app; the bench checks the twin's
+  body equals the portal's before measuring, and prints the portal's req/s over its
+  twin's (goal 2 of issue 14: at least 0.5);
 
 each with a warm-up, then a fixed duration at a fixed concurrency, driven by ``wrk`` (one
 thread: the machine has two cores and the server needs one) or, without wrk, by
@@ -52,8 +56,10 @@ that database (it is safe to repeat, but do not point it at a database you care 
 Knobs: ``PORTAL_BENCH_DURATION`` (seconds, default 10), ``PORTAL_BENCH_WARMUP``
 (default 2), ``PORTAL_BENCH_CONNECTIONS`` (default 32), ``PORTAL_BENCH_LOADGEN``
 (``wrk`` or ``python``; default wrk when installed), ``PORTAL_BENCH_PLAYERS`` (default
-200). Every other ``PORTAL_*`` variable of the calling shell is dropped for the servers,
-so runs compare.
+200), ``PORTAL_BENCH_ONLY`` (the sections to run, comma-separated, of ``me``,
+``dashboard``, ``answer``, ``publish``, ``catalog``, ``auctions``, ``scale``; default all).
+Every other ``PORTAL_*`` variable of the calling shell is dropped for the servers, so
+runs compare.
 """
 
 from __future__ import annotations
@@ -71,7 +77,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,6 +103,10 @@ GAME_QUESTIONS = 30
 RAW_INSERT_SECONDS = 3
 # The scale sections generate and time several gigabytes of data; aim: under 10 minutes.
 SCALE_TIMEOUT = 40 * 60
+SECTIONS = ("me", "dashboard", "answer", "publish", "catalog", "auctions", "scale")
+# The Host both a page and its twin are asked with when their bodies are compared: the
+# dashboard's links are absolute.
+COMPARE_HOST = "portal.bench"
 
 
 class BenchError(Exception):
@@ -160,6 +170,17 @@ def _env_number(name: str, default: float) -> float:
     if value <= 0:
         raise BenchError(f"{name} must be positive")
     return value
+
+
+def _sections() -> set[str]:
+    """``PORTAL_BENCH_ONLY``: the sections to run (all when unset)."""
+    raw = os.environ.get("PORTAL_BENCH_ONLY", "")
+    chosen = {name.strip() for name in raw.split(",") if name.strip()} or set(SECTIONS)
+    unknown = chosen - set(SECTIONS)
+    if unknown:
+        raise BenchError(f"PORTAL_BENCH_ONLY: no section {', '.join(sorted(unknown))} "
+                         f"(sections: {', '.join(SECTIONS)})")
+    return chosen
 
 
 def _free_port() -> int:
@@ -364,11 +385,63 @@ def _ratio(value: float, ceiling: float) -> str:
 
 
 def _table(results: list[Result], ceiling: Result) -> str:
-    rows = [("endpoint", "req/s", "p50 ms", "p99 ms", "vs ceiling")]
+    """Each page after its raw twin; ``vs twin`` is the page's req/s over its twin's."""
+    rows = [("endpoint", "req/s", "p50 ms", "p99 ms", "vs bare", "vs twin")]
+    twin: Result | None = None
     for r in results:
+        is_twin = r.target.label.startswith("raw twin")
         rows.append((r.target.label, f"{r.rps:,.0f}", f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}",
-                     _ratio(r.rps, ceiling.rps)))
+                     _ratio(r.rps, ceiling.rps),
+                     "1.00" if is_twin else (_ratio(r.rps, twin.rps) if twin else "-")))
+        twin = r if is_twin else None
     return _format(rows)
+
+
+# -- the pages and their raw twins ----------------------------------------------------------
+
+
+def _same_body(page: Target, twin: Target) -> None:
+    """The twin must answer the page's bytes (asked with one Host: links are absolute)."""
+    bodies = []
+    for target in (page, twin):
+        headers = dict(h.split(": ", 1) for h in target.headers)
+        response = httpx.get(target.url, timeout=10.0, follow_redirects=False,
+                             headers={**headers, "Host": COMPARE_HOST})
+        bodies.append(response.text)
+    if bodies[0] != bodies[1]:
+        at = next((i for i, (a, b) in enumerate(zip(*bodies, strict=False)) if a != b),
+                  min(map(len, bodies)))
+        raise BenchError(f"{twin.label} does not answer {page.label}'s body; they part at "
+                         f"character {at}:\n  page: {bodies[0][max(0, at - 80):at + 120]!r}"
+                         f"\n  twin: {bodies[1][max(0, at - 80):at + 120]!r}")
+
+
+def measure_pages(portal: Server, pages: Sequence[str], env: dict[str, str], workdir: Path, *,
+                  warmup: float, duration: float, connections: int, loadgen: str,
+                  log: Path) -> list[Result]:
+    """Each chosen page's twin, then the page, signed in as the demo player (the portal
+    serves the sign-ins and idles while its twin is measured)."""
+    token = _sign_in_api(portal.base)
+    cookie = _sign_in_web(portal.base)
+    port = _free_port()
+    twins = Server("raw twins", [sys.executable, "-m", "tests.bench.bare", "--host", HOST,
+                                 "--port", str(port)],
+                   env, workdir / "twins.log", port, "/")
+    results = []
+    with running(twins):
+        for name in pages:
+            auth = ([f"Authorization: Bearer {token}"] if name == "me"
+                    else [f"Cookie: {cookie}"])
+            label, path, twin_path = (("GET /api/v1/me", "/api/v1/me", "/twin/me")
+                                      if name == "me" else
+                                      ("GET / (dashboard)", "/", "/twin/dashboard"))
+            twin = Target(f"raw twin of {label}", twins.base + twin_path, auth)
+            page = Target(label, portal.base + path, auth)
+            _same_body(page, twin)
+            for target in (twin, page):
+                results.append(measure(target, warmup=warmup, duration=duration,
+                                       connections=connections, loadgen=loadgen, log=log))
+    return results
 
 
 # -- answer submission under load -----------------------------------------------------------
@@ -599,6 +672,8 @@ def main() -> int:
                                                          else "python")
     if loadgen not in {"wrk", "python"}:
         raise BenchError("PORTAL_BENCH_LOADGEN must be wrk or python")
+    only = _sections()
+    pages = [name for name in ("me", "dashboard") if name in only]
 
     workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     database_url = (os.environ.get("PORTAL_BENCH_DATABASE_URL")
@@ -627,69 +702,73 @@ def main() -> int:
             results.append(measure(Target("bare starlette", bare.base + "/"),
                                    warmup=warmup, duration=duration,
                                    connections=connections, loadgen=loadgen, log=load_log))
-            bare_post = measure_players("bare starlette POST /answer", bare.base,
-                                        players=players, warmup=warmup, duration=duration,
-                                        log=load_log)
+            bare_post = (measure_players("bare starlette POST /answer", bare.base,
+                                         players=players, warmup=warmup, duration=duration,
+                                         log=load_log) if "answer" in only else None)
 
         # No server runs now: the database has this process's full attention.
-        raw = measure_raw_database(database_url, env, load_log)
-        publish = measure_publish(workdir, env, load_log)
-        catalog = measure_catalog(workdir, env, load_log,
-                                  int(_env_number("PORTAL_BENCH_CATALOG_PLAYERS", 200)))
-        auctions = measure_auctions(workdir, env, load_log,
-                                    int(_env_number("PORTAL_BENCH_BIDDERS", 200)))
+        raw = (measure_raw_database(database_url, env, load_log)
+               if only & {"answer", "publish", "catalog", "auctions"} else None)
+        publish = measure_publish(workdir, env, load_log) if "publish" in only else None
+        catalog = (measure_catalog(workdir, env, load_log,
+                                   int(_env_number("PORTAL_BENCH_CATALOG_PLAYERS", 200)))
+                   if "catalog" in only else None)
+        auctions = (measure_auctions(workdir, env, load_log,
+                                     int(_env_number("PORTAL_BENCH_BIDDERS", 200)))
+                    if "auctions" in only else None)
 
         port = _free_port()
         portal = Server("portal web", [str(BIN / "portal"), "web", "--host", HOST,
                                        "--port", str(port), "--no-access-log"],
                         env, workdir / "portal.log", port, "/health")
-        with running(portal):
-            token = _sign_in_api(portal.base)
-            cookie = _sign_in_web(portal.base)
-            for target in (
-                Target("GET /api/v1/me", portal.base + "/api/v1/me",
-                       [f"Authorization: Bearer {token}"]),
-                Target("GET / (dashboard)", portal.base + "/", [f"Cookie: {cookie}"]),
-            ):
-                results.append(measure(target, warmup=warmup, duration=duration,
-                                       connections=connections, loadgen=loadgen,
-                                       log=load_log))
-            # After the pages above, so they measure the same data as before this bench.
-            prefix = prepare_game(workdir, env, players, load_log)
-            answers = measure_players("POST /api/v1/play/games/{id}/answer", portal.base,
-                                      players=players, warmup=warmup, duration=duration,
-                                      log=load_log, quiz_prefix=prefix)
+        answers = None
+        with running(portal) if pages or "answer" in only else nullcontext():
+            if pages:
+                results += measure_pages(portal, pages, env, workdir, warmup=warmup,
+                                         duration=duration, connections=connections,
+                                         loadgen=loadgen, log=load_log)
+            if "answer" in only:
+                # After the pages above, so they measure the same data as before this bench.
+                prefix = prepare_game(workdir, env, players, load_log)
+                answers = measure_players("POST /api/v1/play/games/{id}/answer",
+                                          portal.base, players=players, warmup=warmup,
+                                          duration=duration, log=load_log,
+                                          quiz_prefix=prefix)
 
         # Last, with no server of ours running: it loads the machine for minutes.
-        scale = measure_scale(workdir)
+        scale = measure_scale(workdir) if "scale" in only else None
 
         print()
         print(_table(results, results[0]))
-        print()
-        print(f"answer submission: {players} concurrent players, one asyncio + httpx "
-              "process")
-        print(_answer_table(bare_post, raw, answers))
-        print()
-        print("publishing, in-process (portal.content.schema.read_pack, service.publish)")
-        print(_publish_table(publish, raw))
-        print()
-        print("the rewards catalog (tests/bench/catalog.py)")
-        print(_catalog_table(catalog, raw))
-        print()
-        print("auctions, a hot lot (tests/bench/auctions.py)")
-        print(_auctions_table(auctions, raw))
-        for table in scale["tables"]:
+        if bare_post is not None and raw is not None and answers is not None:
+            print()
+            print(f"answer submission: {players} concurrent players, one asyncio + httpx "
+                  "process")
+            print(_answer_table(bare_post, raw, answers))
+        if publish is not None and raw is not None:
+            print()
+            print("publishing, in-process (portal.content.schema.read_pack, service.publish)")
+            print(_publish_table(publish, raw))
+        if catalog is not None and raw is not None:
+            print()
+            print("the rewards catalog (tests/bench/catalog.py)")
+            print(_catalog_table(catalog, raw))
+        if auctions is not None and raw is not None:
+            print()
+            print("auctions, a hot lot (tests/bench/auctions.py)")
+            print(_auctions_table(auctions, raw))
+        for table in scale["tables"] if scale else []:
             print()
             print(table)
-        failed = [(r.target.label, p) for r in [*results, bare_post, answers]
-                  for p in r.problems]
-        failed += [("at scale", problem) for problem in scale["failures"]]
-        failed += [("catalog", problem) for problem in catalog["problems"]]
-        failed += [("auctions", problem) for problem in auctions["problems"]]
+        measured = [r for r in [*results, bare_post, answers] if r is not None]
+        failed = [(r.target.label, p) for r in measured for p in r.problems]
+        failed += [("at scale", problem) for problem in (scale or {}).get("failures", [])]
+        failed += [("catalog", problem) for problem in (catalog or {}).get("problems", [])]
+        failed += [("auctions", problem) for problem in (auctions or {}).get("problems", [])]
         for label, problem in failed:
             print(f"FAILED {label}: {problem}", file=sys.stderr)
         for r in (bare_post, answers):
-            if r.problems and r.extra.get("error_detail"):
+            if r is not None and r.problems and r.extra.get("error_detail"):
                 print(f"  {r.target.label}: {r.extra['error_detail']}", file=sys.stderr)
         ok = not failed
         return 0 if ok else 1
