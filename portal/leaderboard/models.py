@@ -32,3 +32,29 @@ class SeasonStanding(Model):
         table = "season_standing"
         unique_together = (("season", "account"),)
         indexes = (("season", "rank"),)
+
+
+class ScoreCount(Model):
+    """How many players hold each score on a board: ``board`` is a season ("2026-12") or
+    ``ALL_TIME``. A rank is one plus the players on higher scores (a sum over these rows,
+    a few thousand at most, whatever the rank) plus those who reached the same score first.
+
+    Kept by the database itself: triggers on ``season_score`` and ``account`` (migration
+    0016) change the counts in the statement that changes a score, so no write path, bulk
+    load or correction can leave them behind. Scores only grow, so a change takes its old
+    count's row before its new one's, in ascending order: two changes cannot deadlock.
+    A count that falls to zero stays (a row per score ever held; they add nothing)."""
+
+    id = fields.BigIntField(primary_key=True)
+    board = fields.CharField(max_length=8)
+    points = fields.BigIntField()
+    players = fields.IntField()
+
+    class Meta:
+        table = "score_count"
+        unique_together = (("board", "points"),)
+        # Covering: a rank's sum reads the index alone.
+        indexes = (("board", "points", "players"),)
+
+
+ALL_TIME = "all-time"  # ScoreCount.board of the all-time board

@@ -4,8 +4,9 @@ them: the top, their own place with their neighbours, and a page.
 Players are ranked by points *earned* (per season in ``season_score``, all time in
 ``account.earned_total``), never by balance, so spending or a burn never lowers a rank.
 Ties go to whoever reached the score first, then to the older account. Each read is an
-index range (see ``scores``); nothing here reads the ledger, and reading never writes: a
-finished month reads the same before the season-end job freezes it and after.
+index range, and a rank costs the same deep in the board as at its top (see ``scores``);
+nothing here reads the ledger, and reading never writes: a finished month reads the same
+before the season-end job freezes it and after.
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ async def season_place(viewer: Person, *, season: str, gained: int = 0) -> Place
 
 
 async def _rank(conn: BaseDBAsyncClient, source: scores.Scores, at: scores.Position) -> int:
+    if (stored := scores.stored_rank(source, at)) is not None:
+        return stored
     rank = 1
     for count in scores.ahead_counts(source, at):
         rank += int((await _read(conn, count))[0]["n"])

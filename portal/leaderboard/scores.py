@@ -3,8 +3,11 @@
 Every player board reads one score table along its board index (migration 0005): this
 month's ``season_score`` (season, earned DESC, reached_at, account_id), all time
 ``account`` (kind, earned_total DESC, last_earned_at, id), or a frozen month's
-``season_standing`` (season, rank). The top, a rank and the neighbours are each a range
-of that index; names are joined only for the rows shown.
+``season_standing`` (season, rank). The top and the neighbours are each a range of that
+index; names are joined only for the rows shown. A rank does not count the rows above:
+it sums the players per higher score (``score_count``, kept by triggers) and counts only
+the rows of the viewer's own score reached first, so it costs the same at #1 and at
+#500,000; a frozen month keeps its ranks.
 
 Queries are built from parts (pypika, Tortoise's own query builder) and rendered in the
 connection's dialect. Values from outside are always parameters. The constants of a
@@ -21,10 +24,12 @@ from operator import and_
 from typing import Any
 
 from pypika_tortoise import Order, Query, Table
-from pypika_tortoise.functions import Count
+from pypika_tortoise.functions import Coalesce, Count, Sum
 from pypika_tortoise.queries import QueryBuilder
 from pypika_tortoise.terms import Criterion, Field, ValueWrapper
 from tortoise.backends.base.client import BaseDBAsyncClient
+
+from portal.leaderboard.models import ALL_TIME
 
 Position = tuple[Any, ...]  # a row's values of its board's order columns, as read
 
@@ -40,6 +45,8 @@ class Scores:
     # index range from the first bound it meets, and "> 0" would make it walk every row.
     floor: Criterion | None = None
     people: QueryBuilder | None = None  # the account ids a filter keeps
+    counted: str | None = None  # its board in score_count, if the whole board is counted
+    ranked: bool = False  # its first order column is the rank itself (a frozen month)
 
 
 def _constant(value: int | str) -> ValueWrapper:
@@ -51,20 +58,22 @@ def season(name: str) -> Scores:
     s = Table("season_score", alias="s")
     return Scores(s, s.account_id, s.earned,
                   ((s.earned, Order.desc), (s.reached_at, Order.asc), (s.account_id, Order.asc)),
-                  s.season == name, floor=s.earned > _constant(0))
+                  s.season == name, floor=s.earned > _constant(0), counted=name)
 
 
 def all_time() -> Scores:
     t = Table("account", alias="t")
     return Scores(t, t.id, t.earned_total,
                   ((t.earned_total, Order.desc), (t.last_earned_at, Order.asc), (t.id, Order.asc)),
-                  t.kind == _constant("person"), floor=t.earned_total > _constant(0))
+                  t.kind == _constant("person"), floor=t.earned_total > _constant(0),
+                  counted=ALL_TIME)
 
 
 def final_standings(name: str) -> Scores:
     """A finished month as the season-end job froze it, from ``season_standing``."""
     f = Table("season_standing", alias="f")
-    return Scores(f, f.account_id, f.earned, ((f.rank, Order.asc),), f.season == name)
+    return Scores(f, f.account_id, f.earned, ((f.rank, Order.asc),), f.season == name,
+                  ranked=True)
 
 
 def within(scores: Scores, *, region_id: int | None, outlet_id: int | None) -> Scores:
@@ -79,7 +88,8 @@ def within(scores: Scores, *, region_id: int | None, outlet_id: int | None) -> S
         people = people.where(outlet.region_id == region_id)
     if outlet_id is not None:
         people = people.where(outlet.id == outlet_id)
-    return replace(scores, people=people)
+    # The counts and the frozen ranks are the whole board's: a part of it is counted.
+    return replace(scores, people=people, counted=None, ranked=False)
 
 
 def top(scores: Scores, *, limit: int, offset: int | None = None) -> QueryBuilder:
@@ -92,10 +102,22 @@ def own(scores: Scores, account_id: int) -> QueryBuilder:
     return _listing(scores, _scan(scores).where(scores.account == account_id), ordered=False)
 
 
+def stored_rank(scores: Scores, at: Position) -> int | None:
+    """The rank of the row ``at`` when the board keeps it (a frozen month, unfiltered)."""
+    return int(at[0]) if scores.ranked else None
+
+
 def ahead_counts(scores: Scores, at: Position) -> list[QueryBuilder]:
-    """COUNT(*) of the rows ranked above the one ``at``, one count per index stretch."""
-    return [_scan(scores, floor=floor).where(stretch).select(Count("*").as_("n"))
-            for stretch, floor in _stretches(scores, at, ahead=True)]
+    """How many rows rank above the one ``at``, one count ("n") per index stretch. On a
+    counted board the first stretch (every higher score) is a sum over score_count."""
+    counts = [_scan(scores, floor=floor).where(stretch).select(Count("*").as_("n"))
+              for stretch, floor in _stretches(scores, at, ahead=True)]
+    if scores.counted is None:
+        return counts
+    c = Table("score_count", alias="c")
+    higher = (Query.from_(c).where(c.board == scores.counted).where(c.points > at[0])
+              .select(Coalesce(Sum(c.players), 0).as_("n")))
+    return [higher, *counts[1:]]
 
 
 def nearest(scores: Scores, at: Position, *, ahead: bool, limit: int) -> list[QueryBuilder]:

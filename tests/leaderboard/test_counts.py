@@ -1,0 +1,113 @@
+"""The players per score that ranks sum (``score_count``): kept by migration 0016's
+triggers in the statement that changes a score, and filled by it from the scores there."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tortoise import connections
+
+from portal.db import write_transaction
+from portal.leaderboard import ranking, standings
+from portal.ledger import service as ledger
+from portal.ledger.models import Account, SeasonScore
+from tests.factories import make_person
+from tests.leaderboard.players import T0
+
+pytestmark = pytest.mark.usefixtures("any_db")
+migration = importlib.import_module("portal.migrations.0016_score_counts")
+_runs = itertools.count()
+
+
+async def _rows(sql: str) -> set[tuple[Any, ...]]:
+    found = await connections.get("default").execute_query_dict(sql)
+    return {tuple(row.values()) for row in found}
+
+
+async def counts() -> set[tuple[Any, ...]]:
+    """(board, points, players) of every score somebody holds."""
+    return await _rows("SELECT board, points, players FROM score_count WHERE players > 0")
+
+
+async def counted_by_hand() -> set[tuple[Any, ...]]:
+    """The same, grouped from the scores the boards read."""
+    return await _rows(
+        "SELECT season, earned, COUNT(*) FROM season_score WHERE earned > 0 "
+        "GROUP BY season, earned UNION ALL "
+        "SELECT 'all-time', earned_total, COUNT(*) FROM account "
+        "WHERE kind = 'person' AND earned_total > 0 GROUP BY earned_total")
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(1, 3).map(lambda n: n * 25),
+                          st.integers(0, 2)), min_size=1, max_size=25))
+async def test_the_counts_follow_every_earning_in_every_month(
+    earnings: list[tuple[int, int, int]],
+) -> None:
+    run = next(_runs)
+    people = [await make_person(f"c{run}p{i}@example.com") for i in range(5)]
+    accounts = [await ledger.account_of_person(p.id) for p in people]
+    for n, (who, amount, month) in enumerate(earnings):
+        # Three months; equal amounts on purpose, so scores are shared and counts grow.
+        await ledger.earn(accounts[who], amount=amount, reason="Quiz", reference="q",
+                          key=f"c{run}:{n}", now=T0 + timedelta(days=31 * month, seconds=n))
+    assert await counts() == await counted_by_hand()
+
+
+async def test_a_score_corrected_or_removed_by_hand_moves_its_counts_too() -> None:
+    people = [await make_person(f"h{i}@example.com") for i in range(3)]
+    for i, person in enumerate(people):
+        await ledger.earn(await ledger.account_of_person(person.id), amount=100 * (i + 1),
+                          reason="Quiz", reference="q", key=f"h{i}", now=T0)
+    first = await ledger.account_of_person(people[0].id)
+    async with write_transaction() as conn:  # a correction, made as the ledger keeps both
+        await SeasonScore.filter(account_id=first.id).using_db(conn).update(earned=300)
+        await Account.filter(id=first.id).using_db(conn).update(earned_total=300)
+    assert await counts() >= {("2026-12", 300, 2), ("all-time", 300, 2)}
+    assert await counts() == await counted_by_hand()
+    async with write_transaction() as conn:
+        await SeasonScore.filter(account_id=first.id).using_db(conn).delete()
+        await Account.filter(id=first.id).using_db(conn).update(earned_total=0)
+    assert await counts() == await counted_by_hand()
+    assert ("2026-12", 300, 1) in await counts()
+
+
+async def test_the_migration_fills_the_counts_from_the_scores_already_there() -> None:
+    people = [await make_person(f"m{i}@example.com") for i in range(4)]
+    for i, person in enumerate(people):
+        account = await ledger.account_of_person(person.id)
+        for month in range(i % 2 + 1):
+            await ledger.earn(account, amount=50 + 50 * (i // 2), reason="Quiz",
+                              reference="q", key=f"m{i}:{month}",
+                              now=T0 + timedelta(days=31 * month))
+    expected = await counted_by_hand()
+    assert len(expected) > 3
+    async with write_transaction() as conn:
+        await conn.execute_script("DELETE FROM score_count")
+        await migration.backfill(conn)
+    assert await counts() == expected
+
+
+async def test_a_frozen_month_gives_each_player_the_rank_it_froze() -> None:
+    people = [await make_person(f"z{i}@example.com") for i in range(12)]
+    for i, person in enumerate(people):
+        await ledger.earn(await ledger.account_of_person(person.id), amount=10 * (i % 4 + 1),
+                          reason="Quiz", reference="q", key=f"z{i}",
+                          now=T0 + timedelta(minutes=i))
+    later = T0 + timedelta(days=40)
+    live = [await ranking.board(p, kind="season", season="2026-12", now=later)
+            for p in people]
+    assert await standings.freeze_season("2026-12", now=later)
+    frozen = [await ranking.board(p, kind="season", season="2026-12", now=later)
+              for p in people]
+    assert all(board.frozen for board in frozen)
+    assert [b.me.rank if b.me else None for b in frozen] == [
+        b.me.rank if b.me else None for b in live]
+    assert sorted(b.me.rank for b in frozen if b.me) == list(range(1, 13))
