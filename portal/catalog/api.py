@@ -1,4 +1,6 @@
-"""The rewards catalog through the JSON API: the same service functions as the pages."""
+"""The rewards catalog through the JSON API: the same service functions as the pages.
+A player's operations spend their own points; the ``/catalog/company`` ones are a partner
+manager's, spending the company's, and each side is refused the other's items."""
 
 from __future__ import annotations
 
@@ -69,6 +71,15 @@ class OrderOut(BaseModel):
     cancel_reason: str
 
 
+class CompanyOrderOut(OrderOut):
+    redeemed_by: str = Field(description="The partner manager who redeemed it")
+
+
+class CompanyOrdersOut(BaseModel):
+    orders: list[CompanyOrderOut]
+    more: bool
+
+
 class RedeemedOut(BaseModel):
     order: OrderOut
     replayed: bool = Field(description="The same Idempotency-Key was used before: this is "
@@ -89,7 +100,7 @@ class CodeOut(BaseModel):
 
 
 MODELS: list[type[BaseModel]] = [CatalogOut, ItemOut, RedeemIn, OrderOut, RedeemedOut,
-                                 OrdersOut, CodeOut]
+                                 OrdersOut, CodeOut, CompanyOrderOut, CompanyOrdersOut]
 
 
 async def _player(request: Request) -> catalog.Viewer:
@@ -97,6 +108,14 @@ async def _player(request: Request) -> catalog.Viewer:
     if Role.PLAYER not in who.roles:
         raise ApiError(403, "The catalog is for players.")
     return await catalog.as_player(who.person)
+
+
+async def _company(request: Request) -> catalog.Viewer:
+    """A partner manager acting for their company (its points, its items)."""
+    who = await require_token(request)
+    if Role.MANAGER not in who.roles:
+        raise ApiError(403, "Company rewards are for partner managers.")
+    return await catalog.as_company(who.person)
 
 
 def _item(card: catalog.Card) -> ItemOut:
@@ -119,6 +138,54 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+async def _listing(request: Request, viewer: catalog.Viewer, *, threshold: int) -> Response:
+    only_query_parameters(request, "category", "q", "affordable", "page")
+    page = int_parameter(request, "page", default=1, low=1, high=100_000)
+    category = int_parameter(request, "category", default=0, low=1, high=2**31 - 1) or None
+    affordable = int_parameter(request, "affordable", default=0, low=0, high=1) == 1
+    query = request.query_params.get("q", "")
+    if len(query) > 100:
+        raise ApiError(400, "q must be at most 100 characters.")
+    found = await catalog.listing(viewer, threshold=threshold, category_id=category,
+                                  query=query, affordable_only=affordable,
+                                  offset=(page - 1) * 24, limit=24)
+    return JSONResponse(CatalogOut(
+        items=[_item(c) for c in found.cards], more=found.more, available=found.available,
+        threshold=found.threshold.points, threshold_missing=found.threshold.missing,
+    ).model_dump(mode="json"))
+
+
+async def _card(request: Request, viewer: catalog.Viewer) -> Response:
+    only_query_parameters(request)
+    card = await catalog.item_card(viewer, request.path_params["item_id"])
+    return JSONResponse(_item(card).model_dump(mode="json"))
+
+
+async def _redeem(request: Request, viewer: catalog.Viewer) -> Response:
+    body = validate(RedeemIn, json_body(await request.body()))
+    key = idempotency_key(request)
+    done = await catalog.redeem(viewer, request.path_params["item_id"], key=key,
+                                address=body.address, settings=request.app.state.settings)
+    view = await catalog.order(viewer, done.order_id)
+    return JSONResponse(RedeemedOut(order=_order(view), replayed=done.replayed)
+                        .model_dump(mode="json"), status_code=200 if done.replayed else 201)
+
+
+async def _orders_page(request: Request, viewer: catalog.Viewer
+                       ) -> tuple[list[catalog.OrderView], bool]:
+    only_query_parameters(request, "page")
+    page = int_parameter(request, "page", default=1, low=1, high=100_000)
+    return await catalog.my_orders(viewer, offset=(page - 1) * 25, limit=25)
+
+
+async def _reveal(request: Request, viewer: catalog.Viewer) -> Response:
+    found = await catalog.reveal(viewer, request.path_params["order_id"], via="api",
+                                 settings=request.app.state.settings, now=datetime.now(UTC))
+    return _no_store(JSONResponse(CodeOut(order_id=found.order_id, code=found.code,
+                                          value=found.value, expires_on=found.expires_on,
+                                          how_to_use=found.how_to_use).model_dump(mode="json")))
+
+
 async def items(request: Request) -> Response:
     """The catalog as I see it.
     ---
@@ -138,22 +205,8 @@ async def items(request: Request) -> Response:
       400: {description: A query parameter that is not valid or not known}
       403: {description: The catalog is for players}
     """
-    viewer = await _player(request)
-    only_query_parameters(request, "category", "q", "affordable", "page")
-    page = int_parameter(request, "page", default=1, low=1, high=100_000)
-    category = int_parameter(request, "category", default=0, low=1, high=2**31 - 1) or None
-    affordable = int_parameter(request, "affordable", default=0, low=0, high=1) == 1
-    query = request.query_params.get("q", "")
-    if len(query) > 100:
-        raise ApiError(400, "q must be at most 100 characters.")
-    threshold = request.app.state.settings.redemption_threshold
-    found = await catalog.listing(viewer, threshold=threshold, category_id=category,
-                                  query=query, affordable_only=affordable,
-                                  offset=(page - 1) * 24, limit=24)
-    return JSONResponse(CatalogOut(
-        items=[_item(c) for c in found.cards], more=found.more, available=found.available,
-        threshold=found.threshold.points, threshold_missing=found.threshold.missing,
-    ).model_dump(mode="json"))
+    return await _listing(request, await _player(request),
+                          threshold=request.app.state.settings.redemption_threshold)
 
 
 async def item(request: Request) -> Response:
@@ -169,12 +222,11 @@ async def item(request: Request) -> Response:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/ItemOut'}
+      400: {description: A query parameter this operation does not take}
       403: {description: The catalog is for players}
       404: {description: No such reward (or not one I can see)}
     """
-    viewer = await _player(request)
-    card = await catalog.item_card(viewer, request.path_params["item_id"])
-    return JSONResponse(_item(card).model_dump(mode="json"))
+    return await _card(request, await _player(request))
 
 
 @idempotent
@@ -209,14 +261,7 @@ async def redeem(request: Request) -> Response:
         description: Sold out, below the threshold, the monthly limit reached, not enough
           points, or the key used for another reward
     """
-    viewer = await _player(request)
-    body = validate(RedeemIn, json_body(await request.body()))
-    key = idempotency_key(request)
-    done = await catalog.redeem(viewer, request.path_params["item_id"], key=key,
-                                address=body.address, settings=request.app.state.settings)
-    view = await catalog.order(viewer, done.order_id)
-    return JSONResponse(RedeemedOut(order=_order(view), replayed=done.replayed)
-                        .model_dump(mode="json"), status_code=200 if done.replayed else 201)
+    return await _redeem(request, await _player(request))
 
 
 async def orders(request: Request) -> Response:
@@ -236,9 +281,7 @@ async def orders(request: Request) -> Response:
       403: {description: The catalog is for players}
     """
     viewer = await _player(request)
-    only_query_parameters(request, "page")
-    page = int_parameter(request, "page", default=1, low=1, high=100_000)
-    found, more = await catalog.my_orders(viewer, offset=(page - 1) * 25, limit=25)
+    found, more = await _orders_page(request, viewer)
     return _no_store(JSONResponse(OrdersOut(orders=[_order(o) for o in found], more=more)
                                   .model_dump(mode="json")))
 
@@ -260,12 +303,130 @@ async def reveal(request: Request) -> Response:
       404: {description: No such order of mine with a code}
       409: {description: The order was cancelled}
     """
-    viewer = await _player(request)
-    found = await catalog.reveal(viewer, request.path_params["order_id"], via="api",
-                                 settings=request.app.state.settings, now=datetime.now(UTC))
-    return _no_store(JSONResponse(CodeOut(order_id=found.order_id, code=found.code,
-                                          value=found.value, expires_on=found.expires_on,
-                                          how_to_use=found.how_to_use).model_dump(mode="json")))
+    return await _reveal(request, await _player(request))
+
+
+# -- for a company: a partner manager spends the company's points -------------------------
+
+
+async def company_items(request: Request) -> Response:
+    """The company's catalog: items flagged for companies, priced against the company's
+    points (no threshold: a company spends what marketing credited it).
+    ---
+    summary: Rewards my company can redeem, cheapest first
+    security: [{bearer: []}]
+    parameters:
+      - {name: category, in: query, schema: {type: integer, minimum: 1, maximum: 2147483647}}
+      - {name: q, in: query, schema: {type: string, maxLength: 100}}
+      - {name: affordable, in: query, schema: {type: integer, enum: [0, 1]}}
+      - {name: page, in: query, schema: {type: integer, minimum: 1, maximum: 100000}}
+    responses:
+      200:
+        description: A page of rewards; available is the company's points
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CatalogOut'}
+      400: {description: A query parameter that is not valid or not known}
+      403: {description: Company rewards are for partner managers of a company}
+    """
+    return await _listing(request, await _company(request), threshold=0)
+
+
+async def company_item(request: Request) -> Response:
+    """One reward for companies.
+    ---
+    summary: A company reward's detail
+    security: [{bearer: []}]
+    parameters:
+      - {name: item_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200:
+        description: The reward, with whether the company can afford it
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/ItemOut'}
+      400: {description: A query parameter this operation does not take}
+      403: {description: Company rewards are for partner managers of a company}
+      404: {description: No such reward for companies}
+    """
+    return await _card(request, await _company(request))
+
+
+@idempotent
+async def company_redeem(request: Request) -> Response:
+    """Redeem a reward with my company's points, as its partner manager; the company's
+    history names me. The same guarantees as a player's redemption.
+    ---
+    summary: Redeem a reward for my company
+    security: [{bearer: []}]
+    parameters:
+      - {name: item_id, in: path, required: true, schema: {type: integer}}
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {$ref: '#/components/schemas/RedeemIn'}
+    responses:
+      201:
+        description: The company's order
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RedeemedOut'}
+      200:
+        description: The order made earlier with this key
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/RedeemedOut'}
+      400: {description: No valid Idempotency-Key, or a gift without an address}
+      403: {description: Company rewards are for partner managers of a company}
+      404: {description: No such reward for companies}
+      409:
+        description: Sold out, the monthly limit reached, not enough company points, or
+          the key used for another reward
+    """
+    return await _redeem(request, await _company(request))
+
+
+async def company_orders(request: Request) -> Response:
+    """My company's orders, newest first, with who redeemed each.
+    ---
+    summary: My company's rewards
+    security: [{bearer: []}]
+    parameters:
+      - {name: page, in: query, schema: {type: integer, minimum: 1, maximum: 100000}}
+    responses:
+      200:
+        description: A page of the company's orders
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CompanyOrdersOut'}
+      400: {description: A query parameter that is not valid or not known}
+      403: {description: Company rewards are for partner managers of a company}
+    """
+    found, more = await _orders_page(request, await _company(request))
+    return _no_store(JSONResponse(CompanyOrdersOut(
+        orders=[CompanyOrderOut(**_order(o).model_dump(), redeemed_by=o.person_name)
+                for o in found], more=more).model_dump(mode="json")))
+
+
+async def company_reveal(request: Request) -> Response:
+    """Reveal the code of one of my company's orders (logged, with who revealed it).
+    ---
+    summary: Reveal a company order's code
+    security: [{bearer: []}]
+    parameters:
+      - {name: order_id, in: path, required: true, schema: {type: integer}}
+    responses:
+      200:
+        description: The code, its value, expiry and how to use it
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/CodeOut'}
+      403: {description: Company rewards are for partner managers of a company}
+      404: {description: No such order of my company with a code}
+      409: {description: The order was cancelled}
+    """
+    return await _reveal(request, await _company(request))
 
 
 routes: list[BaseRoute] = [
@@ -276,4 +437,14 @@ routes: list[BaseRoute] = [
     Route("/catalog/orders", orders, methods=["GET"], name="api.catalog.orders"),
     Route("/catalog/orders/{order_id:id}/reveal", reveal, methods=["POST"],
           name="api.catalog.reveal"),
+    Route("/catalog/company/items", company_items, methods=["GET"],
+          name="api.catalog.company_items"),
+    Route("/catalog/company/items/{item_id:id}", company_item, methods=["GET"],
+          name="api.catalog.company_item"),
+    Route("/catalog/company/items/{item_id:id}/redeem", company_redeem, methods=["POST"],
+          name="api.catalog.company_redeem"),
+    Route("/catalog/company/orders", company_orders, methods=["GET"],
+          name="api.catalog.company_orders"),
+    Route("/catalog/company/orders/{order_id:id}/reveal", company_reveal, methods=["POST"],
+          name="api.catalog.company_reveal"),
 ]

@@ -376,7 +376,9 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
         if item is None or not await _may_see(viewer, item):
             raise NoSuchItem()
         available = account.balance - account.held
-        if settings.redemption_threshold and available < settings.redemption_threshold:
+        # The threshold is a player's rule; a company spends what marketing credited it.
+        if not viewer.for_company and settings.redemption_threshold and \
+                available < settings.redemption_threshold:
             raise BelowThreshold(settings.redemption_threshold,
                                  settings.redemption_threshold - available)
         month = season_of(moment)

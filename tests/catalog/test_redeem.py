@@ -232,3 +232,20 @@ async def test_a_manager_spends_the_companys_points_on_company_items_only() -> N
     with pytest.raises(catalog.NoSuchOrder):  # the company's code is not his own order
         await catalog.reveal(as_bob_player, done.order_id, via="web", settings=SETTINGS)
     assert (await catalog.reveal(manager, done.order_id, via="web", settings=SETTINGS)).code
+
+
+async def test_the_threshold_is_a_players_rule_not_a_companys() -> None:
+    acme = await make_company()
+    bob = await make_person(roles={Role.MANAGER, Role.PLAYER}, outlet=await make_outlet(acme))
+    company = await Account.get(company_id=acme.id)
+    await ledger.earn(company, amount=1500, reason="Sales", reference="sales:t", key="co-t")
+    await give(bob, 1500)
+    for_company = await item(price=1000, codes=1, for_companies=True)
+    for_players = await item(price=1000, codes=1)
+    strict = SETTINGS.model_copy(update={"redemption_threshold": 2500})
+    await catalog.redeem(await catalog.as_company(bob), for_company.id, key="co-thr-01",
+                         settings=strict, now=NOW)
+    assert (await Account.get(id=company.id)).balance == 500
+    with pytest.raises(catalog.BelowThreshold):
+        await catalog.redeem(await catalog.as_player(bob), for_players.id, key="co-thr-02",
+                             settings=strict, now=NOW)
