@@ -139,10 +139,7 @@ async def season_place(viewer: Person, *, season: str, gained: int = 0) -> Place
 async def _rank(conn: BaseDBAsyncClient, source: scores.Scores, at: scores.Position) -> int:
     if (stored := scores.stored_rank(source, at)) is not None:
         return stored
-    rank = 1
-    for count in scores.ahead_counts(source, at):
-        rank += int((await _read(conn, count))[0]["n"])
-    return rank
+    return 1 + int((await _read(conn, scores.ahead(source, at)))[0]["n"])
 
 
 async def _source(kind: str, season: str | None, *, final: bool) -> scores.Scores:

@@ -24,9 +24,10 @@ from operator import and_
 from typing import Any
 
 from pypika_tortoise import Order, Query, Table
+from pypika_tortoise.enums import Arithmetic
 from pypika_tortoise.functions import Coalesce, Count, Sum
 from pypika_tortoise.queries import QueryBuilder
-from pypika_tortoise.terms import Criterion, Field, ValueWrapper
+from pypika_tortoise.terms import ArithmeticExpression, Criterion, Field, Term, ValueWrapper
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal.leaderboard.models import ALL_TIME
@@ -107,17 +108,20 @@ def stored_rank(scores: Scores, at: Position) -> int | None:
     return int(at[0]) if scores.ranked else None
 
 
-def ahead_counts(scores: Scores, at: Position) -> list[QueryBuilder]:
-    """How many rows rank above the one ``at``, one count ("n") per index stretch. On a
-    counted board the first stretch (every higher score) is a sum over score_count."""
-    counts = [_scan(scores, floor=floor).where(stretch).select(Count("*").as_("n"))
+def ahead(scores: Scores, at: Position) -> QueryBuilder:
+    """How many rows rank above the one ``at`` ("n"): one statement adding a count per
+    index stretch. On a counted board the first stretch (every higher score) is a sum
+    over score_count instead."""
+    counts = [_scan(scores, floor=floor).where(stretch).select(Count("*"))
               for stretch, floor in _stretches(scores, at, ahead=True)]
-    if scores.counted is None:
-        return counts
-    c = Table("score_count", alias="c")
-    higher = (Query.from_(c).where(c.board == scores.counted).where(c.points > at[0])
-              .select(Coalesce(Sum(c.players), 0).as_("n")))
-    return [higher, *counts[1:]]
+    if scores.counted is not None:
+        c = Table("score_count", alias="c")
+        counts[0] = (Query.from_(c).where(c.board == scores.counted)
+                     .where(c.points > at[0]).select(Coalesce(Sum(c.players), _constant(0))))
+    added: Term = counts[0]
+    for count in counts[1:]:
+        added = ArithmeticExpression(Arithmetic.add, added, count)
+    return Query.select(added.as_("n"))
 
 
 def nearest(scores: Scores, at: Position, *, ahead: bool, limit: int) -> list[QueryBuilder]:
