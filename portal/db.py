@@ -127,3 +127,12 @@ def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 1) -> list[st
 
 def is_postgres(conn: BaseDBAsyncClient) -> bool:
     return conn.capabilities.dialect == "postgres"
+
+
+def dialect_sql(conn: BaseDBAsyncClient, sql: str) -> str:
+    """Hand-written SQL with ``?`` markers (no ``?`` elsewhere in it), in the connection's
+    dialect: ``$1``, ``$2``, ... on PostgreSQL, unchanged on SQLite."""
+    if not is_postgres(conn):
+        return sql
+    parts = sql.split("?")
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))

@@ -26,7 +26,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from portal.db import placeholders, write_transaction
+from portal.db import dialect_sql, placeholders, write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger import idle
 from portal.ledger.invariants import Problem as Problem
@@ -300,6 +300,11 @@ def _reason(reason: Reason | str) -> Reason:
 def _check_request(amount: int, key: str, reason: Reason, reference: str,
                    source: Account, target: Account) -> None:
     """Refuses what could not be stored exactly (never cut: a retry must compare equal)."""
+    _check_fields(amount, key, reason, reference, source.id, target.id)
+
+
+def _check_fields(amount: int, key: str, reason: Reason, reference: str, source_id: int,
+                  target_id: int) -> None:
     _check_amount(amount)
     if not key or len(key) > 200 or key.startswith(SYSTEM_KEY_PREFIX):
         raise LedgerError(N_("Every ledger operation needs a key of 1 to 200 characters."))
@@ -308,7 +313,7 @@ def _check_request(amount: int, key: str, reason: Reason, reference: str,
         raise LedgerError(N_("Every ledger operation needs a reason of 1 to 500 characters."))
     if len(reference) > 200:
         raise LedgerError(N_("A reference has at most 200 characters."))
-    if source.id == target.id:
+    if source_id == target_id:
         raise LedgerError(N_("A transfer needs two different accounts."))
 
 
@@ -613,6 +618,78 @@ async def _already_resolved(hold_id: int, wanted: HoldStatus,
     if current.status != wanted:
         raise HoldResolved(N_("The hold was already %(status)s."), status=current.status)
     return _hold_result(current, replayed=True)
+
+
+# -- a hold replacing another, in hand-written SQL (a busy auction's hot path) -------------
+
+
+async def replace_hold(
+    conn: BaseDBAsyncClient,
+    account_id: int,
+    *,
+    target_id: int,
+    amount: int,
+    reason: Reason,
+    reference: str,
+    key: str,
+    now: datetime,
+    releasing: int | None = None,
+    active: bool = False,
+) -> int:
+    """Inside the caller's write transaction, releases the open hold the account
+    ``releasing`` has on ``target_id`` (as ``release`` does; None: no hold to release) and
+    holds ``amount`` of ``account_id``'s points for the target (as ``hold`` does): an
+    auction's new leader takes the previous leader's place, or raises their own bid, and
+    then only the difference must be available. ``active``: the inactivity clock of the
+    holding account starts again in the same statement (a bid is activity). Returns the
+    new hold's id.
+
+    The rows are those ``release`` and ``hold`` write, in four or five statements instead
+    of about ten: the accounts change in id order (no deadlock with another lot's bid),
+    the holding one by the guarded statement (balance - held >= what it newly holds). A
+    key used before fails the insert with IntegrityError; NotEnoughPoints when the points
+    are not available. Either way the caller's transaction must roll back.
+    """
+    _check_fields(amount, key, reason, reference, account_id, target_id)
+    released = 0
+    if releasing is not None:
+        rows = await conn.execute_query_dict(dialect_sql(
+            conn, "UPDATE hold SET status = ?, resolved_at = ? WHERE account_id = ? "
+            "AND target_id = ? AND status = ? RETURNING amount"),
+            [HoldStatus.RELEASED.value, now, releasing, target_id, HoldStatus.OPEN.value])
+        if not rows:
+            raise LedgerError(N_("There is no open hold of account %(id)s to release."),
+                              id=releasing)
+        released = sum(int(row["amount"]) for row in rows)
+    hold_id = (await conn.execute_query_dict(dialect_sql(
+        conn, "INSERT INTO hold (key, account_id, target_id, amount, reason, reason_message, "
+        "reason_params, reference, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id"),
+        [key, account_id, target_id, amount, reason.english(), reason.message,
+         _json(reason.stored_params()), reference, HoldStatus.OPEN.value, now]))[0]["id"]
+    changes: dict[int, int] = {} if releasing is None else {releasing: -released}
+    changes[account_id] = changes.get(account_id, 0) + amount
+    for changed in sorted(changes):
+        if changed != account_id:
+            await conn.execute_query_dict(dialect_sql(
+                conn, "UPDATE account SET held = held - ? WHERE id = ? RETURNING id"),
+                [released, changed])
+            continue
+        more = changes[changed]
+        activity = ", last_active_at = ?" if active else ""
+        if not await conn.execute_query_dict(dialect_sql(
+                conn, f"UPDATE account SET held = held + ?{activity} "  # noqa: S608
+                "WHERE id = ? AND balance >= held + ? RETURNING id"),
+                [more, *([now] if active else []), changed, max(more, 0)]):
+            current = await Account.filter(id=changed).using_db(conn).first()
+            if current is None:
+                raise LedgerError(N_("Account %(id)s does not exist."), id=changed)
+            raise NotEnoughPoints(current.balance - current.held, more)
+    return int(hold_id)
+
+
+def _json(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 # -- inactivity burns ---------------------------------------------------------------------
