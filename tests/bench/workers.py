@@ -24,6 +24,7 @@ import os
 import secrets
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,15 +75,35 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
-def connections_by_process(port: int, pids: Iterable[int]) -> dict[int, int]:
-    """How many established TCP connections to local ``port`` each process holds."""
-    established: set[str] = set()
+def _sockets(port: int, state: str) -> set[str]:
+    """The TCP sockets on local ``port`` in ``state`` (01 established, 0A listening), as
+    a process's ``/proc/PID/fd`` links name them."""
+    found: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
-                established.add(f"socket:[{inode}]")
+            local, inode = fields[1], fields[9]
+            if fields[3] == state and int(local.rsplit(":", 1)[1], 16) == port:
+                found.add(f"socket:[{inode}]")
+    return found
+
+
+def listeners(port: int) -> int:
+    """How many sockets listen on ``port``: one per worker that has started."""
+    return len(_sockets(port, "0A"))
+
+
+def wait_for_listeners(port: int, count: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while listeners(port) < count:
+        if time.monotonic() > deadline:
+            raise BenchError(f"{count} workers did not all listen on {port} in {seconds} s")
+        time.sleep(0.1)
+
+
+def connections_by_process(port: int, pids: Iterable[int]) -> dict[int, int]:
+    """How many established TCP connections to local ``port`` each process holds."""
+    established = _sockets(port, "01")
     counts = {}
     for pid in pids:
         held = 0
@@ -167,6 +188,7 @@ def measure_database(label: str, database_url: str, workdir: Path, *, warmup: fl
     with running(servers[1]), running(servers[2]):
         targets = {}
         for workers, server in servers.items():
+            wait_for_listeners(server.port, workers)
             token = _sign_in_api(server.base)
             cookie = _sign_in_web(server.base)
             targets[workers] = [
