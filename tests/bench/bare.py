@@ -275,7 +275,7 @@ class Twins:
         live = self.db.param(now)
         items = await self.db.fetch(
             "SELECT 0 AS k, q.id, q.title, q.description, q.base_points AS points, q.scoring, "
-            "q.attempts, 0 AS mandatory, q.position, p.live_from, p.live_until, "
+            "q.attempts, FALSE AS mandatory, q.position, p.live_from, p.live_until, "
             "p.default_language, (SELECT COUNT(*) FROM question x WHERE x.quiz_id = q.id) AS n "
             "FROM quiz q JOIN pack p ON p.id = q.pack_id "
             "WHERE p.live_from <= ? AND p.live_until > ? AND q.course_id IS NULL "
