@@ -22,6 +22,7 @@ from portal.accounts.throttle import LoginThrottle
 from portal.admin import views as admin_views
 from portal.analytics import api as analytics_api
 from portal.analytics import views as analytics_views
+from portal.analytics.rollups import VisitBook
 from portal.analytics.visits import VisitMiddleware
 from portal.auctions import api as auctions_api
 from portal.auctions import views as auctions_views
@@ -80,9 +81,12 @@ def create_app(settings: Settings) -> Starlette:
 
     # The JSON API and the site are mounted apart, each with its own error handlers (JSON
     # or pages) and middleware, so nothing asks which one a path belongs to.
+    visits = VisitBook()
     api = Starlette(
         routes=[route for module in API_MODULES for route in module.routes],
         exception_handlers=web_api.exception_handlers,
+        # A call by a signed-in person counts as a visit too (analytics), in the same book.
+        middleware=[Middleware(VisitMiddleware, book=visits)],
     )
     site = Starlette(
         debug=settings.debug,
@@ -98,7 +102,7 @@ def create_app(settings: Settings) -> Starlette:
                 always_protect=sessions.SignInPaths(),
             ),
             # After the session: a signed-in person's day is recorded once (analytics).
-            Middleware(VisitMiddleware),
+            Middleware(VisitMiddleware, book=visits),
         ],
         exception_handlers=errors.exception_handlers,
     )

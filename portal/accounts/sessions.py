@@ -88,6 +88,7 @@ async def require_token(request: Request) -> SignedIn:
     who = await accounts.resume_session(bearer_token(request), kind="api", idle=idle)
     if who is None:
         raise ApiError(401, "This token is not valid or has expired. Sign in again.")
+    request.scope.setdefault("state", {})["signed_in"] = who  # for the API's visits
     return who
 
 

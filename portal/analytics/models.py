@@ -95,6 +95,7 @@ class MonthOutlet(Model):
     earned = fields.BigIntField(default=0)
     adjusted_in = fields.BigIntField(default=0)
     received_other = fields.BigIntField(default=0)
+    refunded = fields.BigIntField(default=0)  # spends given back (a cancelled order)
     # ...and out of them.
     spent = fields.BigIntField(default=0)
     donated = fields.BigIntField(default=0)
@@ -110,6 +111,39 @@ class MonthOutlet(Model):
         table = "analytics_month"
         unique_together = (("month", "outlet_id"),)
         indexes = (("company_id", "month"), ("region_id", "month"))
+
+
+class CompanyMonth(Model):
+    """A company's own points account in a month (company ``NETWORK_ROW``: every
+    company's), apart from its staff's: what came in and what went out."""
+
+    id = fields.BigIntField(primary_key=True)
+    month = fields.CharField(max_length=7)
+    company_id = fields.IntField()
+    credited = fields.BigIntField(default=0)  # adjustments in (marketing's credits)
+    shared = fields.BigIntField(default=0)  # the company's share of its staff's awards
+    refunded = fields.BigIntField(default=0)  # spends given back
+    received_other = fields.BigIntField(default=0)
+    spent = fields.BigIntField(default=0)  # in the catalog, in auctions, donated
+    removed = fields.BigIntField(default=0)  # adjustments out, burns, anything else
+
+    class Meta:
+        table = "analytics_company_month"
+        unique_together = (("month", "company_id"),)
+
+
+class HeldNow(Model):
+    """Points people hold in open bids, per outlet (outlet ``NETWORK_ROW``: everyone's),
+    as the last fold counted them: the page reads these few rows, never the accounts."""
+
+    id = fields.BigIntField(primary_key=True)
+    outlet_id = fields.IntField(unique=True)
+    company_id = fields.IntField()
+    region_id = fields.IntField()
+    held = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "analytics_held"
 
 
 class PlayerMonth(Model):

@@ -42,12 +42,16 @@ INACTIVITY = "inactivity"  # the reference of an inactivity burn (see portal.bur
 
 # Where each ledger kind lands, out of a person's account and into one.
 OUT_OF = {"spend": "spent", "donate": "donated", "capture": "captured", "adjust": "adjusted_out"}
-INTO = {"earn": "earned", "adjust": "adjusted_in"}
+INTO = {"earn": "earned", "adjust": "adjusted_in", "refund": "refunded"}
+# ...and out of a company's account and into one (``CompanyMonth``).
+COMPANY_OUT_OF = {"spend": "spent", "donate": "spent", "capture": "spent"}
+COMPANY_INTO = {"adjust": "credited", "share": "shared", "refund": "refunded"}
+COMPANY_COLUMNS = ("credited", "shared", "refunded", "received_other", "spent", "removed")
 DAY_FLOWS = {"earned", "spent", "donated", "captured"}
 MONTH_COLUMNS = (
     "new_players", "active_players", "players_with_game", "players_with_five", "visits",
     "games_finished", "games_abandoned", "answers", "earned", "adjusted_in", "received_other",
-    "spent", "donated", "captured", "burned_inactivity", "burned_other", "adjusted_out",
+    "refunded", "spent", "donated", "captured", "burned_inactivity", "burned_other", "adjusted_out",
     "sent_other", "burned_games",
 )
 
@@ -119,6 +123,8 @@ class Deltas:
     question_of: dict[int, tuple[int, int]] = field(default_factory=dict)  # quiz, pack
     slots: dict[tuple[str, int, str, int], int] = field(
         default_factory=lambda: defaultdict(int))
+    company: dict[tuple[str, int], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
     def add_day(self, day: str, where: Where, **values: int) -> None:
         for place in (where, WHOLE_NETWORK):
@@ -131,6 +137,10 @@ class Deltas:
             self.places[place.outlet] = place
             for name, value in values.items():
                 self.month[(month, place.outlet)][name] += value
+
+    def add_company(self, month: str, company_id: int, column: str, amount: int) -> None:
+        for company in (company_id, NETWORK_ROW):
+            self.company[(month, company)][column] += amount
 
     def add_player(self, month: str, person_id: int, where: Where, **values: int) -> None:
         self.player_place[(month, person_id)] = where
@@ -147,7 +157,31 @@ async def fold(now: datetime, *, settle: timedelta = SETTLE, batch: int = BATCH)
     for source in SOURCES:
         while read := await fold_batch(source, now=now, settle=settle, batch=batch):
             total += read
+    await count_held()
     return total
+
+
+async def count_held() -> None:
+    """Counts again the points people hold in open bids, per outlet, into ``HeldNow`` (in
+    one transaction, every row zeroed and the counts written over them): a read of the
+    open holds by the job, so that a page view reads a few rows instead of the accounts.
+    Two counts at once each write a whole count; the later one stays."""
+    async with write_transaction() as conn:
+        rows = await conn.execute_query_dict(
+            "SELECT p.outlet_id, o.company_id, o.region_id, SUM(h.amount) AS held "
+            "FROM hold h JOIN account a ON a.id = h.account_id "
+            "JOIN person p ON p.id = a.person_id LEFT JOIN outlet o ON o.id = p.outlet_id "
+            "WHERE h.status = 'open' GROUP BY p.outlet_id, o.company_id, o.region_id")
+        found = {int(r["outlet_id"] or 0): (int(r["company_id"] or 0), int(r["region_id"] or 0),
+                                            int(r["held"] or 0)) for r in rows}
+        found[NETWORK_ROW] = (NETWORK_ROW, NETWORK_ROW, sum(h for _, _, h in found.values()))
+        await conn.execute_query("UPDATE analytics_held SET held = 0 WHERE held <> 0")
+        await conn.execute_many(
+            "INSERT INTO analytics_held (outlet_id, company_id, region_id, held) "  # noqa: S608
+            f"VALUES ({', '.join(placeholders(conn, 4))}) ON CONFLICT (outlet_id) DO UPDATE "
+            "SET company_id = excluded.company_id, region_id = excluded.region_id, "
+            "held = excluded.held",
+            [[outlet, *values] for outlet, values in found.items()])
 
 
 async def fold_batch(source: str, *, now: datetime, settle: timedelta = SETTLE,
@@ -256,7 +290,8 @@ async def _visits(conn: BaseDBAsyncClient, deltas: Deltas, after: int, through: 
 
 async def _transfers(conn: BaseDBAsyncClient, deltas: Deltas, after: int, through: int,
                      batch: int, now: datetime) -> tuple[int, int]:
-    side = ("{a}.person_id AS {a}_person, {p}.roles AS {a}_roles, {p}.outlet_id AS {a}_outlet, "
+    side = ("{a}.person_id AS {a}_person, {a}.company_id AS {a}_company_account, "
+            "{p}.roles AS {a}_roles, {p}.outlet_id AS {a}_outlet, "
             "{o}.company_id AS {a}_company, {o}.region_id AS {a}_region")
     join = ("JOIN account {a} ON {a}.id = t.{col} LEFT JOIN person {p} ON {p}.id = {a}.person_id "
             "LEFT JOIN outlet {o} ON {o}.id = {p}.outlet_id ")
@@ -290,6 +325,12 @@ async def _transfers(conn: BaseDBAsyncClient, deltas: Deltas, after: int, throug
                 deltas.add_day(day, where, **{column: amount})
             if kind == "earn":
                 deltas.add_player(month, int(row["dst_person"]), where, earned=amount)
+        if row["src_company_account"] is not None:
+            deltas.add_company(month, int(row["src_company_account"]),
+                               COMPANY_OUT_OF.get(kind, "removed"), amount)
+        if row["dst_company_account"] is not None:
+            deltas.add_company(month, int(row["dst_company_account"]),
+                               COMPANY_INTO.get(kind, "received_other"), amount)
     return len(rows), (rows[-1]["id"] if rows else through)
 
 
@@ -384,6 +425,8 @@ async def _apply(conn: BaseDBAsyncClient, deltas: Deltas) -> None:
     await _add(conn, "analytics_month", ("month", "outlet_id"),
                {key: _place(deltas, key[1]) for key in deltas.month}, deltas.month,
                MONTH_COLUMNS)
+    await _add(conn, "analytics_company_month", ("month", "company_id"), {}, deltas.company,
+               COMPANY_COLUMNS)
     await _add(conn, "analytics_question_month", ("month", "question_id"),
                {key: {"quiz_id": deltas.question_of[key[1]][0],
                       "pack_id": deltas.question_of[key[1]][1]} for key in deltas.question},

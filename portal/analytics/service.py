@@ -13,20 +13,26 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from tortoise import connections
 from tortoise.functions import Sum
 
 from portal.accounts.models import Company, Outlet, Person, Region
-from portal.analytics.models import DayOutlet, MonthOutlet, PlayerMonth, QuestionMonth, QuestionSlot
-from portal.analytics.rollups import MONTH_COLUMNS, NETWORK_ROW, month_days
+from portal.analytics.models import (
+    CompanyMonth,
+    DayOutlet,
+    HeldNow,
+    MonthOutlet,
+    PlayerMonth,
+    QuestionMonth,
+    QuestionSlot,
+)
+from portal.analytics.rollups import COMPANY_COLUMNS, MONTH_COLUMNS, NETWORK_ROW, month_days
 from portal.content.models import Pack, Question, Quiz
 from portal.content.service import localized
-from portal.db import placeholders
 from portal.i18n import N_, Refusal
 from portal.seasons import previous_season, season_bounds, season_of
 
 TASKS_GOAL = 5  # "share reaching five tasks a month"
-INTO = ("earned", "adjusted_in", "received_other")
+INTO = ("earned", "adjusted_in", "received_other", "refunded")
 OUT_OF = ("spent", "donated", "captured", "burned_inactivity", "burned_other", "adjusted_out",
           "sent_other")
 DAY_COLUMNS = ("visits", "games_finished", "earned", "spent", "donated", "captured", "burned")
@@ -197,6 +203,18 @@ class Month:
 
 
 @dataclass(frozen=True)
+class CompanyPoints:
+    """The companies' own points accounts in a month (one company's, or every one's)."""
+
+    month: str
+    values: dict[str, int]
+    held: int  # what the companies held at the month's end
+
+    def __getitem__(self, name: str) -> int:
+        return self.values.get(name, 0)
+
+
+@dataclass(frozen=True)
 class Day:
     day: str
     values: dict[str, int]
@@ -212,6 +230,8 @@ class Programme:
     previous: Month
     days: list[Day]
     held_now: int | None  # points in open bids now: this month only
+    company: CompanyPoints | None  # the network's or a company's own accounts, else None
+    company_previous: CompanyPoints | None
     figures: list[Figure] = field(default_factory=list)
 
 
@@ -228,8 +248,17 @@ async def programme(scope: Scope, month: str, *, now: datetime) -> Programme:
     by_month = await _months(scope, month)
     this, last = _month(by_month, month), _month(by_month, before)
     held = await held_now(scope) if month == season_of(now) else None
+    company = company_last = None
+    if scope.kind in (ScopeKind.NETWORK, ScopeKind.COMPANY):
+        by_company_month = await _company_months(scope, month)
+        company = _company_month(by_company_month, month)
+        company_last = _company_month(by_company_month, before)
+    rows = figures(this, last, held)
+    if company is not None and company_last is not None:
+        rows += company_figures(company, company_last)
     return Programme(scope=scope, month=this, previous=last, days=await days(scope, month),
-                     held_now=held, figures=figures(this, last, held))
+                     held_now=held, company=company, company_previous=company_last,
+                     figures=rows)
 
 
 def figures(this: Month, last: Month, held: int | None) -> list[Figure]:
@@ -253,6 +282,7 @@ def figures(this: Month, last: Month, held: int | None) -> list[Figure]:
         pair("games_abandoned", this["games_abandoned"], last["games_abandoned"]),
         pair("points_earned", this["earned"], last["earned"]),
         pair("points_spent_in_catalog", this["spent"], last["spent"]),
+        pair("points_refunded", this["refunded"], last["refunded"]),
         pair("points_donated", this["donated"], last["donated"]),
         pair("points_captured_in_auctions", this["captured"], last["captured"]),
         pair("points_burned_inactivity", this["burned_inactivity"], last["burned_inactivity"]),
@@ -264,6 +294,13 @@ def figures(this: Month, last: Month, held: int | None) -> list[Figure]:
     if held is not None:
         rows.append(pair("points_held_in_open_bids", held, None))
     return rows
+
+
+def company_figures(this: CompanyPoints, last: CompanyPoints) -> list[Figure]:
+    """The companies' own points, apart from their staff's."""
+    return [Figure(f"company_points_{name}", this[name], last[name])
+            for name in ("credited", "shared", "refunded", "spent", "removed")] + [
+        Figure("company_points_held", this.held, last.held)]
 
 
 def _sums(columns: tuple[str, ...]) -> dict[str, Any]:
@@ -298,19 +335,25 @@ async def days(scope: Scope, month: str) -> list[Day]:
 
 
 async def held_now(scope: Scope) -> int:
-    """Points people have in open bids right now (the ledger's ``held`` column; only
-    accounts holding some are joined)."""
-    conn = connections.get("default")
-    where, values = "", []
-    if scope.kind is not ScopeKind.NETWORK:
-        column = {"region_id": "o.region_id", "company_id": "o.company_id",
-                  "outlet_id": "p.outlet_id"}[COLUMN_OF[scope.kind]]
-        where, values = f" AND {column} = {placeholders(conn, 1)[0]}", [scope.id]
-    rows = await conn.execute_query_dict(
-        "SELECT COALESCE(SUM(a.held), 0) AS held FROM account a "  # noqa: S608
-        "JOIN person p ON p.id = a.person_id LEFT JOIN outlet o ON o.id = p.outlet_id "
-        f"WHERE a.held > 0{where}", values)
-    return int(rows[0]["held"] or 0)
+    """Points people hold in open bids, as the fold last counted them (``HeldNow``: a
+    row per outlet with open bids, never the accounts)."""
+    rows = await HeldNow.filter(**scope.filters()).values("held")
+    return sum(int(row["held"]) for row in rows)
+
+
+async def _company_months(scope: Scope, through: str) -> dict[str, dict[str, int]]:
+    """Every month up to ``through`` of the network's or a company's own accounts."""
+    company = NETWORK_ROW if scope.kind is ScopeKind.NETWORK else scope.id
+    rows = await CompanyMonth.filter(company_id=company, month__lte=through).values(
+        "month", *COMPANY_COLUMNS)
+    return {row["month"]: {c: int(row[c]) for c in COMPANY_COLUMNS} for row in rows}
+
+
+def _company_month(by_month: dict[str, dict[str, int]], month: str) -> CompanyPoints:
+    held = sum(values["credited"] + values["shared"] + values["refunded"]
+               + values["received_other"] - values["spent"] - values["removed"]
+               for name, values in by_month.items() if name <= month)
+    return CompanyPoints(month, by_month.get(month, {}), held)
 
 
 # -- regions, companies, outlets ----------------------------------------------------------

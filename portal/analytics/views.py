@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -63,25 +64,33 @@ async def programme(request: Request) -> Response:
     who = require_person(request, Role.MANAGER, *STAFF)
     asked = await _asked(request, who)
     found = await service.programme(asked.scope, asked.month, now=asked.now)
-    teams: list[service.Team] = []
-    members: list[service.StaffMember] = []
-    total = 0
+    teams, members, total = await _listed(asked, who)
+    return render(request, "analytics/programme.html", asked=asked, found=found, teams=teams,
+                  members=members, total=total, pages=max(1, -(-total // PAGE)),
+                  months=await service.months(now=asked.now), **_charts(found),
+                  staff_view=Role.ADMIN in who.roles, sorts=service.SORTS,
+                  is_staff=bool(who.roles.intersection(STAFF)))
+
+
+async def _listed(asked: Asked, who: SignedIn
+                  ) -> tuple[list[service.Team], list[service.StaffMember], int]:
+    """The page's table: an outlet's staff, or the scope's regions, companies or outlets
+    (one page of each, and how many there are in all)."""
     if asked.scope.kind is ScopeKind.OUTLET:
         members, total = await service.staff(
             asked.scope.id, asked.month, with_emails=Role.ADMIN in who.roles,
             offset=(asked.page - 1) * PAGE, limit=PAGE)
-    else:
-        every = await service.teams(asked.scope, asked.month, by=asked.by, sort=asked.sort,
-                                    descending=asked.descending)
-        total, teams = len(every), every[(asked.page - 1) * PAGE:asked.page * PAGE]
-    return render(request, "analytics/programme.html", asked=asked, found=found, teams=teams,
-                  members=members, total=total, pages=max(1, -(-total // PAGE)),
-                  months=await service.months(now=asked.now),
-                  visits_chart=charts.columns([(d.day[8:], d["visits"]) for d in found.days]),
-                  games_chart=charts.columns(
-                      [(d.day[8:], d["games_finished"]) for d in found.days]),
-                  flow=charts.bars(_flow(found)), staff_view=Role.ADMIN in who.roles,
-                  sorts=service.SORTS, is_staff=bool(who.roles.intersection(STAFF)))
+        return [], members, total
+    every = await service.teams(asked.scope, asked.month, by=asked.by, sort=asked.sort,
+                                descending=asked.descending)
+    return every[(asked.page - 1) * PAGE:asked.page * PAGE], [], len(every)
+
+
+def _charts(found: service.Programme) -> dict[str, Any]:
+    return {"visits_chart": charts.columns([(d.day[8:], d["visits"]) for d in found.days]),
+            "games_chart": charts.columns([(d.day[8:], d["games_finished"])
+                                           for d in found.days]),
+            "flow": charts.bars(_flow(found))}
 
 
 def _flow(found: service.Programme) -> list[tuple[str, float, str, str]]:

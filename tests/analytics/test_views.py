@@ -15,6 +15,7 @@ import time_machine
 from portal.accounts.models import Company, Person
 from portal.analytics import rollups
 from portal.analytics.models import Visit
+from tests.analytics.sql_log import statements
 from tests.analytics.story import AFTER, Story, tell
 from tests.factories import SignIn
 
@@ -144,3 +145,19 @@ async def test_the_api_gives_the_same_figures_and_the_same_scope_rule(
     assert other.status_code == 404
     bad = await client.get("/api/v1/analytics/programme?month=2026-13", headers=carol)
     assert bad.status_code == 400 and "YYYY-MM" in bad.json()["error"]["message"]
+
+
+async def test_an_api_call_counts_as_a_visit_once_a_day(
+        story: Story, client: httpx.AsyncClient) -> None:
+    from tests.factories import token_for
+
+    alice = await Person.get(email="alice@example.com")
+    bearer = {"Authorization": f"Bearer {await token_for(client, 'alice@example.com')}"}
+    before = await Visit.filter(person_id=alice.id).count()
+    with statements() as sent:
+        for _ in range(3):
+            assert (await client.get("/api/v1/me", headers=bearer)).status_code == 200
+    assert await Visit.filter(person_id=alice.id).count() == before + 1
+    assert len([s for s in sent if "analytics_visit" in s]) == 1  # one write, not three
+    refused = await client.get("/api/v1/me", headers={"Authorization": "Bearer nothing"})
+    assert refused.status_code == 401
