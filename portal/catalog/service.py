@@ -18,7 +18,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -38,7 +40,7 @@ from portal.catalog.models import (
     OrderStatus,
     Reveal,
 )
-from portal.db import write_transaction
+from portal.db import placeholders, write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
@@ -309,18 +311,52 @@ class Outlook:
 
 
 async def outlook(person: Person, *, threshold: int, limit: int = 3) -> Outlook:
-    viewer = await as_player(person)
-    _, available = await _available(viewer.account)
-    goal_row = await Goal.get_or_none(person_id=person.id)
-    goal = None
-    visible = await _visible(viewer)
-    if goal_row is not None:
-        item = await Item.filter(visible).filter(id=goal_row.item_id).first()
-        goal = (await _cards([item], available, item.id))[0] if item else None
-    limit_q = Q(price__lte=available)
-    affordable = await Item.filter(visible & limit_q).order_by("-price", "id").limit(limit * 3)
-    cards = [c for c in await _cards(affordable, available) if not c.sold_out][:limit]
+    """The pinned goal if the player may see it, and the dearest items they can afford
+    that are not sold out (looking at the ``limit * 3`` dearest).
+
+    The dashboard asks on every view, so after the account it is one hand-written
+    statement: the items ``_visible`` lets a player see (active, for players, unlocked by
+    a finished game or completed course) that are affordable or the goal, the goal
+    first, each with its category and codes left.
+    """
+    account = await ledger.account_of_person(person.id)
+    available = account.balance - account.held
+    conn = connections.get("default")
+    mark = placeholders(conn, 7)
+    rows = await conn.execute_query_dict(
+        "SELECT i.*, cat.name AS category_name, (SELECT COUNT(*) FROM catalog_code x "  # noqa: S608
+        "WHERE x.item_id = i.id AND x.status = 'available') AS codes_left, "
+        "CASE WHEN g.id IS NULL THEN 0 ELSE 1 END AS is_goal FROM catalog_item i "
+        "JOIN catalog_category cat ON cat.id = i.category_id "
+        f"LEFT JOIN catalog_goal g ON g.item_id = i.id AND g.person_id = {mark[0]} "
+        f"WHERE i.active = {mark[1]} AND i.for_companies = {mark[2]} "
+        f"AND (i.price <= {mark[3]} OR g.id IS NOT NULL) "
+        "AND (i.unlock_quiz_id IS NULL OR EXISTS (SELECT 1 FROM game x "
+        f"WHERE x.person_id = {mark[4]} AND x.quiz_id = i.unlock_quiz_id "
+        "AND x.status = 'finished')) AND (i.unlock_course_id IS NULL OR EXISTS (SELECT 1 "
+        f"FROM course_progress x WHERE x.person_id = {mark[5]} "
+        "AND x.course_id = i.unlock_course_id AND x.completed_at IS NOT NULL)) "
+        f"ORDER BY is_goal DESC, i.price DESC, i.id LIMIT {mark[6]}",
+        [person.id, True, False, available, person.id, person.id, limit * 3 + 1])
+    found = [(Item._init_from_db(**row), row) for row in rows]
+    goal = next((_card(item, row, available, goal=True) for item, row in found
+                 if row["is_goal"]), None)
+    affordable = sorted((item_row for item_row in found if item_row[0].price <= available),
+                        key=lambda item_row: (-item_row[0].price, item_row[0].id))[:limit * 3]
+    cards = [card for card in (_card(item, row, available) for item, row in affordable)
+             if not card.sold_out][:limit]
     return Outlook(goal, cards, Threshold(threshold, available))
+
+
+def _card(item: Item, row: dict[str, Any], available: int, *, goal: bool = False) -> Card:
+    """``_cards`` for one item read with its category's name and codes left."""
+    return Card(id=item.id, title=item.title, description=item.description,
+                how_to_use=item.how_to_use, picture=item.picture, price=item.price,
+                kind=ItemKind(item.kind), category_id=item.category_id,
+                category=row["category_name"], for_companies=item.for_companies,
+                left=(int(row["codes_left"]) if item.kind == ItemKind.CERTIFICATE
+                      else item.stock),
+                monthly_limit=item.monthly_limit, available=available, goal=goal)
 
 
 # -- redeeming ----------------------------------------------------------------------------

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from tortoise.functions import Count
+from tortoise import connections
 
 from portal.accounts.models import Person
-from portal.content.models import Course, Lesson, Quiz
-from portal.content.service import live_packs, localized
+from portal.content.models import Pack, Quiz
+from portal.content.service import localized
+from portal.db import placeholders
 from portal.play.games import GameSummary, unfinished_games
-from portal.play.models import CourseProgress, Game, GameStatus
+from portal.play.models import Game, GameStatus
 from portal.play.scoring import is_survey
 
 
@@ -56,55 +58,98 @@ async def this_month(person: Person, *, now: datetime) -> Month:
 
 
 async def cards(person: Person, *, now: datetime) -> list[Card]:
-    """The live quizzes and courses with this person's state in each."""
-    found: list[Card] = []
-    for pack in await live_packs(now):
-        language = (person.language, pack.default_language)
-        quizzes = await Quiz.filter(pack_id=pack.id, course_id=None).annotate(
-            question_count=Count("questions"))
-        for quiz in quizzes:
-            found.append(await _quiz_card(person, quiz, language, now, pack.live_until))
-        for course in await Course.filter(pack_id=pack.id):
-            found.append(await _course_card(person, course, language, pack.live_until))
+    """The live quizzes and courses with this person's state in each.
+
+    Two hand-written statements whatever the month holds (the dashboard asks on every
+    view): the live packs' quizzes and courses with their sizes, in the packs' order and
+    then by position, quizzes before courses; then this person's games and course
+    progress in those packs.
+    """
+    conn = connections.get("default")
+    live = "p.live_from <= {} AND p.live_until > {}"
+    mark = placeholders(conn, 6)
+    items = await conn.execute_query_dict(
+        "SELECT 0 AS course, q.id, q.title, q.description, q.base_points AS points, "  # noqa: S608
+        "q.scoring, q.attempts, FALSE AS mandatory, q.position, p.live_from, p.live_until, "
+        "p.default_language, (SELECT COUNT(*) FROM question x WHERE x.quiz_id = q.id) AS size "
+        "FROM quiz q JOIN pack p ON p.id = q.pack_id "
+        f"WHERE {live.format(*mark[:2])} AND q.course_id IS NULL "
+        "UNION ALL SELECT 1, c.id, c.title, c.description, c.points, '', 0, c.mandatory, "
+        "c.position, p.live_from, p.live_until, p.default_language, "
+        "(SELECT COUNT(*) FROM lesson x WHERE x.course_id = c.id) "
+        f"FROM course c JOIN pack p ON p.id = c.pack_id WHERE {live.format(*mark[2:4])} "
+        "ORDER BY 10, 1, 9", [now, now, now, now])
+    if not items:
+        return []
+    played = await conn.execute_query_dict(
+        "SELECT 0 AS course, g.quiz_id AS item, g.id, g.status, g.deadline, g.points, "  # noqa: S608
+        "g.correct, g.attempt FROM game g JOIN quiz q ON q.id = g.quiz_id "
+        f"JOIN pack p ON p.id = q.pack_id WHERE g.person_id = {mark[0]} AND "
+        f"{live.format(*mark[1:3])} UNION ALL SELECT 1, cp.course_id, cp.id, "
+        "CASE WHEN cp.completed_at IS NULL THEN 'started' ELSE 'completed' END, NULL, 0, 0, 0 "
+        "FROM course_progress cp JOIN course c ON c.id = cp.course_id "
+        f"JOIN pack p ON p.id = c.pack_id WHERE cp.person_id = {mark[3]} AND "
+        f"{live.format(*mark[4:6])} ORDER BY 8", [person.id, now, now, person.id, now, now])
+    games: dict[int, list[dict[str, Any]]] = {}
+    progress: dict[int, str] = {}
+    for row in played:
+        if row["course"]:
+            progress[row["item"]] = row["status"]
+        else:
+            games.setdefault(row["item"], []).append(row)
+    found = []
+    for item in items:
+        language = (person.language, item["default_language"])
+        closes_at = _PACK_TIME.to_python_value(item["live_until"])
+        if item["course"]:
+            found.append(_course_card(item, language, closes_at, progress.get(item["id"])))
+        else:
+            found.append(_quiz_card(item, language, now, closes_at, games.get(item["id"], [])))
     return found
 
 
-async def _quiz_card(person: Person, quiz: Quiz, language: tuple[str, str], now: datetime,
-                     closes_at: datetime) -> Card:
-    games = await Game.filter(person_id=person.id, quiz_id=quiz.id).order_by("attempt")
-    total = quiz.question_count  # type: ignore[attr-defined]  # annotated by the caller
-    active = next((g for g in games if g.status == GameStatus.ACTIVE and g.deadline > now), None)
-    finished = [g for g in games if g.status == GameStatus.FINISHED]
-    best = max(finished, key=lambda g: g.points) if finished else None
+# How the models read their columns (JSON and timestamps arrive as text from SQLite).
+_TEXTS = Quiz._meta.fields_map["title"]
+_PACK_TIME = Pack._meta.fields_map["live_until"]
+_GAME_TIME = Game._meta.fields_map["deadline"]
+
+
+def _quiz_card(quiz: dict[str, Any], language: tuple[str, str], now: datetime,
+               closes_at: datetime, games: list[dict[str, Any]]) -> Card:
+    """``games``: this person's games of the quiz, by attempt."""
+    total = int(quiz["size"])
+    active = next((g for g in games if g["status"] == GameStatus.ACTIVE
+                   and _GAME_TIME.to_python_value(g["deadline"]) > now), None)
+    finished = [g for g in games if g["status"] == GameStatus.FINISHED]
+    best = max(finished, key=lambda g: g["points"]) if finished else None
     if active:
         state = "in_progress"
-    elif best or len(games) >= quiz.attempts:
+    elif best or len(games) >= quiz["attempts"]:
         state = "done"
     else:
         state = "new"
+    survey = is_survey(quiz["scoring"])
     return Card(
-        kind="quiz", id=quiz.id, title=localized(quiz.title, *language),
-        description=localized(quiz.description, *language), state=state, questions=total,
+        kind="quiz", id=quiz["id"], title=localized(_TEXTS.to_python_value(quiz["title"]),
+                                                    *language),
+        description=localized(_TEXTS.to_python_value(quiz["description"]), *language),
+        state=state, questions=total,
         # A survey's base_points are its points for finishing, not per answer.
-        points_at_stake=quiz.base_points if is_survey(quiz.scoring) else total * quiz.base_points,
-        score=best.points if best else None, correct=best.correct if best else None,
-        game_id=active.id if active else (best.id if best else None), closes_at=closes_at,
-        survey=is_survey(quiz.scoring),
+        points_at_stake=quiz["points"] if survey else total * quiz["points"],
+        score=best["points"] if best else None, correct=best["correct"] if best else None,
+        game_id=active["id"] if active else (best["id"] if best else None),
+        closes_at=closes_at, survey=survey,
     )
 
 
-async def _course_card(person: Person, course: Course, language: tuple[str, str],
-                       closes_at: datetime) -> Card:
-    progress = await CourseProgress.get_or_none(person_id=person.id, course_id=course.id)
-    lessons = await Lesson.filter(course_id=course.id).count()
-    state = "new"
-    if progress and progress.completed_at:
-        state = "done"
-    elif progress:
-        state = "in_progress"
+def _course_card(course: dict[str, Any], language: tuple[str, str], closes_at: datetime,
+                 progress: str | None) -> Card:
+    """``progress``: started, completed, or None when the person has not begun."""
     return Card(
-        kind="course", id=course.id, title=localized(course.title, *language),
-        description=localized(course.description, *language), state=state, questions=lessons,
-        points_at_stake=course.points, score=None, correct=None, game_id=None,
-        closes_at=closes_at, mandatory=course.mandatory,
+        kind="course", id=course["id"],
+        title=localized(_TEXTS.to_python_value(course["title"]), *language),
+        description=localized(_TEXTS.to_python_value(course["description"]), *language),
+        state={"completed": "done", "started": "in_progress"}.get(progress or "", "new"),
+        questions=int(course["size"]), points_at_stake=course["points"], score=None,
+        correct=None, game_id=None, closes_at=closes_at, mandatory=bool(course["mandatory"]),
     )

@@ -3,6 +3,9 @@ unfinished."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +17,8 @@ from portal.play import games, month
 from tests.factories import make_person
 from tests.play.playing import RULES, T0, at, play_through, publish_example
 
-pytestmark = pytest.mark.usefixtures("db")
+# The month is hand-written SQL: every case runs on SQLite and PostgreSQL.
+pytestmark = pytest.mark.usefixtures("any_db")
 
 
 @pytest.fixture
@@ -71,3 +75,45 @@ async def test_each_card_says_when_it_closes_and_the_month_what_is_still_to_earn
     await play_through(alice, game)
     assert (await month.this_month(alice, now=at(100))).still_to_earn == 200
 
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements Tortoise sends meanwhile (its client logs each at debug)."""
+    sent: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sent.append(record.getMessage())
+
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = Keep(logging.DEBUG), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield sent
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def test_the_month_is_two_statements_however_much_it_holds(alice: Person) -> None:
+    quiz = await Quiz.get(slug="basics")
+    await Quiz.filter(id=quiz.id).update(attempts=2)
+    game = await games.start(alice, quiz.id, now=T0, rules=RULES)
+    await games.leave(alice, game.id, now=at(5))
+    await games.start(alice, quiz.id, now=at(6), rules=RULES)
+    with statements() as sent:
+        found = await month.cards(alice, now=at(10))
+    assert len(sent) == 2
+    assert [(card.kind, card.state) for card in found] == [("quiz", "in_progress"),
+                                                           ("course", "new")]
+
+
+async def test_a_quiz_with_every_attempt_used_is_done_without_a_score(alice: Person) -> None:
+    quiz = await Quiz.get(slug="basics")
+    await Quiz.filter(id=quiz.id).update(attempts=1)
+    game = await games.start(alice, quiz.id, now=T0, rules=RULES)
+    await games.leave(alice, game.id, now=at(5))
+    card = await quiz_card(alice, 10)
+    assert (card.state, card.score, card.game_id) == ("done", None, None)
