@@ -26,7 +26,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from portal.db import dialect_sql, placeholders, write_transaction
+from portal.db import dialect_sql, is_postgres, placeholders, write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger import idle
 from portal.ledger.invariants import Problem as Problem
@@ -727,8 +727,11 @@ async def burn_idle_batch(
     seen and not burned unwarned. ``also`` runs inside the same transaction with what
     was burned.
 
-    A batch of burns is written set-based rather than one ``_write_transfer`` each: a
-    thousand accounts cost a handful of statements, not thousands.
+    A batch of burns is written set-based rather than one ``_write_transfer`` each: the
+    locked accounts' due points become transfers in one INSERT ... SELECT (which points
+    are due, and which burns this run already made, are decided in it), then one UPDATE
+    of their balances and one of the burns account. Each row's reason is the same
+    sentence with its day, filled in by the SQL.
     """
     due_by = due_by.astimezone(UTC)
     async with write_transaction() as conn:
@@ -737,36 +740,62 @@ async def burn_idle_batch(
             lock=True)
         if not candidates:
             return None
+        burns = await system_account(BURNS, name="Points burned", conn=conn)
         run = due_by.strftime("%Y-%m-%dT%H:%MZ")
-        due = [BurnedAccount(c.account_id, c.person_id, c.amount, c.last_activity,
-                             f"burn:{c.account_id}:{run}")
-               for c, when in await idle.due_dates(conn, candidates, idle_days=idle_days,
-                                                   notice=notice)
-               if when <= due_by]
-        done = set(await Transfer.filter(key__in=[d.key for d in due]).using_db(conn)
-                   .values_list("key", flat=True)) if due else set()
-        due = [d for d in due if d.key not in done]
+        reason = burn_reason(_SOME_DAY)
+        ids = [c.account_id for c in candidates]
+        rows = await conn.execute_query_dict(
+            _burn_sql(conn, len(ids)),
+            [run, burns.id, reason.english(), _SOME_DAY.isoformat(), reason.message,
+             _json(reason.stored_params()), _SOME_DAY.isoformat(), season_of(now), now,
+             *ids, due_by - notice, due_by - notice, run])
+        amounts = {int(row["source_id"]): int(row["amount"]) for row in rows}
+        due = [BurnedAccount(c.account_id, c.person_id, amounts[c.account_id],
+                             c.last_activity, f"burn:{c.account_id}:{run}")
+               for c in candidates if c.account_id in amounts]
         if due:
-            burns = await system_account(BURNS, name="Points burned", conn=conn)
-            marks = placeholders(conn, 11)
-            reasons = [burn_reason(d.last_activity.date()) for d in due]
-            await conn.execute_many(
-                "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "  # noqa: S608
-                "reason_message, reason_params, reference, season, created_at) "
-                f"VALUES ({', '.join(marks)})",
-                [[d.key, TransferKind.BURN.value, d.account_id, burns.id, d.amount,
-                  reason.english(), reason.message, json.dumps(reason.stored_params()),
-                  "inactivity", season_of(now), now]
-                 for d, reason in zip(due, reasons, strict=True)],
-            )
             # The rows are locked, so balance - held is still exactly the burned amount.
-            await Account.filter(id__in=[d.account_id for d in due]).using_db(conn).update(
-                balance=F("held"))
-            await Account.filter(id=burns.id).using_db(conn).update(
-                balance=F("balance") + sum(d.amount for d in due))
+            await conn.execute_query(
+                dialect_sql(conn, "UPDATE account SET balance = held "  # noqa: S608
+                            f"WHERE id IN ({', '.join('?' * len(due))})"),
+                [d.account_id for d in due])
+            await conn.execute_query(
+                dialect_sql(conn, "UPDATE account SET balance = balance + ? WHERE id = ?"),
+                [sum(d.amount for d in due), burns.id])
             if also is not None:  # e.g. the notices, committed with the burn or not at all
                 await also(conn, due)
         return candidates[-1].account_id, due
+
+
+# A stand-in for the day in a burn's reason: the SQL puts each account's own in its place.
+_SOME_DAY = date(1, 1, 1)
+
+
+def _burn_sql(conn: BaseDBAsyncClient, accounts: int) -> str:
+    """The burn of a batch's locked accounts as one INSERT ... SELECT: those whose points
+    are due (no points arrived since the notice period began: see ``idle.burn_due``; the
+    idle days were checked when they were locked) and not yet burned by this run."""
+    if is_postgres(conn):
+        day = ("to_char(COALESCE(a.last_active_at, a.created_at) AT TIME ZONE 'UTC', "
+               "'YYYY-MM-DD')")
+        params = f"CAST(REPLACE(?, ?, {day}) AS jsonb)"
+    else:  # as the text Tortoise stores: the day the ledger's own datetime gives
+        day = "substr(COALESCE(a.last_active_at, a.created_at), 1, 10)"
+        params = f"REPLACE(?, ?, {day})"
+    return dialect_sql(conn, (
+        "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "  # noqa: S608
+        "reason_message, reason_params, reference, season, created_at) "
+        f"SELECT 'burn:' || a.id || ':' || ?, '{TransferKind.BURN.value}', a.id, ?, "
+        f"a.balance - a.held, REPLACE(?, ?, {day}), ?, {params}, 'inactivity', ?, ? "
+        f"FROM account a WHERE a.id IN ({', '.join('?' * accounts)}) "
+        # The arrivals as idle.arrivals reads them: the newest incoming transfer, and
+        # released bids.
+        "AND COALESCE((SELECT t.created_at FROM transfer t WHERE t.target_id = a.id "
+        "ORDER BY t.id DESC LIMIT 1) <= ?, TRUE) "
+        "AND NOT EXISTS (SELECT 1 FROM hold h WHERE h.account_id = a.id "
+        "AND h.status = 'released' AND h.resolved_at > ?) "
+        "AND NOT EXISTS (SELECT 1 FROM transfer b WHERE b.key = 'burn:' || a.id || ':' || ?) "
+        "RETURNING source_id, amount"))
 
 
 async def mark_active(conn: BaseDBAsyncClient, person_id: int, *, now: datetime) -> None:
