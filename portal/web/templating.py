@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from portal import i18n
 from portal.settings import PROJECT_ROOT
+from portal.web.pictures import card_thumbnail
 from portal.web.static import static_url
 
 TEMPLATE_DIR = PROJECT_ROOT / "templates"
@@ -43,6 +44,7 @@ def build_environment() -> jinja2.Environment:
     env.globals["current_language"] = i18n.current_language
     env.globals["htmx_file"] = HTMX_FILE
     env.globals["static_url"] = static_url
+    env.globals["thumbnail"] = card_thumbnail
     env.globals["url_for"] = url_for
     return env
 

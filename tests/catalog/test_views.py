@@ -100,3 +100,24 @@ async def test_a_goal_is_pinned_and_shown_on_the_dashboard(
     home = await alice.get("/")
     assert "Weekend away" in home.text and "6,000 points to go" in home.text
     assert "Cinema tickets" in home.text  # what the points buy now
+
+
+async def test_the_cards_show_webp_thumbnails_made_for_a_picture_stored_before_them(
+        app: Starlette, people: People, sign_in: SignIn) -> None:
+    from pathlib import Path
+
+    from tests.web.test_pictures import image_bytes
+
+    media = Path(app.state.settings.media_dir)
+    (media / "pictures").mkdir(parents=True, exist_ok=True)
+    (media / "pictures" / "legacy.png").write_bytes(image_bytes("PNG", (800, 600)))
+    await item(price=500, codes=1, title="Pictured", picture="/media/pictures/legacy.png")
+    alice = await sign_in("alice@example.com")
+    page = (await alice.get("/rewards")).text
+    found = re.search(r'<img class="reward-picture" src="([^"]+)" srcset="([^"]+)"', page)
+    assert found, page
+    assert found.group(1) == "/media/pictures/thumbs/legacy-240.webp"
+    assert found.group(2).endswith("/media/pictures/thumbs/legacy-480.webp 480w")
+    thumb = await alice.get(found.group(1))
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"
+    assert len(thumb.content) < 10_000
