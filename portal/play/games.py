@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -19,7 +19,6 @@ from typing import Annotated
 from pydantic import Field
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 
 from portal.accounts.models import Person
 from portal.content.models import Question, Quiz
@@ -28,10 +27,10 @@ from portal.db import write_transaction
 from portal.i18n import N_
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
-from portal.play import courses
+from portal.play import courses, gamesql
 from portal.play.awards import award_key, credit, quiz_reason, survey_reason
 from portal.play.errors import NotFound, PlayError
-from portal.play.models import Answer, Game, GameStatus
+from portal.play.models import Game, GameStatus
 from portal.play.scoring import answer_grace_ms, answer_points, in_time, is_survey
 from portal.settings import Settings
 
@@ -185,6 +184,16 @@ async def _owned_game(person: Person, game_id: int) -> Game:
     return game
 
 
+async def _read(person: Person, game_id: int, question_id: int | None = None
+                ) -> gamesql.Found:
+    """The person's game, its quiz and a question (the current one when None), in one
+    statement (``gamesql``): another person's game is NotFound."""
+    found = await gamesql.read(person.id, game_id, question_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
 async def current_question(person: Person, game_id: int, *, now: datetime,
                            rules: Rules) -> QuestionView | None:
     """The question the player is on, starting its clock the first time it is shown.
@@ -192,34 +201,32 @@ async def current_question(person: Person, game_id: int, *, now: datetime,
     None when the game is over. A question whose time ran out while the player was away
     is recorded as unanswered (0 points) and the next one is shown.
     """
-    game = await _owned_game(person, game_id)
-    if await _expire_if_late(game, now):
-        return None
-    quiz = await Quiz.get(id=game.quiz_id).select_related("pack")
-    while game.status == GameStatus.ACTIVE:
-        if game.sent_at is None:
+    found = await _read(person, game_id)
+    while True:
+        game, quiz, question = found.game, found.quiz, found.question
+        if await _expire_if_late(game, now) or question is None:
+            return None
+        sent_at = game.sent_at
+        if sent_at is None:
             # The first view starts the clock; a second tab at the same moment keeps it.
-            await Game.filter(id=game.id, current=game.current, sent_at__isnull=True).update(
-                sent_at=now)
-            game = await Game.get(id=game.id)
-        assert game.sent_at is not None
+            if not await gamesql.show(game, now):
+                found = await _read(person, game_id)
+                continue
+            sent_at = now
         # The same test answer() makes: a question still shown can still be answered.
-        if in_time(_elapsed_ms(game.sent_at, now), time_limit=quiz.time_limit,
+        if in_time(_elapsed_ms(sent_at, now), time_limit=quiz.time_limit,
                    grace_ms=rules.grace_ms(quiz.time_limit)):
-            question = await Question.get(id=game.question_order[game.current])
-            remaining = quiz.time_limit - (now - game.sent_at).total_seconds()
+            remaining = quiz.time_limit - (now - sent_at).total_seconds()
             return _shown(person, game, quiz, question, remaining=remaining)
-        await answer(person, game.id, game.question_order[game.current], [], now=now,
-                     rules=rules)
-        game = await Game.get(id=game.id)
-    return None
+        await answer(person, game.id, question.id, [], now=now, rules=rules)
+        found = await _read(person, game_id)
 
 
-def _shown(person: Person, game: Game, quiz: Quiz, question: Question, *,
-           remaining: float) -> QuestionView:
+def _shown(person: Person, game: gamesql.GameRow, quiz: gamesql.QuizRow,
+           question: gamesql.QuestionRow, *, remaining: float) -> QuestionView:
     """A question of the game as the player sees it: their language, the game's order of
     choices, and nothing that says which is correct."""
-    language, default = person.language, quiz.pack.default_language
+    language, default = person.language, quiz.default_language
     order = game.choice_order[str(question.id)]
     return QuestionView(
         game_id=game.id,
@@ -245,20 +252,23 @@ def _shown(person: Person, game: Game, quiz: Quiz, question: Question, *,
 
 async def answer(person: Person, game_id: int, question_id: int, positions: list[int], *,
                  now: datetime, rules: Rules) -> AnswerResult:
-    """Records the answer to the current question (once: a repeat returns the first)."""
-    game = await _owned_game(person, game_id)
-    previous = await Answer.get_or_none(game_id=game.id, question_id=question_id)
-    if previous is not None:
-        return await _result_of(person, game.id, previous, rules)
+    """Records the answer to the current question (once: a repeat returns the first).
+
+    One read (the game, its quiz, the question and any answer already given to it) and
+    one transaction: the guarded step of the game and the answer's row, with the game's
+    end and its award on the last question.
+    """
+    found = await _read(person, game_id, question_id)
+    game, quiz, question = found.game, found.quiz, found.question
+    if found.answer is not None and question is not None:
+        return _result_of(person, game, quiz, question, found.answer, rules)
     if game.status != GameStatus.ACTIVE:
         raise PlayError(N_("This game is over."))
-    if game.current >= len(game.question_order) or (
+    if question is None or game.current >= len(game.question_order) or (
             game.question_order[game.current] != question_id):
         raise PlayError(N_("This is not the question you are on. Reload the page."))
     if game.sent_at is None:
         raise PlayError(N_("This question has not been shown yet."))
-    quiz = await Quiz.get(id=game.quiz_id).select_related("pack")
-    question = await Question.get(id=question_id)
     order = game.choice_order[str(question.id)]
     if any(p not in range(len(order)) for p in positions) or len(set(positions)) != len(
             positions):
@@ -276,47 +286,42 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
     points = answer_points(correct=correct, elapsed_ms=elapsed_ms, time_limit=quiz.time_limit,
                            base_points=quiz.base_points, grace_ms=grace_ms,
                            scoring=quiz.scoring)
+    stored = gamesql.AnswerRow(question_id=question.id, chosen=chosen, elapsed_ms=elapsed_ms,
+                               correct=correct, points=points)
     last = game.current + 1 == len(game.question_order)
     try:
         async with write_transaction() as conn:
             # Claim the step: only one request moves the game past this question.
-            moved = await Game.filter(id=game.id, current=game.current,
-                                      status=GameStatus.ACTIVE,
-                                      deadline__gt=now).using_db(conn).update(
-                current=game.current + 1, sent_at=None, correct=F("correct") + int(correct),
-                points=F("points") + points)
-            if moved != 1:
+            if not await gamesql.step(conn, game, correct=correct, points=points, now=now):
                 raise _Lost()
-            stored = await Answer.create(
-                game_id=game.id, question_id=question.id, chosen=chosen, answered_at=now,
-                elapsed_ms=elapsed_ms, correct=correct, points=points, using_db=conn)
+            await gamesql.insert_answer(conn, game.id, stored, now=now)
+            moved = replace(game, current=game.current + 1, sent_at=None,
+                            correct=game.correct + int(correct), points=game.points + points)
             if last:
-                await _finish(conn, person, game.id, quiz, now, rules)
+                moved = await _finish(conn, person, moved, now, rules)
     except (_Lost, IntegrityError):
         # A double tap or a second tab answered first: answer as that one did. If nobody
         # did, the game ended meanwhile (its deadline, the expiry job, or leaving).
-        found = await Answer.get_or_none(game_id=game.id, question_id=question_id)
-        if found is None:
-            await _expire_if_late(await Game.get(id=game.id), now)
+        again = await _read(person, game_id, question_id)
+        if again.answer is None:
+            await _expire_if_late(again.game, now)
             raise PlayError(N_("This game is over.")) from None
-        stored = found
-    return await _result_of(person, game.id, stored, rules)
+        return _result_of(person, again.game, quiz, question, again.answer, rules)
+    return _result_of(person, moved, quiz, question, stored, rules)
 
 
 class _Lost(Exception):
     """Another request already moved the game on."""
 
 
-async def _result_of(person: Person, game_id: int, stored: Answer, rules: Rules
-                     ) -> AnswerResult:
+def _result_of(person: Person, game: gamesql.GameRow, quiz: gamesql.QuizRow,
+               question: gamesql.QuestionRow, stored: gamesql.AnswerRow, rules: Rules
+               ) -> AnswerResult:
     """The reply to an answer, the first time and on every replay alike.
 
-    The game is read after the answer: the answer and the game's end commit together, so
-    a game read before could still look unfinished when its last answer is already in.
+    ``game`` is the game as the answer left it (or as read together with the answer: the
+    answer and the game's end commit together, so they are read together too).
     """
-    game = await Game.get(id=game_id)
-    question = await Question.get(id=stored.question_id)
-    quiz = await Quiz.get(id=game.quiz_id).select_related("pack")
     order = game.choice_order[str(question.id)]
     survey = is_survey(quiz.scoring)
     if not stored.chosen:
@@ -340,8 +345,7 @@ async def _result_of(person: Person, game_id: int, stored: Answer, rules: Rules
         correct_positions=[] if survey else [p for p, authored in enumerate(order)
                                              if question.choices[authored]["correct"]],
         chosen_positions=[p for p, authored in enumerate(order) if authored in stored.chosen],
-        explanation=localized(question.explanation, person.language,
-                              quiz.pack.default_language),
+        explanation=localized(question.explanation, person.language, quiz.default_language),
         finished=game.status != GameStatus.ACTIVE,
         question=_shown(person, game, quiz, question, remaining=0.0),
     )
@@ -352,7 +356,7 @@ def _reference(game_id: int) -> str:
     return f"game:{game_id}"
 
 
-def _passed(game: Game, quiz: Quiz) -> bool | None:
+def _passed(game: Game | gamesql.GameRow, quiz: Quiz) -> bool | None:
     """Whether the game's correct answers reach the quiz's pass mark (course final
     quizzes); None for a quiz without one."""
     if quiz.pass_mark is None:
@@ -360,44 +364,37 @@ def _passed(game: Game, quiz: Quiz) -> bool | None:
     return game.correct * 100 >= quiz.pass_mark * len(game.question_order)
 
 
-async def _finish(conn: BaseDBAsyncClient, person: Person, game_id: int, quiz: Quiz,
-                  now: datetime, rules: Rules) -> None:
-    await Game.filter(id=game_id).using_db(conn).update(status=GameStatus.FINISHED,
-                                                        finished_at=now)
-    await ledger.mark_active(conn, person.id, now=now)
-    game = await Game.filter(id=game_id).using_db(conn).get()
-    account = await Account.filter(person_id=person.id).using_db(conn).get()
+async def _finish(conn: BaseDBAsyncClient, person: Person, game: gamesql.GameRow,
+                  now: datetime, rules: Rules) -> gamesql.GameRow:
+    """Ends the game with its last answer, in that answer's transaction, and credits what
+    it earned; ``game`` is the game as that answer left it. Returns the game as it ends."""
+    quiz = await Quiz.filter(id=game.quiz_id).using_db(conn).select_related("pack").get()
     # Only the first game started on a quiz earns points, finished or not: a player who
     # saw answers and left cannot replay for more. The key also says: once per quiz.
     first = game.attempt == 1
-    if is_survey(quiz.scoring):
-        await _finish_survey(conn, person, game, quiz, account, now, first=first,
-                             share_percent=rules.company_share_percent)
-    elif first and game.points > 0:
-        await credit(
-            conn, person, account, amount=game.points, key=award_key(person.id, quiz),
-            share_percent=rules.company_share_percent,
-            reason=quiz_reason(quiz, default_language=quiz.pack.default_language,
-                               correct=game.correct, total=len(game.question_order)),
-            reference=_reference(game.id), now=now)
+    survey = is_survey(quiz.scoring)
+    if survey and first and quiz.base_points > 0:
+        # Finishing a survey earns its fixed points, once per survey and person; the game
+        # shows them as its points.
+        game = replace(game, points=quiz.base_points)
+    game = replace(game, status=GameStatus.FINISHED)
+    await Game.filter(id=game.id).using_db(conn).update(status=game.status, finished_at=now,
+                                                        points=game.points)
+    await ledger.mark_active(conn, person.id, now=now)
+    account = await Account.filter(person_id=person.id).using_db(conn).get()
+    if first and game.points > 0:
+        reason = (survey_reason(quiz, default_language=quiz.pack.default_language) if survey
+                  else quiz_reason(quiz, default_language=quiz.pack.default_language,
+                                   correct=game.correct, total=len(game.question_order)))
+        await credit(conn, person, account, amount=game.points,
+                     key=award_key(person.id, quiz), reason=reason,
+                     reference=_reference(game.id), now=now,
+                     share_percent=rules.company_share_percent)
     if quiz.course_id is not None and _passed(game, quiz):
         await courses.complete(person, quiz.course_id, account=account, now=now,
                                welcome_bonus=rules.welcome_bonus, conn=conn,
                                share_percent=rules.company_share_percent)
-
-
-async def _finish_survey(conn: BaseDBAsyncClient, person: Person, game: Game, quiz: Quiz,
-                         account: Account, now: datetime, *, first: bool,
-                         share_percent: int) -> None:
-    """Finishing a survey earns its fixed points (the quiz's base_points), once per survey
-    and person; the game shows them as its points."""
-    if not (first and quiz.base_points > 0):
-        return
-    await Game.filter(id=game.id).using_db(conn).update(points=quiz.base_points)
-    await credit(
-        conn, person, account, amount=quiz.base_points, key=award_key(person.id, quiz),
-        reason=survey_reason(quiz, default_language=quiz.pack.default_language),
-        reference=_reference(game.id), now=now, share_percent=share_percent)
+    return game
 
 
 # -- leaving, expiry and results ----------------------------------------------------------
@@ -411,7 +408,7 @@ async def leave(person: Person, game_id: int, *, now: datetime) -> GameSummary:
     return await summary(person, game_id)
 
 
-async def _expire_if_late(game: Game, now: datetime) -> bool:
+async def _expire_if_late(game: Game | gamesql.GameRow, now: datetime) -> bool:
     if game.status == GameStatus.ACTIVE and game.deadline <= now:
         await Game.filter(id=game.id, status=GameStatus.ACTIVE).update(
             status=GameStatus.ABANDONED, finished_at=game.deadline)

@@ -10,6 +10,11 @@ within the measured window are counted and timed.
 ``python -m tests.bench.game BASE --bare --players 200`` is the same client against the
 bare app (``tests/bench/bare.py``): each player only POSTs ``BASE/answer``, the ceiling.
 
+``--twin TWIN --twin-prefix TITLE2`` first plays the quizzes titled TITLE2 against the raw
+twin (``tests/bench/rawdb.py --twin-port``) the same way, with the same players and
+tokens: games are started through the portal at BASE (idle meanwhile), questions and
+answers go to TWIN. Its figures come under ``"twin"`` in the result.
+
 It prints ``BENCH_RESULT {json}`` like ``loadgen.py`` does; ``statuses`` counts every
 answer POST, warm-up included. Any other failure (a sign-in, a start or a question that
 is not what the game promises) ends it with exit status 1.
@@ -61,6 +66,7 @@ class Stats:
     window: Window
     max_answers: int
     latencies_us: list[int] = field(default_factory=list)  # answers done in the window
+    question_us: list[int] = field(default_factory=list)  # GET question, in the window
     statuses: Counter[int] = field(default_factory=Counter)  # every answer POST
     other: Counter[str] = field(default_factory=Counter)  # "GET question 200", ...
     errors: Counter[str] = field(default_factory=Counter)
@@ -73,7 +79,7 @@ class Stats:
         return sum(self.statuses.values()) >= self.max_answers
 
     def record(self, started: float, ended: float, status: int | None,
-               answer: bool) -> None:
+               answer: bool, question: bool = False) -> None:
         inside = self.window.start <= ended <= self.window.end
         if inside:
             self.in_window += 1
@@ -81,6 +87,8 @@ class Stats:
             self.statuses[status] += 1
             if inside:
                 self.latencies_us.append(int((ended - started) * 1e6))
+        elif question and status == 200 and inside:
+            self.question_us.append(int((ended - started) * 1e6))
 
 
 async def _timed(stats: Stats, label: str, answer: bool,
@@ -95,7 +103,8 @@ async def _timed(stats: Stats, label: str, answer: bool,
         stats.errors[kind] += 1
         stats.error_detail[f"{label}: {type(exc).__name__}"] += 1
         return None
-    stats.record(started, time.monotonic(), response.status_code, answer)
+    stats.record(started, time.monotonic(), response.status_code, answer,
+                 label == "GET question")
     if not answer:
         stats.other[f"{label} {response.status_code}"] += 1
     return response
@@ -135,7 +144,7 @@ async def _quiz_ids(client: httpx.AsyncClient, token: str, prefix: str) -> list[
 
 
 async def _start(client: httpx.AsyncClient, token: str, quiz_id: int,
-                 stats: Stats) -> int | None:
+                 stats: Stats) -> int | None:  # client: the portal's
     """Starts the player's game on this quiz: its id, or None on a transport error."""
     started = await _timed(stats, "POST start", False, client.post(
         f"/api/v1/play/quizzes/{quiz_id}/start",
@@ -149,13 +158,16 @@ async def _start(client: httpx.AsyncClient, token: str, quiz_id: int,
 
 
 async def _play(client: httpx.AsyncClient, token: str, quiz_ids: list[int],
-                first_game: int | None, stats: Stats) -> None:
-    """Plays the first quiz's game (already started), then starts and plays the others."""
+                first_game: int | None, stats: Stats,
+                starter: httpx.AsyncClient | None = None) -> None:
+    """Plays the first quiz's game (already started), then starts and plays the others
+    (started through ``starter``, the portal, when ``client`` plays the twin)."""
     headers = {"Authorization": f"Bearer {token}"}
     for number, quiz_id in enumerate(quiz_ids):
         if stats.window.over():
             return
-        game = first_game if number == 0 else await _start(client, token, quiz_id, stats)
+        game = first_game if number == 0 else await _start(starter or client, token,
+                                                            quiz_id, stats)
         if game is None:
             return
         question_url = f"/api/v1/play/games/{game}/question"
@@ -197,9 +209,10 @@ def _summary(stats: Stats, players: int, sign_in_seconds: float) -> dict[str, An
         end = stats.last_done  # everyone finished early: rate over the time they played
     elapsed = max(0.0, end - window.start)
     latencies = sorted(stats.latencies_us) or [0]
+    questions = sorted(stats.question_us) or [0]
 
-    def percentile(p: float) -> int:
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p / 100))]
+    def percentile(p: float, among: list[int] = latencies) -> int:
+        return among[min(len(among) - 1, int(len(among) * p / 100))]
 
     return {
         "requests": len(stats.latencies_us),
@@ -208,6 +221,9 @@ def _summary(stats: Stats, players: int, sign_in_seconds: float) -> dict[str, An
         "p99_us": percentile(99),
         "mean_us": sum(latencies) / len(latencies),
         "max_us": latencies[-1],
+        "questions": len(stats.question_us),
+        "question_p50_us": percentile(50, questions),
+        "question_p99_us": percentile(99, questions),
         "statuses": {str(code): n for code, n in stats.statuses.items()},
         "errors": {kind: stats.errors[kind] for kind in ("connect", "read", "timeout")},
         "players": players,
@@ -236,28 +252,11 @@ async def _close(clients: list[httpx.AsyncClient]) -> None:
     await asyncio.gather(*(client.aclose() for client in clients))
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    parts = urlsplit(args.base)
-    if parts.scheme != "http" or parts.hostname not in LOOPBACK:
-        raise DriverError(f"the driver only plays on this machine's loopback, not {args.base}")
-    tls = ssl.create_default_context()
-    tokens: list[str] = []
-    quiz_ids: list[int] = []
-    sign_in_started = time.monotonic()
-    if not args.bare:
-        # Separate connections for signing in: a player's connection left idle while the
-        # others sign in would meet the server's keep-alive timeout on its first move.
-        signing = _clients(args.base, SIGN_IN_CONCURRENCY, args.timeout, tls)
-        try:
-            tokens = await _sign_in_all(signing, [player_email(index)
-                                                  for index in range(args.players)],
-                                        args.password)
-            quiz_ids = await _quiz_ids(signing[0], tokens[0], args.quiz_prefix)
-        finally:
-            await _close(signing)
-    sign_in_seconds = time.monotonic() - sign_in_started
-
-    clients = _clients(args.base, args.players, args.timeout, tls)
+async def _measure(args: argparse.Namespace, base: str, tokens: list[str],
+                   quiz_ids: list[int], sign_in_seconds: float, tls: ssl.SSLContext,
+                   starter: httpx.AsyncClient | None = None) -> dict[str, Any]:
+    """One measured window of every player at once against ``base``."""
+    clients = _clients(base, args.players, args.timeout, tls)
     try:
         stats = Stats(Window(math.inf, math.inf), args.max_answers)
         first_games: list[int | None] = []
@@ -265,14 +264,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             # Every player starts the first quiz before the clock runs: 200 starts at
             # once are set-up, like signing in; starting the next quiz is part of the game.
             first_games = list(await asyncio.gather(*(
-                _start(client, token, quiz_ids[0], stats)
+                _start(starter or client, token, quiz_ids[0], stats)
                 for client, token in zip(clients, tokens, strict=True))))
         now = time.monotonic()
         window = stats.window = Window(now + args.warmup, now + args.warmup + args.duration)
         if args.bare:
             players = [_post_bare(client, stats) for client in clients]
         else:
-            players = [_play(client, token, quiz_ids, game, stats)
+            players = [_play(client, token, quiz_ids, game, stats, starter)
                        for client, token, game in zip(clients, tokens, first_games,
                                                       strict=True)]
         deadline = args.warmup + args.duration + args.timeout + 10
@@ -290,6 +289,46 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return _summary(stats, args.players, sign_in_seconds)
 
 
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    parts = urlsplit(args.base)
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK:
+        raise DriverError(f"the driver only plays on this machine's loopback, not {args.base}")
+    if args.twin and urlsplit(args.twin).hostname not in LOOPBACK:
+        raise DriverError(f"the driver only plays on this machine's loopback, not {args.twin}")
+    tls = ssl.create_default_context()
+    tokens: list[str] = []
+    quiz_ids: list[int] = []
+    twin_quiz_ids: list[int] = []
+    sign_in_started = time.monotonic()
+    if not args.bare:
+        # Separate connections for signing in: a player's connection left idle while the
+        # others sign in would meet the server's keep-alive timeout on its first move.
+        signing = _clients(args.base, SIGN_IN_CONCURRENCY, args.timeout, tls)
+        try:
+            tokens = await _sign_in_all(signing, [player_email(index)
+                                                  for index in range(args.players)],
+                                        args.password)
+            quiz_ids = await _quiz_ids(signing[0], tokens[0], args.quiz_prefix)
+            if args.twin:
+                twin_quiz_ids = await _quiz_ids(signing[0], tokens[0], args.twin_prefix)
+        finally:
+            await _close(signing)
+    sign_in_seconds = time.monotonic() - sign_in_started
+    twin = None
+    if args.twin:
+        starter = httpx.AsyncClient(base_url=args.base, verify=tls, timeout=args.timeout,
+                                    limits=httpx.Limits(max_connections=SIGN_IN_CONCURRENCY))
+        try:
+            twin = await _measure(args, args.twin, tokens, twin_quiz_ids, sign_in_seconds,
+                                  tls, starter)
+        finally:
+            await starter.aclose()
+    found = await _measure(args, args.base, tokens, quiz_ids, sign_in_seconds, tls)
+    if twin is not None:
+        found["twin"] = twin
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.game", description=__doc__)
     parser.add_argument("base", help="e.g. http://127.0.0.1:8000")
@@ -298,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="POST BASE/answer (the bare app) instead of playing")
     parser.add_argument("--password", default="")
     parser.add_argument("--quiz-prefix", default="")
+    parser.add_argument("--twin", default="", help="the raw twin's base URL")
+    parser.add_argument("--twin-prefix", default="", help="the quizzes played on the twin")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=30.0)
@@ -305,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.bare and not (args.password and args.quiz_prefix):
         parser.error("--password and --quiz-prefix are needed unless --bare")
+    if args.twin and not args.twin_prefix:
+        parser.error("--twin needs --twin-prefix")
     try:
         import uvloop
     except ImportError:

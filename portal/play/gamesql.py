@@ -1,0 +1,236 @@
+"""The game's hot path in hand-written SQL: a question shown and an answer accepted.
+
+Every GET of a question and every POST of an answer of every player comes through here,
+so each reads what it needs in one statement (the game scoped to its owner, its quiz and
+pack, the question, and any answer already given to it) instead of a query per model, and
+the services in ``games.py`` build their replies from those rows and what they wrote,
+never reading back a row they already have. Everything else in play stays on the ORM.
+
+The statements run on SQLite and PostgreSQL alike; the one difference is how the current
+question's id is read out of the game's JSON ``question_order``.
+
+Showing a question for the first time records its ``sent_at`` (the start of its clock)
+in a commit that does not wait for the disk (``show``); the answer's commit, which does,
+makes it durable too. The README's "One durable commit per answer" says why that is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
+from tortoise.transactions import in_transaction
+
+from portal.db import is_postgres
+from portal.play.models import GameStatus
+
+
+@dataclass(frozen=True)
+class GameRow:
+    id: int
+    quiz_id: int
+    attempt: int
+    status: GameStatus
+    question_order: list[int]
+    choice_order: dict[str, list[int]]
+    current: int
+    sent_at: datetime | None
+    deadline: datetime
+    correct: int
+    points: int
+
+
+@dataclass(frozen=True)
+class QuizRow:
+    id: int
+    title: dict[str, str]
+    time_limit: int
+    base_points: int
+    scoring: str
+    default_language: str  # the pack's
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    id: int
+    type: str
+    text: dict[str, str]
+    image: str | None
+    image_alt: dict[str, str] | None
+    choices: list[dict[str, Any]]
+    explanation: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    question_id: int
+    chosen: list[int]  # authored choice indexes; [] when time ran out
+    elapsed_ms: int
+    correct: bool
+    points: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """One read of the hot path: the game, its quiz, a question of it (None when the
+    game has no such question, or no current one) and the answer already given to it."""
+
+    game: GameRow
+    quiz: QuizRow
+    question: QuestionRow | None
+    answer: AnswerRow | None
+
+
+_SELECT = """SELECT g.id, g.quiz_id, g.attempt, g.status, g.question_order, g.choice_order,
+ g.current, g.sent_at, g.deadline, g.correct, g.points,
+ z.title AS quiz_title, z.time_limit, z.base_points, z.scoring, p.default_language,
+ q.id AS question_id, q.type, q.text, q.image, q.image_alt, q.choices, q.explanation,
+ a.chosen, a.elapsed_ms, a.correct AS answer_correct, a.points AS answer_points
+FROM game g
+JOIN quiz z ON z.id = g.quiz_id
+JOIN pack p ON p.id = z.pack_id
+LEFT JOIN question q ON q.id = {question}
+LEFT JOIN answer a ON a.game_id = g.id AND a.question_id = q.id
+WHERE g.id = {game} AND g.person_id = {person}"""
+# The id at the game's current position of its JSON question_order (NULL past the end).
+_CURRENT = {"sqlite": "json_extract(g.question_order, '$[' || g.current || ']')",
+            "postgres": "(g.question_order ->> g.current)::int"}
+_MARKS = {"sqlite": ("?", "?", "?"), "postgres": ("$1", "$2", "$3")}
+
+_STEP = """UPDATE game SET current = current + 1, sent_at = NULL,
+ correct = correct + {0}, points = points + {1}
+WHERE id = {2} AND current = {3} AND status = 'active' AND deadline > {4}"""
+_INSERT_ANSWER = """INSERT INTO answer
+ (game_id, question_id, chosen, answered_at, elapsed_ms, correct, points)
+VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6})"""
+_SHOW = "UPDATE game SET sent_at = {0} WHERE id = {1} AND current = {2} AND sent_at IS NULL"
+
+
+def _dialect(conn: BaseDBAsyncClient) -> str:
+    return "postgres" if is_postgres(conn) else "sqlite"
+
+
+def _marks(conn: BaseDBAsyncClient, count: int) -> list[str]:
+    return [f"${n}" for n in range(1, count + 1)] if is_postgres(conn) else ["?"] * count
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _moment(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _found(row: dict[str, Any]) -> Found:
+    game = GameRow(
+        id=row["id"], quiz_id=row["quiz_id"], attempt=row["attempt"],
+        status=GameStatus(row["status"]), question_order=_json(row["question_order"]),
+        choice_order=_json(row["choice_order"]), current=row["current"],
+        sent_at=None if row["sent_at"] is None else _moment(row["sent_at"]),
+        deadline=_moment(row["deadline"]), correct=row["correct"], points=row["points"])
+    quiz = QuizRow(id=game.quiz_id, title=_json(row["quiz_title"]),
+                   time_limit=row["time_limit"], base_points=row["base_points"],
+                   scoring=row["scoring"], default_language=row["default_language"])
+    question = None if row["question_id"] is None else QuestionRow(
+        id=row["question_id"], type=row["type"], text=_json(row["text"]),
+        image=row["image"], image_alt=_json(row["image_alt"]),
+        choices=_json(row["choices"]), explanation=_json(row["explanation"]))
+    answer = None if row["chosen"] is None else AnswerRow(
+        question_id=row["question_id"], chosen=_json(row["chosen"]),
+        elapsed_ms=row["elapsed_ms"], correct=bool(row["answer_correct"]),
+        points=row["answer_points"])
+    return Found(game, quiz, question, answer)
+
+
+async def read(person_id: int, game_id: int, question_id: int | None = None
+               ) -> Found | None:
+    """The person's game with its quiz and the question ``question_id`` (the current
+    one when None) and its answer, if any: one statement. None: no such game of theirs."""
+    conn = connections.get("default")
+    dialect = _dialect(conn)
+    game_mark, person_mark, question_mark = _MARKS[dialect]
+    values: list[Any] = [game_id, person_id]
+    if question_id is None:
+        question = _CURRENT[dialect]
+    else:
+        question = question_mark
+        values.append(question_id)
+    sql = _SELECT.format(question=question, game=game_mark, person=person_mark)
+    if dialect == "sqlite":  # its markers are positional: the question's comes first
+        values = values[2:] + values[:2]
+    rows = await conn.execute_query_dict(sql, values)
+    return _found(rows[0]) if rows else None
+
+
+async def step(conn: BaseDBAsyncClient, game: GameRow, *, correct: bool, points: int,
+               now: datetime) -> bool:
+    """Moves the game past its current question, guarded: only if it is still on it,
+    active and before its deadline. False: another request moved it, or it ended."""
+    sql = _STEP.format(*_marks(conn, 5))
+    moved, _ = await conn.execute_query(sql, [int(correct), points, game.id, game.current,
+                                              now])
+    return moved == 1
+
+
+async def insert_answer(conn: BaseDBAsyncClient, game_id: int, answer: AnswerRow, *,
+                        now: datetime) -> None:
+    """The answer's row; a second one for the same game and question is an
+    IntegrityError."""
+    chosen = json.dumps(answer.chosen, separators=(",", ":"))
+    await conn.execute_query(_INSERT_ANSWER.format(*_marks(conn, 7)), [
+        game_id, answer.question_id, chosen, now, answer.elapsed_ms, answer.correct,
+        answer.points])
+
+
+async def show(game: GameRow, now: datetime) -> bool:
+    """Starts the clock of the game's current question at ``now``, unless it has started
+    (a second tab at the same moment keeps the first). True when this call started it.
+
+    The commit does not wait for the disk: on PostgreSQL ``synchronous_commit`` is off
+    for this transaction only; on SQLite (WAL) the connection is at ``synchronous=NORMAL``
+    for this transaction only, in one call on the driver's thread that puts the
+    connection's own level back whatever happens. Each is made durable by the next
+    durable commit (the WAL is one ordered log: flushing a later commit flushes this one),
+    at the latest the answer's. A power cut before that can only lose a clock whose
+    question nobody has answered yet: it starts again when the question is next shown.
+    """
+    client = connections.get("default")
+    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
+        await client.create_connection(with_db=True)
+        values = (now.isoformat(" "), game.id, game.current)
+        async with client._lock:  # the transactions of this process take turns
+            connection = client._connection
+            assert connection is not None  # made just above
+            started: bool = await connection._execute(_show_sqlite, connection._conn, values)
+        return started
+    async with in_transaction("default") as conn:
+        if is_postgres(conn):
+            await conn.execute_query("SET LOCAL synchronous_commit TO OFF")
+        moved, _ = await conn.execute_query(_SHOW.format(*_marks(conn, 3)),
+                                            [now, game.id, game.current])
+    return moved == 1
+
+
+def _show_sqlite(db: sqlite3.Connection, values: tuple[Any, ...]) -> bool:
+    """``show`` on SQLite, run whole on the driver's thread, so nothing can interrupt it
+    between lowering the connection's durability and putting it back."""
+    level = db.execute("PRAGMA synchronous").fetchone()[0]
+    db.execute("PRAGMA synchronous=NORMAL")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            moved = db.execute(_SHOW.format("?", "?", "?"), values).rowcount
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        db.execute(f"PRAGMA synchronous={int(level)}")
+    return bool(moved == 1)
