@@ -43,7 +43,16 @@ Then, in the same run:
   the board page under wrk next to the bare endpoint, and ``burn_inactive`` over 100,000
   and 1,000,000 accounts next to one raw UPDATE. Its sizes and databases are set by
   ``PORTAL_BENCH_SCALE_*`` (see that module; ``PORTAL_BENCH_SCALE_DATABASES=none`` skips
-  it); it needs PostgreSQL at ``PORTAL_BENCH_SCALE_POSTGRES_URL`` unless told not to.
+  it); it needs PostgreSQL at ``PORTAL_BENCH_SCALE_POSTGRES_URL`` unless told not to;
+* **several workers** (``tests/bench/workers.py``): ``portal web --workers 1`` and
+  ``--workers 2`` under the same load on a scratch database on that PostgreSQL server
+  and on SQLite, the ratio of two to one (goal 5 of issue 14: at least 1.5 on
+  PostgreSQL), and how the connections and the CPU spread over the workers;
+* **the monthly rush** (``tests/bench/rush.py``): ``PORTAL_BENCH_RUSH_PLAYERS`` (default
+  1,000) players arriving within ``PORTAL_BENCH_RUSH_WITHIN`` seconds (default 60) sign
+  in, start this month's quiz and play it through; sign-ins per second and each step's
+  p50/p99, next to a twin doing only the argon2 verify; ``PORTAL_BENCH_RUSH_WORKERS``
+  (default 1) sets the portal's workers.
 
 Ratios are always "how close to the ceiling": req/s over the ceiling's req/s, or the
 ceiling's time over the measured time; 1.00 is as fast as the ceiling.
@@ -57,7 +66,8 @@ Knobs: ``PORTAL_BENCH_DURATION`` (seconds, default 10), ``PORTAL_BENCH_WARMUP``
 (default 2), ``PORTAL_BENCH_CONNECTIONS`` (default 32), ``PORTAL_BENCH_LOADGEN``
 (``wrk`` or ``python``; default wrk when installed), ``PORTAL_BENCH_PLAYERS`` (default
 200), ``PORTAL_BENCH_ONLY`` (the sections to run, comma-separated, of ``me``,
-``dashboard``, ``answer``, ``publish``, ``catalog``, ``auctions``, ``scale``; default all).
+``dashboard``, ``answer``, ``publish``, ``catalog``, ``auctions``, ``workers``, ``rush``,
+``scale``; default all).
 Every other ``PORTAL_*`` variable of the calling shell is dropped for the servers, so
 runs compare.
 """
@@ -97,14 +107,15 @@ DEMO_EMAIL = "player@example.com"
 DEMO_PASSWORD = "portal-demo"
 STARTUP_TIMEOUT = 60.0
 PLAYER_PASSWORD = "bench-player-password"
-# The game packs (one for the portal, one for its raw twin): enough questions that few
-# players finish a quiz within the measured window.
+# The game pack: enough questions that no player runs out within the measured window.
 GAME_QUIZZES = 2
-GAME_QUESTIONS = 60
+GAME_QUESTIONS = 30
 RAW_INSERT_SECONDS = 3
 # The scale sections generate and time several gigabytes of data; aim: under 10 minutes.
 SCALE_TIMEOUT = 40 * 60
-SECTIONS = ("me", "dashboard", "answer", "publish", "catalog", "auctions", "scale")
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+SECTIONS = ("me", "dashboard", "answer", "publish", "catalog", "auctions", "workers", "rush",
+            "scale")
 # The Host both a page and its twin are asked with when their bodies are compared: the
 # dashboard's links are absolute.
 COMPARE_HOST = "portal.bench"
@@ -479,11 +490,8 @@ def measure_raw_database(database_url: str, env: dict[str, str], log: Path) -> R
 
 
 def measure_players(label: str, base: str, *, players: int, warmup: float, duration: float,
-                    log: Path, quiz_prefix: str | None = None,
-                    twin: tuple[str, str] | None = None) -> Result:
-    """The game driver against ``base``: playing quizzes, or (no prefix) the bare POST.
-    With ``twin`` (its base URL and its quizzes' prefix) the raw twin is played first; its
-    figures are in the result's ``extra["twin"]``, a Result of its own."""
+                    log: Path, quiz_prefix: str | None = None) -> Result:
+    """The game driver against ``base``: playing quizzes, or (no prefix) the bare POST."""
     what = "playing" if quiz_prefix else "POSTing"
     print(f"  {label}: {players} players {what}, warm-up {warmup:.0f} s, then "
           f"{duration:.0f} s ...", flush=True)
@@ -493,85 +501,52 @@ def measure_players(label: str, base: str, *, players: int, warmup: float, durat
         argv.append("--bare")
     else:
         argv += ["--password", PLAYER_PASSWORD, "--quiz-prefix", quiz_prefix]
-    if twin is not None:
-        argv += ["--twin", twin[0], "--twin-prefix", twin[1]]
     # Sign-ins: the server checks one argon2 hash at a time, ~0.15-0.4 s each here.
     data = _bench_result(argv, f"the game driver on {label}", log,
-                         timeout=2 * (warmup + duration) + players * 0.5 + 180)
-    return _player_result(Target(label, base), data)
-
-
-def _player_result(target: Target, data: dict[str, Any]) -> Result:
-    result = _result(target, data)
+                         timeout=warmup + duration + players * 0.5 + 120)
+    result = _result(Target(label, base), data)
     result.only_status = "200"
     result.extra = {k: data[k] for k in ("players", "answers_total", "requests_in_window",
                                          "finished_players", "sign_in_s", "other_statuses",
                                          "error_detail")}
-    questions = data.get("questions", 0)
-    result.extra["questions"] = Result(
-        target=Target("GET question", target.url), requests=questions,
-        seconds=result.seconds, p50_ms=data.get("question_p50_us", 0) / 1000,
-        p99_ms=data.get("question_p99_us", 0) / 1000, mean_ms=0.0, statuses={}, errors={})
-    if data.get("twin"):
-        result.extra["twin"] = _player_result(Target("raw twin", target.url), data["twin"])
     return result
 
 
-def prepare_game(workdir: Path, env: dict[str, str], players: int, log: Path
-                 ) -> tuple[str, str]:
-    """Publishes two live benchmark packs of the same shape with ``portal publish`` (one
-    played on the portal, one on its raw twin) and creates the players; returns the title
-    prefixes of their quizzes, the portal's first."""
+def prepare_game(workdir: Path, env: dict[str, str], players: int, log: Path) -> str:
+    """Publishes a live benchmark pack with ``portal publish`` and creates the players;
+    returns the title prefix of its quizzes."""
+    tag = secrets.token_hex(3)
     now = datetime.now(UTC)
-    print(f"  set-up: portal publish of two live packs ({GAME_QUIZZES} quizzes x "
+    folder = workdir / "game-pack"
+    write_pack(folder, pack_id=f"bench-game-{tag}", title=f"Bench {tag}",
+               quizzes=GAME_QUIZZES, questions=GAME_QUESTIONS,
+               live_from=now - timedelta(hours=1), live_until=now + timedelta(days=1),
+               attempts=1, time_limit=60)
+    print(f"  set-up: portal publish of a live pack ({GAME_QUIZZES} quizzes x "
           f"{GAME_QUESTIONS} questions), {players} player accounts ...", flush=True)
-    prefixes = []
-    for name in ("portal", "twin"):
-        tag = secrets.token_hex(3)
-        folder = workdir / f"game-pack-{name}"
-        write_pack(folder, pack_id=f"bench-game-{tag}", title=f"Bench {tag}",
-                   quizzes=GAME_QUIZZES, questions=GAME_QUESTIONS,
-                   live_from=now - timedelta(hours=1), live_until=now + timedelta(days=1),
-                   attempts=1, time_limit=60)
-        _run_step([str(BIN / "portal"), "publish", str(folder)],
-                  "portal publish of a game pack", env, log)
-        prefixes.append(f"Bench {tag} quiz")
+    _run_step([str(BIN / "portal"), "publish", str(folder)], "portal publish of the game pack",
+              env, log)
     _run_step([sys.executable, "-m", "tests.bench.players", "--count", str(players),
                "--password", PLAYER_PASSWORD], "creating the bench players", env, log)
-    return prefixes[0], prefixes[1]
+    return f"Bench {tag} quiz"
 
 
 def _answer_table(bare: Result, raw: RawCeilings, answers: Result) -> str:
-    """The game's rows: the ceilings, then the raw twin's question and answer next to the
-    portal's, with the ratios of issue 14's goal 2: throughput over the twin's (at least
-    0.50) and the answer's p99 over the twin's (at most 2.00)."""
     engine = "SQLite" if raw.engine == "sqlite" else "PostgreSQL"
-    rows = [("measurement", "per s", "p50 ms", "p99 ms", "vs twin", "p99 / twin",
-             "vs bare POST"),
+    rows = [("measurement", "per s", "p50 ms", "p99 ms", "vs bare POST", "vs raw INSERT"),
             ("bare starlette POST /answer (ceiling a)", f"{bare.rps:,.0f}",
-             f"{bare.p50_ms:.1f}", f"{bare.p99_ms:.1f}", "-", "-", "1.00"),
+             f"{bare.p50_ms:.1f}", f"{bare.p99_ms:.1f}", "1.00", "-"),
             (f"raw {engine} INSERT, 1 row per commit (ceiling b)",
              f"{raw.commits_per_second:,.0f}", f"{raw.p50_ms:.2f}", f"{raw.p99_ms:.2f}", "-",
-             "-", "-")]
-    twin: Result | None = answers.extra.get("twin")
-    pairs = [("GET .../question", answers.extra["questions"],
-              twin.extra["questions"] if twin else None),
-             ("POST .../answer", answers, twin)]
-    for label, portal, raw_twin in pairs:
-        if raw_twin is not None:
-            rows.append((f"raw twin {label}", f"{raw_twin.rps:,.0f}",
-                         f"{raw_twin.p50_ms:.1f}", f"{raw_twin.p99_ms:.1f}", "1.00", "1.00",
-                         _ratio(raw_twin.rps, bare.rps)))
-        rows.append((f"portal {label}", f"{portal.rps:,.0f}", f"{portal.p50_ms:.1f}",
-                     f"{portal.p99_ms:.1f}",
-                     _ratio(portal.rps, raw_twin.rps) if raw_twin else "-",
-                     _ratio(portal.p99_ms, raw_twin.p99_ms) if raw_twin else "-",
-                     _ratio(portal.rps, bare.rps)))
+             "1.00"),
+            ("POST /api/v1/play/games/{id}/answer", f"{answers.rps:,.0f}",
+             f"{answers.p50_ms:.1f}", f"{answers.p99_ms:.1f}", _ratio(answers.rps, bare.rps),
+             _ratio(answers.rps, raw.commits_per_second))]
     extra = answers.extra
     in_window = extra["requests_in_window"] / answers.seconds if answers.seconds else 0.0
     return "\n".join([
         _format(rows),
-        f"  portal: {answers.requests:,} answers in the {answers.seconds:.0f} s window, "
+        f"  {answers.requests:,} answers in the {answers.seconds:.0f} s window, "
         f"{extra['answers_total']:,} in all; {in_window:,.0f} game requests/s counting "
         f"GET .../question; {extra['finished_players']} of {extra['players']} players "
         f"finished; {extra['players']} sign-ins took {extra['sign_in_s']:.1f} s",
@@ -670,6 +645,30 @@ def _auctions_table(auctions: dict[str, Any], raw: RawCeilings) -> str:
 # -- at scale --------------------------------------------------------------------------------
 
 
+def measure_workers(workdir: Path, *, warmup: float, duration: float, connections: int
+                    ) -> dict[str, Any]:
+    print("  workers: portal web --workers 1 and 2 on PostgreSQL and SQLite ...", flush=True)
+    postgres = os.environ.get("PORTAL_BENCH_SCALE_POSTGRES_URL") or PG_ADMIN_URL
+    return _bench_result([sys.executable, "-m", "tests.bench.workers", "--workdir",
+                          str(workdir / "workers"), "--postgres", postgres, "--sqlite",
+                          "--warmup", str(warmup), "--duration", str(duration),
+                          "--connections", str(connections)],
+                         "the workers bench", workdir / "load.log", timeout=1800)
+
+
+def measure_rush(workdir: Path, database_url: str) -> dict[str, Any]:
+    players = int(_env_number("PORTAL_BENCH_RUSH_PLAYERS", 1000))
+    within = _env_number("PORTAL_BENCH_RUSH_WITHIN", 60)
+    workers = int(_env_number("PORTAL_BENCH_RUSH_WORKERS", 1))
+    print(f"  rush: {players} players arriving within {within:.0f} s ...", flush=True)
+    return _bench_result([sys.executable, "-m", "tests.bench.rush", "run", "--workdir",
+                          str(workdir / "rush"), "--database-url", database_url,
+                          "--players", str(players), "--within", str(within),
+                          "--workers", str(workers)],
+                         "the rush bench", workdir / "load.log",
+                         timeout=within + players * 2.5 + 600)
+
+
 def measure_scale(workdir: Path) -> dict[str, Any]:
     """``tests/bench/scale.py`` in its own process (its progress shows as it goes; it reads
     its ``PORTAL_BENCH_SCALE_*`` knobs from this environment); its tables and failures."""
@@ -766,17 +765,11 @@ def main() -> int:
                                          loadgen=loadgen, log=load_log)
             if "answer" in only:
                 # After the pages above, so they measure the same data as before this bench.
-                prefix, twin_prefix = prepare_game(workdir, env, players, load_log)
-                port = _free_port()
-                twin = Server("raw game twin", [sys.executable, "-m", "tests.bench.rawdb",
-                                                database_url, "--twin-port", str(port)],
-                              env, workdir / "game-twin.log", port, "/")
-                with running(twin):  # the twin plays first; the portal idles meanwhile
-                    answers = measure_players("POST /api/v1/play/games/{id}/answer",
-                                              portal.base, players=players, warmup=warmup,
-                                              duration=duration, log=load_log,
-                                              quiz_prefix=prefix,
-                                              twin=(twin.base, twin_prefix))
+                prefix = prepare_game(workdir, env, players, load_log)
+                answers = measure_players("POST /api/v1/play/games/{id}/answer",
+                                          portal.base, players=players, warmup=warmup,
+                                          duration=duration, log=load_log,
+                                          quiz_prefix=prefix)
 
         many = (measure_workers(workdir, warmup=warmup, duration=duration,
                                 connections=connections) if "workers" in only else None)
@@ -803,15 +796,20 @@ def main() -> int:
             print()
             print("auctions, a hot lot (tests/bench/auctions.py)")
             print(_auctions_table(auctions, raw))
+        for table in [*(many or {}).get("tables", []), (rush or {}).get("table")]:
+            if table:
+                print()
+                print(table)
         for table in scale["tables"] if scale else []:
             print()
             print(table)
-        game_twin = answers.extra.get("twin") if answers is not None else None
-        measured = [r for r in [*results, bare_post, game_twin, answers] if r is not None]
+        measured = [r for r in [*results, bare_post, answers] if r is not None]
         failed = [(r.target.label, p) for r in measured for p in r.problems]
         failed += [("at scale", problem) for problem in (scale or {}).get("failures", [])]
         failed += [("catalog", problem) for problem in (catalog or {}).get("problems", [])]
         failed += [("auctions", problem) for problem in (auctions or {}).get("problems", [])]
+        failed += [("workers", problem) for problem in (many or {}).get("problems", [])]
+        failed += [("rush", problem) for problem in (rush or {}).get("problems", [])]
         for label, problem in failed:
             print(f"FAILED {label}: {problem}", file=sys.stderr)
         for r in (bare_post, answers):
