@@ -107,9 +107,10 @@ DEMO_EMAIL = "player@example.com"
 DEMO_PASSWORD = "portal-demo"
 STARTUP_TIMEOUT = 60.0
 PLAYER_PASSWORD = "bench-player-password"
-# The game pack: enough questions that no player runs out within the measured window.
+# The game packs (one for the portal, one for its raw twin): enough questions that few
+# players finish a quiz within the measured window.
 GAME_QUIZZES = 2
-GAME_QUESTIONS = 30
+GAME_QUESTIONS = 60
 RAW_INSERT_SECONDS = 3
 # The scale sections generate and time several gigabytes of data; aim: under 10 minutes.
 SCALE_TIMEOUT = 40 * 60
@@ -490,8 +491,11 @@ def measure_raw_database(database_url: str, env: dict[str, str], log: Path) -> R
 
 
 def measure_players(label: str, base: str, *, players: int, warmup: float, duration: float,
-                    log: Path, quiz_prefix: str | None = None) -> Result:
-    """The game driver against ``base``: playing quizzes, or (no prefix) the bare POST."""
+                    log: Path, quiz_prefix: str | None = None,
+                    twin: tuple[str, str] | None = None) -> Result:
+    """The game driver against ``base``: playing quizzes, or (no prefix) the bare POST.
+    With ``twin`` (its base URL and its quizzes' prefix) the raw twin is played first; its
+    figures are in the result's ``extra["twin"]``, a Result of its own."""
     what = "playing" if quiz_prefix else "POSTing"
     print(f"  {label}: {players} players {what}, warm-up {warmup:.0f} s, then "
           f"{duration:.0f} s ...", flush=True)
@@ -501,52 +505,85 @@ def measure_players(label: str, base: str, *, players: int, warmup: float, durat
         argv.append("--bare")
     else:
         argv += ["--password", PLAYER_PASSWORD, "--quiz-prefix", quiz_prefix]
+    if twin is not None:
+        argv += ["--twin", twin[0], "--twin-prefix", twin[1]]
     # Sign-ins: the server checks one argon2 hash at a time, ~0.15-0.4 s each here.
     data = _bench_result(argv, f"the game driver on {label}", log,
-                         timeout=warmup + duration + players * 0.5 + 120)
-    result = _result(Target(label, base), data)
+                         timeout=2 * (warmup + duration) + players * 0.5 + 180)
+    return _player_result(Target(label, base), data)
+
+
+def _player_result(target: Target, data: dict[str, Any]) -> Result:
+    result = _result(target, data)
     result.only_status = "200"
     result.extra = {k: data[k] for k in ("players", "answers_total", "requests_in_window",
                                          "finished_players", "sign_in_s", "other_statuses",
                                          "error_detail")}
+    questions = data.get("questions", 0)
+    result.extra["questions"] = Result(
+        target=Target("GET question", target.url), requests=questions,
+        seconds=result.seconds, p50_ms=data.get("question_p50_us", 0) / 1000,
+        p99_ms=data.get("question_p99_us", 0) / 1000, mean_ms=0.0, statuses={}, errors={})
+    if data.get("twin"):
+        result.extra["twin"] = _player_result(Target("raw twin", target.url), data["twin"])
     return result
 
 
-def prepare_game(workdir: Path, env: dict[str, str], players: int, log: Path) -> str:
-    """Publishes a live benchmark pack with ``portal publish`` and creates the players;
-    returns the title prefix of its quizzes."""
-    tag = secrets.token_hex(3)
+def prepare_game(workdir: Path, env: dict[str, str], players: int, log: Path
+                 ) -> tuple[str, str]:
+    """Publishes two live benchmark packs of the same shape with ``portal publish`` (one
+    played on the portal, one on its raw twin) and creates the players; returns the title
+    prefixes of their quizzes, the portal's first."""
     now = datetime.now(UTC)
-    folder = workdir / "game-pack"
-    write_pack(folder, pack_id=f"bench-game-{tag}", title=f"Bench {tag}",
-               quizzes=GAME_QUIZZES, questions=GAME_QUESTIONS,
-               live_from=now - timedelta(hours=1), live_until=now + timedelta(days=1),
-               attempts=1, time_limit=60)
-    print(f"  set-up: portal publish of a live pack ({GAME_QUIZZES} quizzes x "
+    print(f"  set-up: portal publish of two live packs ({GAME_QUIZZES} quizzes x "
           f"{GAME_QUESTIONS} questions), {players} player accounts ...", flush=True)
-    _run_step([str(BIN / "portal"), "publish", str(folder)], "portal publish of the game pack",
-              env, log)
+    prefixes = []
+    for name in ("portal", "twin"):
+        tag = secrets.token_hex(3)
+        folder = workdir / f"game-pack-{name}"
+        write_pack(folder, pack_id=f"bench-game-{tag}", title=f"Bench {tag}",
+                   quizzes=GAME_QUIZZES, questions=GAME_QUESTIONS,
+                   live_from=now - timedelta(hours=1), live_until=now + timedelta(days=1),
+                   attempts=1, time_limit=60)
+        _run_step([str(BIN / "portal"), "publish", str(folder)],
+                  "portal publish of a game pack", env, log)
+        prefixes.append(f"Bench {tag} quiz")
     _run_step([sys.executable, "-m", "tests.bench.players", "--count", str(players),
                "--password", PLAYER_PASSWORD], "creating the bench players", env, log)
-    return f"Bench {tag} quiz"
+    return prefixes[0], prefixes[1]
 
 
 def _answer_table(bare: Result, raw: RawCeilings, answers: Result) -> str:
+    """The game's rows: the ceilings, then the raw twin's question and answer next to the
+    portal's, with the ratios of issue 14's goal 2: throughput over the twin's (at least
+    0.50) and the answer's p99 over the twin's (at most 2.00)."""
     engine = "SQLite" if raw.engine == "sqlite" else "PostgreSQL"
-    rows = [("measurement", "per s", "p50 ms", "p99 ms", "vs bare POST", "vs raw INSERT"),
+    rows = [("measurement", "per s", "p50 ms", "p99 ms", "vs twin", "p99 / twin",
+             "vs bare POST"),
             ("bare starlette POST /answer (ceiling a)", f"{bare.rps:,.0f}",
-             f"{bare.p50_ms:.1f}", f"{bare.p99_ms:.1f}", "1.00", "-"),
+             f"{bare.p50_ms:.1f}", f"{bare.p99_ms:.1f}", "-", "-", "1.00"),
             (f"raw {engine} INSERT, 1 row per commit (ceiling b)",
              f"{raw.commits_per_second:,.0f}", f"{raw.p50_ms:.2f}", f"{raw.p99_ms:.2f}", "-",
-             "1.00"),
-            ("POST /api/v1/play/games/{id}/answer", f"{answers.rps:,.0f}",
-             f"{answers.p50_ms:.1f}", f"{answers.p99_ms:.1f}", _ratio(answers.rps, bare.rps),
-             _ratio(answers.rps, raw.commits_per_second))]
+             "-", "-")]
+    twin: Result | None = answers.extra.get("twin")
+    pairs = [("GET .../question", answers.extra["questions"],
+              twin.extra["questions"] if twin else None),
+             ("POST .../answer", answers, twin)]
+    for label, portal, raw_twin in pairs:
+        if raw_twin is not None:
+            rows.append((f"raw twin {label}", f"{raw_twin.rps:,.0f}",
+                         f"{raw_twin.p50_ms:.1f}", f"{raw_twin.p99_ms:.1f}", "1.00", "1.00",
+                         _ratio(raw_twin.rps, bare.rps)))
+        rows.append((f"portal {label}", f"{portal.rps:,.0f}", f"{portal.p50_ms:.1f}",
+                     f"{portal.p99_ms:.1f}",
+                     _ratio(portal.rps, raw_twin.rps) if raw_twin else "-",
+                     _ratio(portal.p99_ms, raw_twin.p99_ms) if raw_twin else "-",
+                     _ratio(portal.rps, bare.rps)))
     extra = answers.extra
     in_window = extra["requests_in_window"] / answers.seconds if answers.seconds else 0.0
     return "\n".join([
         _format(rows),
-        f"  {answers.requests:,} answers in the {answers.seconds:.0f} s window, "
+        f"  portal: {answers.requests:,} answers in the {answers.seconds:.0f} s window, "
         f"{extra['answers_total']:,} in all; {in_window:,.0f} game requests/s counting "
         f"GET .../question; {extra['finished_players']} of {extra['players']} players "
         f"finished; {extra['players']} sign-ins took {extra['sign_in_s']:.1f} s",
@@ -765,11 +802,17 @@ def main() -> int:
                                          loadgen=loadgen, log=load_log)
             if "answer" in only:
                 # After the pages above, so they measure the same data as before this bench.
-                prefix = prepare_game(workdir, env, players, load_log)
-                answers = measure_players("POST /api/v1/play/games/{id}/answer",
-                                          portal.base, players=players, warmup=warmup,
-                                          duration=duration, log=load_log,
-                                          quiz_prefix=prefix)
+                prefix, twin_prefix = prepare_game(workdir, env, players, load_log)
+                port = _free_port()
+                twin = Server("raw game twin", [sys.executable, "-m", "tests.bench.rawdb",
+                                                database_url, "--twin-port", str(port)],
+                              env, workdir / "game-twin.log", port, "/")
+                with running(twin):  # the twin plays first; the portal idles meanwhile
+                    answers = measure_players("POST /api/v1/play/games/{id}/answer",
+                                              portal.base, players=players, warmup=warmup,
+                                              duration=duration, log=load_log,
+                                              quiz_prefix=prefix,
+                                              twin=(twin.base, twin_prefix))
 
         many = (measure_workers(workdir, warmup=warmup, duration=duration,
                                 connections=connections) if "workers" in only else None)
@@ -803,7 +846,8 @@ def main() -> int:
         for table in scale["tables"] if scale else []:
             print()
             print(table)
-        measured = [r for r in [*results, bare_post, answers] if r is not None]
+        game_twin = answers.extra.get("twin") if answers is not None else None
+        measured = [r for r in [*results, bare_post, game_twin, answers] if r is not None]
         failed = [(r.target.label, p) for r in measured for p in r.problems]
         failed += [("at scale", problem) for problem in (scale or {}).get("failures", [])]
         failed += [("catalog", problem) for problem in (catalog or {}).get("problems", [])]
