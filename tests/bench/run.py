@@ -21,11 +21,15 @@ Then, in the same run:
 
 * **answer submission under load** (``tests/bench/game.py``, its own process): 200
   players (``PORTAL_BENCH_PLAYERS``) sign in through the JSON API and play a live
-  benchmark pack (2 quizzes of 30 questions, published with ``portal publish``) at
-  the same time, question after question; answer POSTs per second and their p99, next
-  to two ceilings: (a) the same client POSTing JSON to the bare app, and (b) single-row
-  INSERT transactions per second on the same database (``tests/bench/rawdb.py``). Every
-  answer must be a 200;
+  benchmark pack (2 quizzes of 60 questions, published with ``portal publish``) at
+  the same time, question after question, first on the raw twin of the question and the
+  answer (``tests/bench/rawdb.py --twin-port``: the same paths and JSON from the least
+  SQL on the raw driver, its own pack of the same shape), then on the portal; questions
+  and answers per second and their p50/p99, each next to the twin's as ratios (issue 14,
+  goal 2: at least 0.50 of the twin's rate, an answer's p99 at most 2.00 times the
+  twin's), with two ceilings: (a) the same client POSTing JSON to the bare app, and (b)
+  single-row INSERT transactions per second on the same database. Every answer must be
+  a 200;
 * **publishing a pack of 500 questions** (``tests/bench/publish.py``, in-process with the
   portal's functions): validation, publishing and republishing the unchanged pack, next
   to a raw 500-row INSERT in one transaction on the same database;
