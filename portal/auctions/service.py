@@ -171,8 +171,8 @@ async def place_bid(person: Person, lot_id: int, *, amount: int, key: str,
     try:
         async with write_transaction() as conn:
             return await _place(conn, person, lot_id, amount, full_key, settings, moment)
-    except (AuctionRefusal, IntegrityError, _KeyUsed) as refused:
-        # A bid with the same key may have committed while this one waited for the lot.
+    except (IntegrityError, _KeyUsed) as refused:
+        # A bid with the same key committed while this one waited for the lot.
         return await _replay_or(refused, full_key, key, lot_id, amount)
 
 
@@ -254,6 +254,11 @@ async def _place(conn: BaseDBAsyncClient, person: Person, lot_id: int, amount: i
     if lot.replay is not None:  # committed while this bid waited (SQLite sees it here)
         raise _KeyUsed()
     if amount < minimum_bid(lot) or state_of(lot, moment) != "open":
+        # On PostgreSQL the read above saw the bids as they were before it waited for the
+        # lock: a bid with this key that committed meanwhile is looked for afresh.
+        if is_postgres(conn) and await conn.execute_query_dict(
+                "SELECT 1 FROM auction_bid WHERE key = $1", [full_key]):
+            raise _KeyUsed()
         _refuse(lot, moment)
     if lot.bidder_account is None:
         raise ledger.LedgerError(N_("You have no points account."))

@@ -4,7 +4,7 @@
 measures:
 
 * **bids on a hot lot**: ``--bidders`` players (default 200), each with plenty of points,
-  bid ``--bids`` times each (default 5) on the same lot, one bid after another, all of
+  bid ``--bids`` times each (default 10) on the same lot, one bid after another, all of
   them at the same time, from ``--processes`` worker processes (default 4) released
   together (``tests/bench/auctions_worker.py``). Each bid reads the highest bid and
   offers a little more; a bid that another overtook meanwhile is refused as too low, as
@@ -14,7 +14,13 @@ measures:
   the way: per bid one write transaction with the conditional update of the lot's row and
   the guarded update of the bidder's held points, in raw SQL on scratch tables.
 
-Afterwards the lot must have one leader holding exactly the highest bid and every
+Both read the highest bid the same way (one SELECT) and warm up with one bid per process
+before the release (``tests/bench/racers.py``). ``--rounds`` (default 3) repeats the pair
+on a fresh lot, the portal first, then the raw ceiling, so a change in the machine's load
+touches both alike; reported are the median round by ratio, the median round of each
+side (their p50 and p99 of one bid), and every round's figures.
+
+Afterwards each lot must have one leader holding exactly the highest bid and every
 bidder's held points must equal their open holds (``portal check``). It prints
 ``BENCH_RESULT {json}``; the goal is at least half the ceiling's attempts per second.
 """
@@ -25,10 +31,7 @@ import argparse
 import asyncio
 import json
 import secrets
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,13 +46,26 @@ from portal.cli import _with_db
 from portal.db import placeholders, write_transaction
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, AccountKind
-from portal.settings import PROJECT_ROOT, Settings
+from portal.settings import Settings
+from tests.bench import racers
 
 POINTS = 10_000_000
 
 
 class AuctionBenchError(Exception):
     pass
+
+
+async def _scratch_tables() -> None:
+    """The raw ceiling's tables, emptied."""
+    conn = connections.get("default")
+    for statement in (
+            "CREATE TABLE IF NOT EXISTS bench_auction_lot (id INTEGER PRIMARY KEY, "
+            "high BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS bench_auction_account (id INTEGER PRIMARY KEY, "
+            "balance BIGINT NOT NULL, held BIGINT NOT NULL)",
+            "DELETE FROM bench_auction_lot", "DELETE FROM bench_auction_account"):
+        await conn.execute_script(statement)
 
 
 async def _prepare(bidders: int, tag: str, settings: Settings) -> dict[str, Any]:
@@ -72,14 +88,6 @@ async def _prepare(bidders: int, tag: str, settings: Settings) -> dict[str, Any]
         starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=1),
         starting_bid=1, increment=1), by=marketing,
         settings=settings.model_copy(update={"auction_soft_close_minutes": 0}), now=now)
-    conn = connections.get("default")
-    for statement in (
-            "CREATE TABLE IF NOT EXISTS bench_auction_lot (id INTEGER PRIMARY KEY, "
-            "high BIGINT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS bench_auction_account (id INTEGER PRIMARY KEY, "
-            "balance BIGINT NOT NULL, held BIGINT NOT NULL)",
-            "DELETE FROM bench_auction_lot", "DELETE FROM bench_auction_account"):
-        await conn.execute_script(statement)
     async with write_transaction() as tx:
         two, three = placeholders(tx, 2), placeholders(tx, 3)
         await tx.execute_query("INSERT INTO bench_auction_lot (id, high) "  # noqa: S608
@@ -91,80 +99,69 @@ async def _prepare(bidders: int, tag: str, settings: Settings) -> dict[str, Any]
 
 def _race(mode: str, lot: int, people: list[int], bids: int, processes: int,
           database_url: str, tag: str) -> dict[str, Any]:
-    groups = [people[i::processes] for i in range(processes)]
-    workers = [subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.auctions_worker", database_url,
-         json.dumps({"mode": mode, "lot": lot, "people": group, "bids": bids, "tag": tag})],
-        cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True) for group in groups]
+    calls = [{"mode": mode, "lot": lot, "people": people[i::processes], "bids": bids,
+              "tag": tag} for i in range(processes)]
     try:
-        for worker in workers:
-            assert worker.stdout is not None and worker.stdin is not None
-            if worker.stdout.readline() != "ready\n":
-                raise AuctionBenchError(f"a {mode} worker did not start: "
-                                        f"{worker.communicate(timeout=60)[1]}")
-        released = time.time()
-        for worker in workers:
-            assert worker.stdin is not None
-            worker.stdin.write("go\n")
-            worker.stdin.flush()
-        outcomes = []
-        for worker in workers:
-            out, err = worker.communicate(timeout=1800)
-            if worker.returncode != 0:
-                raise AuctionBenchError(f"a {mode} worker failed: {err}")
-            outcomes.append(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
-    wall = max(o["finished"] for o in outcomes) - released
-    latencies = sorted(s for o in outcomes for s in o["seconds"])
-    attempts = len(latencies)
+        outcomes, wall = racers.race("tests.bench.auctions_worker", database_url, calls)
+    except racers.RaceError as exc:
+        raise AuctionBenchError(str(exc)) from exc
+    attempts = sum(len(o["seconds"]) for o in outcomes)
     led = sum(o["ok"] for o in outcomes)
     return {"attempts": attempts, "led": led, "too_low": sum(o["too_low"] for o in outcomes),
             "not_enough": sum(o["not_enough"] for o in outcomes),
             "errors": [e for o in outcomes for e in o["errors"]], "seconds": wall,
             "attempts_per_second": attempts / wall if wall else 0.0,
             "led_per_second": led / wall if wall else 0.0,
-            "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
-            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-            if latencies else 0.0}
+            **racers.latencies([s for o in outcomes for s in o["seconds"]])}
 
 
-async def _check(lot_id: int, people: list[int]) -> list[str]:
+async def _check(lots: list[int], people: list[int]) -> list[str]:
     problems = [f"ledger: {p.message}" for p in await ledger.check_invariants()]
-    lot = await Lot.get(id=lot_id)
-    accounts = await Account.filter(person_id__in=people)
-    if sum(a.held for a in accounts) != lot.high_bid:
-        problems.append(f"held {sum(a.held for a in accounts)}, highest bid {lot.high_bid}")
+    highest = sum(lot.high_bid for lot in await Lot.filter(id__in=lots))
+    held = sum(a.held for a in await Account.filter(person_id__in=people))
+    if held != highest:
+        problems.append(f"held {held}, highest bids {highest}")
     return problems
 
 
-def run(*, bidders: int, bids: int, processes: int) -> dict[str, Any]:
+def run(*, bidders: int, bids: int, processes: int, rounds: int) -> dict[str, Any]:
+    """``rounds`` times the portal's race on a fresh lot, then the raw one (so a change in
+    the machine's load touches both alike): the medians, and every round."""
     settings = Settings.from_env()
     tag = secrets.token_hex(3)
 
-    async def prepare() -> dict[str, Any]:
-        return await _prepare(bidders, tag, settings)
+    async def prepare() -> list[dict[str, Any]]:
+        await _scratch_tables()
+        return [await _prepare(bidders, f"{tag}{n}", settings) for n in range(rounds)]
 
-    setup = asyncio.run(_with_db(settings, prepare))
-    portal = _race("portal", setup["lot"], setup["people"], bids, processes,
-                   settings.database_url, tag)
-    raw = _race("raw", setup["lot"], setup["people"], bids, processes,
-                settings.database_url, tag)
+    setups = asyncio.run(_with_db(settings, prepare))
+
+    def measure(n: int) -> dict[str, Any]:
+        setup = setups[n]
+        portal = _race("portal", setup["lot"], setup["people"], bids, processes,
+                       settings.database_url, f"{tag}{n}")
+        raw = _race("raw", setup["lot"], setup["people"], bids, processes,
+                    settings.database_url, f"{tag}{n}")
+        return {"portal": portal, "raw": raw, "ratio": portal["attempts_per_second"]
+                / raw["attempts_per_second"] if raw["attempts_per_second"] else 0.0}
+
+    _median, done = racers.rounds(rounds, measure, by="ratio")
 
     async def check() -> list[str]:
-        return await _check(setup["lot"], setup["people"])
+        return await _check([s["lot"] for s in setups], [p for s in setups for p in s["people"]])
 
     problems = asyncio.run(_with_db(settings, check))
-    problems += [f"portal worker: {e}" for e in portal["errors"]]
-    problems += [f"raw worker: {e}" for e in raw["errors"]]
-    ratio = (portal["attempts_per_second"] / raw["attempts_per_second"]
-             if raw["attempts_per_second"] else 0.0)
-    return {"bidders": bidders, "bids_each": bids, "processes": processes,
-            "portal": portal, "raw": raw, "ratio": ratio, "problems": problems}
+    for result in done:
+        problems += [f"portal worker: {e}" for e in result["portal"]["errors"]]
+        problems += [f"raw worker: {e}" for e in result["raw"]["errors"]]
+    portal = racers.rounds(rounds, lambda n: done[n]["portal"], by="attempts_per_second")[0]
+    raw = racers.rounds(rounds, lambda n: done[n]["raw"], by="attempts_per_second")[0]
+    return {"bidders": bidders, "bids_each": bids, "processes": processes, "rounds": rounds,
+            "portal": portal, "raw": raw, "ratio": _median["ratio"],
+            "ratios": [r["ratio"] for r in done],
+            "portal_per_second": [r["portal"]["attempts_per_second"] for r in done],
+            "raw_per_second": [r["raw"]["attempts_per_second"] for r in done],
+            "problems": problems}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,16 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=__doc__)
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--bidders", type=int, default=200)
-    parser.add_argument("--bids", type=int, default=5)
+    parser.add_argument("--bids", type=int, default=10)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     try:
-        result = run(bidders=args.bidders, bids=args.bids, processes=args.processes)
+        result = run(bidders=args.bidders, bids=args.bids, processes=args.processes,
+                     rounds=args.rounds)
     except AuctionBenchError as exc:
         print(f"auction bench failed: {exc}", file=sys.stderr)
         return 1
-    for side in ("portal", "raw"):  # every bid's time is in the figures; not printed
-        result[side].pop("latencies", None)
     print("BENCH_RESULT " + json.dumps(result), flush=True)
     return 0  # problems are in the result, for run.py to report
 
