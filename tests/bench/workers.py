@@ -9,7 +9,10 @@ kept): ``GET /api/v1/me`` with a bearer token and ``GET /`` (the dashboard) with
 session cookie. It prints req/s and p99 for each, the ratio of two workers to one (the
 goal: at least 1.5 on PostgreSQL on this two-core machine), and how evenly the work
 spread: each worker's established connections, counted from ``/proc`` in the middle of
-the measured run, and its share of the CPU time the workers used during it.
+the measured run, and its share of the CPU time the workers used during it. The last
+column says where the machine's two cores went during the run (on average, in cores):
+the workers, PostgreSQL's processes, and the rest (``wrk``, and anything else running):
+two workers can only be faster than one by what one left idle.
 
 It prints the tables, then ``BENCH_RESULT {json}`` (``problems`` lists every non-2xx
 answer or socket error; a benchmark of error pages is worthless).
@@ -121,6 +124,27 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy (every core, every process)."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process (the server's backends do the queries)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended while we looked
+        if text.split("(", 1)[1].startswith("postgres)"):
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
 # -- the measurement -----------------------------------------------------------------------
 
 
@@ -131,6 +155,7 @@ class Run:
     result: Result
     connections: list[int]  # per worker, mid-run
     cpu_shares: list[float]  # per worker, of the workers' CPU during the measured run
+    cores: dict[str, float]  # cores kept busy on average: workers, postgres, the rest
 
 
 @contextmanager
@@ -159,11 +184,17 @@ def measure(server: Server, target: Target, *, warmup: float, duration: float,
     if warm.problems:
         raise BenchError(f"{target.label} during warm-up: {'; '.join(warm.problems)}")
     before = [cpu_seconds(pid) for pid in pids]
+    machine, postgres, began = machine_cpu_seconds(), postgres_cpu_seconds(), time.monotonic()
     with _sampled(server.port, pids, duration / 2) as held:
         result = _load(target, duration, connections, "wrk", log)
+    wall = time.monotonic() - began
     used = [cpu_seconds(pid) - start for pid, start in zip(pids, before, strict=True)]
+    postgres = postgres_cpu_seconds() - postgres
+    machine = machine_cpu_seconds() - machine
     total = sum(used) or 1.0
-    return Run(result, [held.get(pid, 0) for pid in pids], [u / total for u in used])
+    cores = {"workers": sum(used) / wall, "postgres": postgres / wall,
+             "rest": max(0.0, machine - sum(used) - postgres) / wall}
+    return Run(result, [held.get(pid, 0) for pid in pids], [u / total for u in used], cores)
 
 
 def measure_database(label: str, database_url: str, workdir: Path, *, warmup: float,
@@ -213,7 +244,8 @@ def measure_database(label: str, database_url: str, workdir: Path, *, warmup: fl
 def _summary(label: str, runs: dict[int, dict[str, Run]], connections: int, rounds: int
              ) -> dict[str, Any]:
     rows = [(f"{label}, {connections} connections, best of {rounds}", "workers", "req/s", "p99 ms",
-             "2 vs 1", "connections per worker", "CPU share per worker")]
+             "2 vs 1", "connections per worker", "CPU share per worker",
+             "cores busy: workers + postgres + rest")]
     ratios: dict[str, float] = {}
     problems = []
     for endpoint, one in runs[1].items():
@@ -224,7 +256,9 @@ def _summary(label: str, runs: dict[int, dict[str, Run]], connections: int, roun
                          f"{run.result.rps:,.0f}", f"{run.result.p99_ms:.1f}",
                          _ratio(two.result.rps, one.result.rps) if workers == 2 else "",
                          " / ".join(str(n) for n in run.connections),
-                         " / ".join(f"{share:.0%}" for share in run.cpu_shares)))
+                         " / ".join(f"{share:.0%}" for share in run.cpu_shares),
+                         " + ".join(f"{run.cores[part]:.2f}"
+                                    for part in ("workers", "postgres", "rest"))))
             problems += [f"{label}, {workers} worker(s), {endpoint}: {problem}"
                          for problem in run.result.problems]
     return {"label": label, "table": _format(rows), "ratios": ratios, "problems": problems}
