@@ -451,7 +451,7 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
             await _queue_code_email(conn, viewer.person, order, item, code, settings, moment,
                                     email if shown and (shown.title, shown.how_to_use)
                                     == (item.title, item.how_to_use) else None)
-    await _tell_if_low(item, now=moment)
+    await _tell_if_low(item, now=moment, settings=settings)
     return Redeemed(order.id, replayed=False)
 
 
@@ -610,9 +610,10 @@ async def stock_left(item: Item) -> int | None:
     return item.stock
 
 
-async def _tell_if_low(item: Item, *, now: datetime) -> bool:
-    """Tells marketing once per crossing that the item's stock fell to its low mark.
-    The flag is set by a conditional update, so two buyers crossing together tell once."""
+async def _tell_if_low(item: Item, *, now: datetime, settings: Settings) -> bool:
+    """Tells marketing once per crossing that the item's stock fell to its low mark, in
+    the portal and by e-mail (a work alert, sent whatever their news setting says). The
+    flag is set by a conditional update, so two buyers crossing together tell once."""
     if item.low_stock_at is None:
         return False
     item = await Item.get(id=item.id)  # the stock after this order
@@ -628,7 +629,9 @@ async def _tell_if_low(item: Item, *, now: datetime) -> bool:
              if Role.MARKETING in p.role_set]
     await tell([Notice(p, f"low-stock:{item.id}:{crossing}:{p.id}", "low_stock",
                        {"title": item.title, "left": left}) for p in staff],
-               now=now, email=lambda notice: None)
+               now=now, email=lambda notice: mail.render(
+                   "low_stock", notice.person, settings, title=item.title, left=left,
+                   item_id=item.id))
     return True
 
 
@@ -888,7 +891,7 @@ async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
             using_db=conn)
         if code is not None:
             await _queue_code_email(conn, person, order, item, code, settings, moment)
-    await _tell_if_low(item, now=moment)
+    await _tell_if_low(item, now=moment, settings=settings)
     return Redeemed(order.id, replayed=False)
 
 

@@ -42,3 +42,30 @@ async def test_the_code_reaches_its_owner_by_mail_and_the_outbox_never_holds_it(
     assert "Value: 50 EUR · Use it by December 31, 2099." in text
     assert "Value: 50 EUR · Use it by December 31, 2099." in html
     assert catalog.CODE_PLACEHOLDER not in text + html
+
+
+async def test_low_stock_e_mails_marketing_once_per_crossing() -> None:
+    from portal.accounts.models import Person, Role
+
+    alice = await make_person("alice@example.com")
+    carol = await make_person("carol@example.com", roles={Role.MARKETING}, name="Carol Cole")
+    # A work alert: sent even to someone who turned news by e-mail off.
+    await Person.filter(id=carol.id).update(email_news=False)
+    await give(alice, 1000)
+    with smtp_peer() as peer:
+        settings = peer.settings().model_copy(update={"redemption_threshold": 0})
+        card = await item(price=10, codes=3, title="Fuel card", low_stock_at=1,
+                          settings=settings)
+        viewer = await catalog.as_player(alice)
+        await catalog.redeem(viewer, card.id, key="low-mail-01", settings=settings)  # 2 left
+        assert await Email.filter(key__startswith="email:low-stock").count() == 0
+        await catalog.redeem(viewer, card.id, key="low-mail-02", settings=settings)  # 1 left
+        await catalog.redeem(viewer, card.id, key="low-mail-03", settings=settings)  # 0 left
+        assert await Email.filter(key__startswith="email:low-stock").count() == 1
+        assert await mail.send_due(datetime.now(UTC), settings) == 4  # 3 codes, 1 alert
+    [alert] = [m for m in peer.messages if str(m["To"]) == "carol@example.com"]
+    assert str(alert["Subject"]) == "Low stock: 1 left of “Fuel card”."
+    assert isinstance(alert, EmailMessage)
+    text_part = alert.get_body(("plain",))
+    assert text_part is not None
+    assert f"/marketing/catalog/items/{card.id}" in text_part.get_content()
