@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -83,11 +85,25 @@ class UnknownOutlet(AccountError):
 
 
 @dataclass(frozen=True)
+class Also:
+    """What a caller reads in the session's own statement (see ``resume_session``):
+    ``columns`` (each starting with a comma) and ``joins`` may use the session ``s``, the
+    person ``p``, their outlet ``o`` and company ``c``; ``params`` fill their markers,
+    made with ``portal.db.placeholders`` starting at 1, in the order they appear."""
+
+    columns: str
+    joins: str = ""
+    params: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class SignedIn:
     person: Person
     roles: frozenset[Role]
     session_hash: str
     company_zone: str | None = None  # the person's company's, read with the session
+    # The row the session was read in, with the columns a caller asked for (``Also``).
+    row: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def time_zone(self, default: str) -> str:
         """The zone this person reads times in: their own, their company's, or ``default``
@@ -257,23 +273,28 @@ async def start_session(
 
 
 async def resume_session(
-    token: str, *, kind: str, idle: timedelta, now: datetime | None = None
+    token: str, *, kind: str, idle: timedelta, now: datetime | None = None,
+    also: Also | None = None,
 ) -> SignedIn | None:
-    """The signed-in person for this token, or None if it is unknown or timed out."""
+    """The signed-in person for this token, or None if it is unknown or timed out; with
+    ``also``, the caller's columns come in the same statement (``SignedIn.row``)."""
     if not token or len(token) > 100:
         return None
     moment = _now(now)
     # Every signed-in request asks this, so it is one hand-written statement (the ORM's
     # query building cost more than the query): the session, its person, and the
     # company's time zone, which is the person's when they chose none.
+    also = also or Also("")
     conn = connections.get("default")
-    mark = placeholders(conn, 2)
+    mark = placeholders(conn, 2, start=len(also.params) + 1)
     rows = await conn.execute_query_dict(
         f"SELECT {_person_columns()}, s.id_hash AS session_hash, "  # noqa: S608
         "s.last_seen_at AS session_seen, s.expires_at AS session_expires, "
-        "c.time_zone AS company_zone FROM session s JOIN person p ON p.id = s.person_id "
-        "LEFT JOIN outlet o ON o.id = p.outlet_id LEFT JOIN company c ON c.id = o.company_id "
-        f"WHERE s.id_hash = {mark[0]} AND s.kind = {mark[1]}", [_digest(token), kind])
+        f"c.time_zone AS company_zone{also.columns} FROM session s "
+        "JOIN person p ON p.id = s.person_id LEFT JOIN outlet o ON o.id = p.outlet_id "
+        f"LEFT JOIN company c ON c.id = o.company_id{also.joins} "
+        f"WHERE s.id_hash = {mark[0]} AND s.kind = {mark[1]}",
+        [*also.params, _digest(token), kind])
     if not rows:
         return None
     row = rows[0]
@@ -286,7 +307,7 @@ async def resume_session(
         return None
     if moment - seen > _SEEN_RESOLUTION:
         await Session.filter(id_hash=row["session_hash"]).update(last_seen_at=moment)
-    return SignedIn(person, person.role_set, row["session_hash"], row["company_zone"])
+    return SignedIn(person, person.role_set, row["session_hash"], row["company_zone"], row)
 
 
 @cache

@@ -82,10 +82,13 @@ def require_person(request: Request, *roles: Role) -> SignedIn:
     return who
 
 
-async def require_token(request: Request) -> SignedIn:
-    """The person whose API token came in the ``Authorization: Bearer`` header."""
+async def require_token(request: Request, *, also: accounts.Also | None = None
+                        ) -> SignedIn:
+    """The person whose API token came in the ``Authorization: Bearer`` header (with
+    ``also``'s columns read in the same statement, in ``SignedIn.row``)."""
     idle = timedelta(minutes=request.app.state.settings.session_idle_minutes)
-    who = await accounts.resume_session(bearer_token(request), kind="api", idle=idle)
+    who = await accounts.resume_session(bearer_token(request), kind="api", idle=idle,
+                                        also=also)
     if who is None:
         raise ApiError(401, "This token is not valid or has expired. Sign in again.")
     request.scope.setdefault("state", {})["signed_in"] = who  # for the API's visits

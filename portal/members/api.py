@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -46,8 +48,9 @@ async def me(request: Request) -> Response:
             schema: {$ref: '#/components/schemas/MeOut'}
       401: {description: Missing or invalid token}
     """
-    who = await require_token(request)
-    found = await members.profile(who.person)
+    now = datetime.now(UTC)
+    who = await require_token(request, also=members.profile_columns(now=now))
+    found = members.profile(who, now=now)
     person, points = found.person, found.points
     return JSONResponse(MeOut(
         id=person.id, full_name=person.full_name, display_name=person.display_name,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise import connections
-from tortoise.exceptions import DoesNotExist, IntegrityError
+from tortoise.exceptions import IntegrityError
 
 from portal.accounts import service as accounts
 from portal.accounts.models import Company, Person, Role
@@ -117,24 +117,29 @@ async def company_zone(person: Person, *, default: str) -> str:
     return (company.time_zone if company else None) or default
 
 
-async def profile(person: Person, *, now: datetime | None = None) -> Profile:
-    """Where the person works and their points (as ``ledger.points`` reads them), in one
-    hand-written statement: ``GET /api/v1/me`` asks it on every call."""
+def profile_columns(*, now: datetime | None = None) -> accounts.Also:
+    """What ``GET /api/v1/me`` reads in the session's own statement (it is asked on every
+    call): the outlet, company and region names, and the points as ``ledger.points``
+    reads them, this season's score included."""
     season = season_of(now if now is not None else datetime.now(UTC))
-    conn = connections.get("default")
-    mark = placeholders(conn, 2)
-    rows = await conn.execute_query_dict(
-        "SELECT o.name AS outlet, c.name AS company, r.name AS region, a.balance, a.held, "  # noqa: S608
-        "COALESCE(ss.earned, 0) AS earned FROM account a "
-        "JOIN person p ON p.id = a.person_id LEFT JOIN outlet o ON o.id = p.outlet_id "
-        "LEFT JOIN company c ON c.id = o.company_id LEFT JOIN region r ON r.id = o.region_id "
-        "LEFT JOIN season_score ss ON ss.account_id = a.id "
-        f"AND ss.season = {mark[0]} WHERE a.person_id = {mark[1]}", [season, person.id])
-    if not rows:
-        raise DoesNotExist(f"no points account for person {person.id}")
-    row = rows[0]
-    balance, held = int(row["balance"]), int(row["held"])
-    return Profile(person, person.role_set, company=row["company"], outlet=row["outlet"],
-                   region=row["region"],
+    mark = placeholders(connections.get("default"), 1)
+    return accounts.Also(
+        columns=", o.name AS me_outlet, c.name AS me_company, r.name AS me_region, "
+                "a.balance AS me_balance, a.held AS me_held, "
+                "COALESCE(ss.earned, 0) AS me_earned",
+        joins=" LEFT JOIN region r ON r.id = o.region_id "
+              "JOIN account a ON a.person_id = p.id LEFT JOIN season_score ss "
+              f"ON ss.account_id = a.id AND ss.season = {mark[0]}",
+        params=(season,))
+
+
+def profile(who: accounts.SignedIn, *, now: datetime | None = None) -> Profile:
+    """The signed-in person as they see themselves, from the session read with
+    ``profile_columns`` (the same ``now``)."""
+    row = who.row
+    balance, held = int(row["me_balance"]), int(row["me_held"])
+    season = season_of(now if now is not None else datetime.now(UTC))
+    return Profile(who.person, who.roles, company=row["me_company"], outlet=row["me_outlet"],
+                   region=row["me_region"],
                    points=Points(balance=balance, held=held, available=balance - held,
-                                 earned_this_season=int(row["earned"]), season=season))
+                                 earned_this_season=int(row["me_earned"]), season=season))

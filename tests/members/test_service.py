@@ -48,7 +48,11 @@ async def test_a_profile_gives_the_organisation_and_what_the_ledger_says_is_avai
     await ledger.earn(account, amount=300, reason="Quiz", reference="quiz:1", key="e1", now=T0)
     lot = await ledger.system_account("auction:1")
     await ledger.hold(account, target=lot, amount=120, reason="Bid", reference="lot:1", key="h1")
-    found = await members.profile(people.alice, now=T0)
+    token, _ = await accounts.start_session(people.alice, kind="api", lifetime=IDLE, now=T0)
+    who = await accounts.resume_session(token, kind="api", idle=IDLE, now=T0,
+                                        also=members.profile_columns(now=T0))
+    assert who is not None
+    found = members.profile(who, now=T0)
     assert (found.company, found.outlet, found.region) == ("Acme Pumps", "Acme North", "North")
     assert found.points == Points(balance=300, held=120, available=180,
                                          earned_this_season=300, season="2026-12")
