@@ -40,7 +40,7 @@ from portal.catalog.models import (
     OrderStatus,
     Reveal,
 )
-from portal.db import placeholders, write_transaction
+from portal.db import dialect_sql, is_postgres, placeholders, write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
@@ -398,76 +398,135 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     shown = await Item.get_or_none(id=item_id)
     email = (_code_email(viewer.person, shown, settings)
              if shown is not None and shown.kind == ItemKind.CERTIFICATE else None)
+    shown_text = None if shown is None else (shown.title, shown.how_to_use)
+    if shown is None:
+        raise NoSuchItem()
     async with write_transaction() as conn:
         # Everything of this account happens one at a time from here (the row lock).
-        account = await (Account.filter(id=viewer.account.id).using_db(conn)
-                         .select_for_update().get())
-        existing = await Order.filter(key=full_key).using_db(conn).first()
-        if existing is not None:
-            if existing.item_id != item_id:
+        account, replay = await _locked(conn, viewer.account.id, shown, full_key,
+                                        season_of(moment))
+        if replay is not None:
+            if replay[1] != item_id:
                 raise ledger.KeyReused(N_("The key %(key)s was already used for another "
                                           "operation."), key=key)
-            return Redeemed(existing.id, replayed=True)
-        item = await Item.filter(id=item_id).using_db(conn).first()
-        if item is None or not await _may_see(viewer, item):
+            return Redeemed(replay[0], replayed=True)
+        item = shown  # as it is now: _locked read its rules again
+        if not await _may_see(viewer, item):
             raise NoSuchItem()
-        available = account.balance - account.held
         # The threshold is a player's rule; a company spends what marketing credited it.
         if not viewer.for_company and settings.redemption_threshold and \
-                available < settings.redemption_threshold:
+                account.available < settings.redemption_threshold:
             raise BelowThreshold(settings.redemption_threshold,
-                                 settings.redemption_threshold - available)
-        month = season_of(moment)
-        if item.monthly_limit is not None:
-            used = await Order.filter(account_id=account.id, item_id=item.id, month=month
-                                      ).exclude(status=OrderStatus.CANCELLED
-                                                ).using_db(conn).count()
-            if used >= item.monthly_limit:
-                raise LimitReached(item.monthly_limit)
+                                 settings.redemption_threshold - account.available)
+        if item.monthly_limit is not None and account.used >= item.monthly_limit:
+            raise LimitReached(item.monthly_limit)
         code: Code | None = None
         if item.kind == ItemKind.GIFT:
             if not address:
                 raise BadRequest(N_("Say where the gift should be delivered."))
             if len(address) > 500:
                 raise BadRequest(N_("The address is longer than 500 characters."))
-            if item.stock is not None and await Item.filter(
-                    id=item.id, stock__gte=1).using_db(conn).update(stock=F("stock") - 1) != 1:
+            if item.stock is not None and not await conn.execute_query_dict(dialect_sql(
+                    conn, "UPDATE catalog_item SET stock = stock - 1 WHERE id = ? "
+                    "AND stock >= 1 RETURNING id"), [item.id]):
                 raise SoldOut()
         else:
             code = await _claim_code(conn, item.id)
-        order = await Order.create(
-            key=full_key, item_id=item.id, person_id=viewer.person.id,
-            company_id=viewer.company_id, account_id=account.id, price=item.price,
-            month=month, status=OrderStatus.ISSUED if code else OrderStatus.AWAITING,
-            code_id=code.id if code else None, address=address if not code else "",
-            created_at=moment, updated_at=moment, using_db=conn)
-        paid = await ledger.spend(
-            account, amount=item.price,
-            reason=spend_reason(viewer, item),
-            reference=f"catalog-order:{order.id}", key=full_key, target=catalog_account,
-            now=moment, conn=conn)
-        await Order.filter(id=order.id).using_db(conn).update(transfer_id=paid.id)
+        order_id = await _insert_order(
+            conn, key=full_key, item_id=item.id, person_id=viewer.person.id,
+            company_id=viewer.company_id, account_id=viewer.account.id, price=item.price,
+            month=season_of(moment), code_id=code.id if code else None,
+            address=address if not code else "", now=moment)
+        paid = await ledger.spend_raw(
+            conn, viewer.account.id, target_id=catalog_account.id, amount=item.price,
+            reason=spend_reason(viewer, item), reference=f"catalog-order:{order_id}",
+            key=full_key, now=moment)
+        await conn.execute_query(dialect_sql(
+            conn, "UPDATE catalog_order SET transfer_id = ? WHERE id = ?"), [paid, order_id])
         if code is not None:
-            await _queue_code_email(conn, viewer.person, order, item, code, settings, moment,
-                                    email if shown and (shown.title, shown.how_to_use)
-                                    == (item.title, item.how_to_use) else None)
+            await _queue_code_email(conn, viewer.person, order_id, item, code, settings,
+                                    moment, email if (item.title, item.how_to_use)
+                                    == shown_text else None)
     await _tell_if_low(item, now=moment, settings=settings)
-    return Redeemed(order.id, replayed=False)
+    return Redeemed(order_id, replayed=False)
+
+
+@dataclass(frozen=True)
+class _Paying:
+    available: int  # balance - held
+    used: int  # this month's orders of the item, cancelled ones aside
+
+
+# The item's columns that decide a redemption, read again under the lock.
+_RULES = ("active", "for_companies", "unlock_quiz_id", "unlock_course_id", "monthly_limit",
+          "kind", "price", "stock", "title", "how_to_use")
+
+
+async def _locked(conn: BaseDBAsyncClient, account_id: int, item: Item, full_key: str,
+                  month: str) -> tuple[_Paying, tuple[int, int] | None]:
+    """The paying account locked, then in one statement what decides the redemption:
+    its available points, the order already made with this key (id, item), this month's
+    orders of the item (by the index on account, item and month), and the item's rules as
+    they are now (set on ``item``). On PostgreSQL the lock is a statement of its own, so
+    the read sees every order committed before the lock was granted."""
+    if is_postgres(conn):  # SQLite's BEGIN IMMEDIATE already took the write lock
+        await conn.execute_query("SELECT 1 FROM account WHERE id = $1 FOR UPDATE",
+                                 [account_id])
+    rows = await conn.execute_query_dict(dialect_sql(
+        conn, "SELECT a.balance - a.held AS available, (SELECT COUNT(*) FROM catalog_order o "  # noqa: S608
+        "WHERE o.account_id = a.id AND o.item_id = i.id AND o.month = ? AND o.status <> ?) "
+        "AS used, (SELECT r.id FROM catalog_order r WHERE r.key = ?) AS replay, "
+        "(SELECT r.item_id FROM catalog_order r WHERE r.key = ?) AS replay_item, "
+        f"{', '.join(f'i.{name}' for name in _RULES)} FROM account a, catalog_item i "
+        "WHERE a.id = ? AND i.id = ?"),
+        [month, OrderStatus.CANCELLED.value, full_key, full_key, account_id, item.id])
+    if not rows:
+        raise NoSuchItem()
+    row = rows[0]
+    for name in _RULES:
+        setattr(item, name, row[name])
+    item.active, item.for_companies = bool(item.active), bool(item.for_companies)
+    replay = None if row["replay"] is None else (int(row["replay"]), int(row["replay_item"]))
+    return _Paying(int(row["available"]), int(row["used"])), replay
+
+
+async def _insert_order(conn: BaseDBAsyncClient, *, key: str, item_id: int, person_id: int,
+                        company_id: int | None, account_id: int, price: int, month: str,
+                        code_id: int | None, address: str, now: datetime) -> int:
+    status = OrderStatus.ISSUED if code_id else OrderStatus.AWAITING
+    rows = await conn.execute_query_dict(dialect_sql(
+        conn, "INSERT INTO catalog_order (key, item_id, person_id, company_id, account_id, "
+        "price, month, status, code_id, address, cancel_reason, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+        [key, item_id, person_id, company_id, account_id, price, month, status.value,
+         code_id, address, "", now, now])
+    return int(rows[0]["id"])
 
 
 async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> Code:
-    """Takes the first available code of the pool by a conditional update. On PostgreSQL
-    rows other buyers have locked are skipped, so racers spread over the pool instead of
-    queueing on its first code; SQLite's write lock already makes one buyer at a time."""
+    """Takes the first available code of the pool by one conditional update. On
+    PostgreSQL rows other buyers have locked are skipped, so racers spread over the pool
+    instead of queueing on its first code (while codes remain that a buyer still holds,
+    it tries again); SQLite's write lock already makes one buyer at a time."""
+    skip = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
     for _ in range(20):
-        candidate = await (Code.filter(item_id=item_id, status=CodeStatus.AVAILABLE)
-                           .using_db(conn).order_by("id").select_for_update(skip_locked=True)
-                           .first())
-        if candidate is None:
+        rows = await conn.execute_query_dict(dialect_sql(
+            conn, "UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "  # noqa: S608
+            f"FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1{skip}) "
+            "RETURNING id, sealed, value, expires_on"),
+            [CodeStatus.ISSUED.value, CodeStatus.AVAILABLE.value, item_id,
+             CodeStatus.AVAILABLE.value])
+        if rows:
+            row = rows[0]
+            expires = row["expires_on"]
+            return Code(id=row["id"], item_id=item_id, sealed=row["sealed"],
+                        value=row["value"], status=CodeStatus.ISSUED,
+                        expires_on=date.fromisoformat(expires) if isinstance(expires, str)
+                        else expires)
+        if not await conn.execute_query_dict(dialect_sql(
+                conn, "SELECT 1 FROM catalog_code WHERE item_id = ? AND status = ? LIMIT 1"),
+                [item_id, CodeStatus.AVAILABLE.value]):
             raise SoldOut()
-        if await Code.filter(id=candidate.id, status=CodeStatus.AVAILABLE).using_db(
-                conn).update(status=CodeStatus.ISSUED) == 1:
-            return candidate
     raise SoldOut()
 
 
@@ -494,7 +553,7 @@ def _details(person: Person, code: Code) -> str:
     return " · ".join(parts)
 
 
-async def _queue_code_email(conn: BaseDBAsyncClient, person: Person, order: Order,
+async def _queue_code_email(conn: BaseDBAsyncClient, person: Person, order_id: int,
                             item: Item, code: Code, settings: Settings, now: datetime,
                             rendered: mail.Rendered | None = None) -> None:
     """The code e-mailed to its owner, in the same transaction as the order: the outbox
@@ -504,9 +563,9 @@ async def _queue_code_email(conn: BaseDBAsyncClient, person: Person, order: Orde
     rendered = rendered or _code_email(person, item, settings)
     secret = sealer.seal(json.dumps({CODE_PLACEHOLDER: sealer.open(code.sealed),
                                      DETAILS_PLACEHOLDER: _details(person, code)}))
-    await mail.queue(person, key=f"email:catalog-order:{order.id}", rendered=rendered,
+    await mail.queue(person, key=f"email:catalog-order:{order_id}", rendered=rendered,
                      now=now, conn=conn, sealed=secret)
-    await Reveal.create(order_id=order.id, person_id=person.id, via="email", at=now,
+    await Reveal.create(order_id=order_id, person_id=person.id, via="email", at=now,
                         using_db=conn)
 
 
@@ -890,7 +949,7 @@ async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
             code_id=code.id if code else None, created_at=moment, updated_at=moment,
             using_db=conn)
         if code is not None:
-            await _queue_code_email(conn, person, order, item, code, settings, moment)
+            await _queue_code_email(conn, person, order.id, item, code, settings, moment)
     await _tell_if_low(item, now=moment, settings=settings)
     return Redeemed(order.id, replayed=False)
 

@@ -688,6 +688,47 @@ async def replace_hold(
     return int(hold_id)
 
 
+async def spend_raw(
+    conn: BaseDBAsyncClient,
+    account_id: int,
+    *,
+    target_id: int,
+    amount: int,
+    reason: Reason,
+    reference: str,
+    key: str,
+    now: datetime,
+) -> int:
+    """``spend`` of a person's or company's points inside the caller's write transaction,
+    in three hand-written statements (a busy catalog's hot path): the transfer row as
+    ``_write_transfer`` writes it, then the two accounts in id order, the payer's by the
+    guarded statement (balance - held >= amount). The caller has made sure the key is new
+    (a reused key fails the insert with IntegrityError); NotEnoughPoints when the points
+    are not available. Either way the caller's transaction must roll back. Returns the
+    transfer's id."""
+    _check_fields(amount, key, reason, reference, account_id, target_id)
+    transfer_id = (await conn.execute_query_dict(dialect_sql(
+        conn, "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "
+        "reason_message, reason_params, reference, season, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+        [key, TransferKind.SPEND.value, account_id, target_id, amount, reason.english(),
+         reason.message, _json(reason.stored_params()), reference, season_of(now), now]
+    ))[0]["id"]
+    for changed in sorted((account_id, target_id)):
+        if changed == target_id:
+            await conn.execute_query_dict(dialect_sql(
+                conn, "UPDATE account SET balance = balance + ? WHERE id = ? RETURNING id"),
+                [amount, target_id])
+        elif not await conn.execute_query_dict(dialect_sql(
+                conn, "UPDATE account SET balance = balance - ? WHERE id = ? "
+                "AND balance >= held + ? RETURNING id"), [amount, account_id, amount]):
+            current = await Account.filter(id=account_id).using_db(conn).first()
+            if current is None:
+                raise LedgerError(N_("Account %(id)s does not exist."), id=account_id)
+            raise NotEnoughPoints(current.balance - current.held, amount)
+    return int(transfer_id)
+
+
 def _json(value: dict[str, Any] | None) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
 
@@ -771,17 +812,23 @@ async def burn_idle_batch(
 _SOME_DAY = date(1, 1, 1)
 
 
+def activity_day(conn: BaseDBAsyncClient) -> str:
+    """SQL for the day of account ``a``'s last activity (``BurnedAccount.last_activity``'s
+    date), as a burn's reason names it: 'YYYY-MM-DD'."""
+    if is_postgres(conn):
+        return ("to_char(COALESCE(a.last_active_at, a.created_at) AT TIME ZONE 'UTC', "
+                "'YYYY-MM-DD')")
+    # The text Tortoise stores starts with the day of the datetime it was given.
+    return "substr(COALESCE(a.last_active_at, a.created_at), 1, 10)"
+
+
 def _burn_sql(conn: BaseDBAsyncClient, accounts: int) -> str:
     """The burn of a batch's locked accounts as one INSERT ... SELECT: those whose points
     are due (no points arrived since the notice period began: see ``idle.burn_due``; the
     idle days were checked when they were locked) and not yet burned by this run."""
-    if is_postgres(conn):
-        day = ("to_char(COALESCE(a.last_active_at, a.created_at) AT TIME ZONE 'UTC', "
-               "'YYYY-MM-DD')")
-        params = f"CAST(REPLACE(?, ?, {day}) AS jsonb)"
-    else:  # as the text Tortoise stores: the day the ledger's own datetime gives
-        day = "substr(COALESCE(a.last_active_at, a.created_at), 1, 10)"
-        params = f"REPLACE(?, ?, {day})"
+    day = activity_day(conn)
+    params = f"CAST(REPLACE(?, ?, {day}) AS jsonb)" if is_postgres(conn) else (
+        f"REPLACE(?, ?, {day})")
     return dialect_sql(conn, (
         "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "  # noqa: S608
         "reason_message, reason_params, reference, season, created_at) "

@@ -1,5 +1,5 @@
-"""``ledger.replace_hold``, the hand-written hot path of a bid, writes what ``release``
-and ``hold`` write, on SQLite and PostgreSQL."""
+"""``ledger.replace_hold`` and ``ledger.spend_raw``, the hand-written hot paths of a bid and
+a redemption, write what ``release``, ``hold`` and ``spend`` write, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from portal.db import write_transaction
 from portal.ledger import service as ledger
-from portal.ledger.models import Account, AccountKind, Hold, HoldStatus
+from portal.ledger.models import Account, AccountKind, Hold, HoldStatus, Transfer
 from portal.ledger.reasons import Reason
 
 pytestmark = pytest.mark.usefixtures("any_db")
@@ -118,3 +118,43 @@ async def test_bad_requests_are_refused_before_any_write() -> None:
     with pytest.raises(ledger.LedgerError):
         await replace(alice, alice, 10, "bid:self")
     assert await Hold.all().count() == 0
+
+
+# -- ledger.spend_raw, the catalog's hot path -----------------------------------------------
+
+
+async def spend_raw(payer: Account, target: Account, amount: int, key: str) -> int:
+    async with write_transaction() as conn:
+        return await ledger.spend_raw(conn, payer.id, target_id=target.id, amount=amount,
+                                      reason=Reason("Reward: %(title)s", title="Mug"),
+                                      reference="catalog-order:1", key=key, now=NOW)
+
+
+async def test_a_raw_spend_writes_what_spend_writes() -> None:
+    alice, catalog = await account(500), await ledger.system_account(ledger.CATALOG)
+    ours = await Transfer.get(id=await spend_raw(alice, catalog, 120, "order:1"))
+    theirs = await Transfer.get(id=(await ledger.spend(
+        alice, amount=80, reason=Reason("Reward: %(title)s", title="Mug"),
+        reference="catalog-order:1", key="order:2", target=catalog, now=NOW)).id)
+    columns = ("kind", "source_id", "target_id", "reason", "reason_message", "reason_params",
+               "reference", "season", "created_at", "created_by_id")
+    assert [getattr(ours, c) for c in columns] == [getattr(theirs, c) for c in columns]
+    assert (await Account.get(id=alice.id)).balance == 300
+    assert (await Account.get(id=catalog.id)).balance == 200
+    assert await ledger.check_invariants() == []
+
+
+async def test_a_raw_spend_never_takes_held_points_and_leaves_nothing_when_refused() -> None:
+    alice, target, catalog = await account(100), await lot(), await ledger.system_account(
+        ledger.CATALOG)
+    await replace(alice, target, 60, "bid:a")
+    with pytest.raises(ledger.NotEnoughPoints) as refused:
+        await spend_raw(alice, catalog, 41, "order:1")
+    assert (refused.value.available, refused.value.amount) == (40, 41)
+    assert await Transfer.filter(key="order:1").count() == 0
+    assert (await Account.get(id=alice.id)).balance == 100
+    await spend_raw(alice, catalog, 40, "order:2")
+    assert [(a.balance, a.held) for a in [await Account.get(id=alice.id)]] == [(60, 60)]
+    with pytest.raises(IntegrityError):  # the key names one spend
+        await spend_raw(alice, catalog, 1, "order:2")
+    assert await ledger.check_invariants() == []
