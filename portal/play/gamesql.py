@@ -27,7 +27,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
 from tortoise.transactions import in_transaction
 
-from portal.db import is_postgres
+from portal.db import DatabaseBusy, is_postgres
 from portal.play.models import GameStatus
 
 
@@ -91,13 +91,18 @@ _SELECT = """SELECT g.id, g.quiz_id, g.attempt, g.status, g.question_order, g.ch
  g.current, g.sent_at, g.deadline, g.correct, g.points,
  z.title AS quiz_title, z.time_limit, z.base_points, z.scoring, p.default_language,
  q.id AS question_id, q.type, q.text, q.image, q.image_alt, q.choices, q.explanation,
- a.chosen, a.elapsed_ms, a.correct AS answer_correct, a.points AS answer_points
+ {answer_columns}
 FROM game g
 JOIN quiz z ON z.id = g.quiz_id
 JOIN pack p ON p.id = z.pack_id
-LEFT JOIN question q ON q.id = {question}
-LEFT JOIN answer a ON a.game_id = g.id AND a.question_id = q.id
+LEFT JOIN question q ON q.id = {question}{answer_join}
 WHERE g.id = {game} AND g.person_id = {person}"""
+# A question named by the request may have its answer already (a replay); the current one
+# cannot: an answer moves the game past its question in the same transaction.
+_ANSWER_COLUMNS = "a.chosen, a.elapsed_ms, a.correct AS answer_correct, a.points AS answer_points"
+_NO_ANSWER = ("NULL AS chosen, NULL AS elapsed_ms, NULL AS answer_correct, "
+              "NULL AS answer_points")
+_ANSWER_JOIN = "\nLEFT JOIN answer a ON a.game_id = g.id AND a.question_id = q.id"
 # The id at the game's current position of its JSON question_order (NULL past the end).
 _CURRENT = {"sqlite": "json_extract(g.question_order, '$[' || g.current || ']')",
             "postgres": "(g.question_order ->> g.current)::int"}
@@ -151,18 +156,20 @@ def _found(row: dict[str, Any]) -> Found:
 
 async def read(person_id: int, game_id: int, question_id: int | None = None
                ) -> Found | None:
-    """The person's game with its quiz and the question ``question_id`` (the current
-    one when None) and its answer, if any: one statement. None: no such game of theirs."""
+    """The person's game with its quiz and the question ``question_id`` and its answer,
+    if any; or, when None, the current question (not answered: no answer is looked for).
+    One statement. None: no such game of theirs."""
     conn = connections.get("default")
     dialect = _dialect(conn)
     game_mark, person_mark, question_mark = _MARKS[dialect]
     values: list[Any] = [game_id, person_id]
     if question_id is None:
-        question = _CURRENT[dialect]
+        question, columns, join = _CURRENT[dialect], _NO_ANSWER, ""
     else:
-        question = question_mark
+        question, columns, join = question_mark, _ANSWER_COLUMNS, _ANSWER_JOIN
         values.append(question_id)
-    sql = _SELECT.format(question=question, game=game_mark, person=person_mark)
+    sql = _SELECT.format(question=question, answer_columns=columns, answer_join=join,
+                         game=game_mark, person=person_mark)
     if dialect == "sqlite":  # its markers are positional: the question's comes first
         values = values[2:] + values[:2]
     rows = await conn.execute_query_dict(sql, values)
@@ -208,7 +215,11 @@ async def show(game: GameRow, now: datetime) -> bool:
         async with client._lock:  # the transactions of this process take turns
             connection = client._connection
             assert connection is not None  # made just above
-            started: bool = await connection._execute(_show_sqlite, connection._conn, values)
+            try:
+                started: bool = await connection._execute(_show_sqlite, connection._conn,
+                                                          values)
+            except sqlite3.OperationalError as exc:  # the write lock, past the busy timeout
+                raise DatabaseBusy(str(exc)) from exc
         return started
     async with in_transaction("default") as conn:
         if is_postgres(conn):
