@@ -27,11 +27,11 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from portal import i18n
 from portal.accounts.models import Person
 from portal.accounts.zones import zones_of
+from portal.db import dialect_sql, is_postgres
 from portal.ledger import idle, reads
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
 from portal.notifications import mail
-from portal.notifications import service as notifications
 from portal.notifications.telling import Notice, tell
 from portal.settings import Settings
 
@@ -103,10 +103,8 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH,
     after, burned = 0, 0
 
     async def tell(conn: BaseDBAsyncClient, accounts: list[ledger.BurnedAccount]) -> None:
-        await notifications.add_many(
-            [(a.person_id, f"burned:{a.key}", "burned",
-              {"points": a.amount, "date": a.last_activity.date().isoformat()})
-             for a in accounts], now=now, conn=conn)
+        await conn.execute_query(_notices_sql(conn, len(accounts)),
+                                 [now, *(a.key for a in accounts)])
 
     while (done := await ledger.burn_idle_batch(
             due_by=run, idle_days=days, notice=notice, now=now, after=after, limit=batch,
@@ -114,6 +112,19 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH,
         after, accounts = done
         burned += len(accounts)
     return burned
+
+
+def _notices_sql(conn: BaseDBAsyncClient, burns: int) -> str:
+    """The "burned" notices of a batch's burns, from their transfers in one INSERT ...
+    SELECT: the points and the day of the last activity (as the reason names it), keyed
+    by the burn's key, so a notice is added once."""
+    build = "jsonb_build_object" if is_postgres(conn) else "json_object"
+    return dialect_sql(conn, (
+        "INSERT INTO notification (person_id, key, kind, params, created_at) "  # noqa: S608
+        f"SELECT a.person_id, 'burned:' || t.key, 'burned', {build}('points', t.amount, "
+        f"'date', {ledger.activity_day(conn)}), ? FROM transfer t "
+        "JOIN account a ON a.id = t.source_id "
+        f"WHERE t.key IN ({', '.join('?' * burns)}) ON CONFLICT (key) DO NOTHING"))
 
 
 async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BATCH) -> int:

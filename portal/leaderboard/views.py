@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from portal import i18n
-from portal.accounts.models import Outlet, Region
+from portal.accounts.models import Outlet, Person, Region
 from portal.accounts.sessions import require_person
 from portal.leaderboard import ranking, standings, teams
 from portal.seasons import season_of
@@ -55,29 +55,35 @@ async def show(request: Request) -> Response:
         raise HTTPException(404)
     now = datetime.now(UTC)
     season = _season(request, now)
+    minimum = request.app.state.settings.leaderboard_min_active
     context: dict[str, Any] = {
         "kind": kind, "season": season, "current_season": season_of(now),
         "past_seasons": await standings.past_seasons(now=now), "board": None, "teams": None,
-        "minimum": request.app.state.settings.leaderboard_min_active,
-        "region_id": None, "outlet_id": None,
+        "minimum": minimum, "region_id": None, "outlet_id": None,
     }
     if kind in ranking.PLAYER_BOARDS:
-        filters = ranking.Filters(region_id=_optional_id(request, "region"),
-                                  outlet_id=_optional_id(request, "outlet"))
-        context.update(
-            board=await ranking.board(who.person, kind=kind, season=season, filters=filters,
-                                      page=page_number(request), now=now),
-            region_id=filters.region_id, outlet_id=filters.outlet_id,
-            # The viewer's own company's outlets: a network has thousands.
-            regions=await Region.all(),
-            outlets=await _company_outlets(who.person.outlet_id))
+        context.update(await _player_board(request, who.person, kind, season, now))
     else:
-        context["teams"] = await teams.team_board(
-            who.person, by=kind, season=season,
-            minimum_active=request.app.state.settings.leaderboard_min_active)
+        context["teams"] = await teams.team_board(who.person, by=kind, season=season,
+                                                  minimum_active=minimum)
     template = ("leaderboard/_board.html" if request.headers.get("hx-request")
                 else "leaderboard/board.html")
     return render(request, template, **context)
+
+
+async def _player_board(request: Request, viewer: Person, kind: str, season: str,
+                        now: datetime) -> dict[str, Any]:
+    """A player board's part of the page: the board, its filters and what they offer."""
+    filters = ranking.Filters(region_id=_optional_id(request, "region"),
+                              outlet_id=_optional_id(request, "outlet"))
+    return {
+        "board": await ranking.board(viewer, kind=kind, season=season, filters=filters,
+                                     page=page_number(request), now=now),
+        "region_id": filters.region_id, "outlet_id": filters.outlet_id,
+        "regions": await Region.all(),
+        # The viewer's own company's outlets: a network has thousands.
+        "outlets": await _company_outlets(viewer.outlet_id),
+    }
 
 
 routes = [
