@@ -69,6 +69,8 @@ class DayOutlet(Model):
     class Meta:
         table = "analytics_day"
         unique_together = (("day", "outlet_id"),)
+        # A scope's days are one range: the network's row (outlet -1), or a scope's.
+        indexes = (("outlet_id", "day"), ("company_id", "day"), ("region_id", "day"))
 
 
 class MonthOutlet(Model):
@@ -110,7 +112,7 @@ class MonthOutlet(Model):
     class Meta:
         table = "analytics_month"
         unique_together = (("month", "outlet_id"),)
-        indexes = (("company_id", "month"), ("region_id", "month"))
+        indexes = (("company_id", "month"), ("region_id", "month"), ("outlet_id", "month"))
 
 
 class CompanyMonth(Model):

@@ -1,6 +1,6 @@
 """Analytics: refunds apart from other points received, companies' own points accounts,
-and the points held in open bids (a per-outlet count the fold keeps, read by the page
-instead of the accounts).
+the points held in open bids (a per-outlet count the fold keeps, read by the page
+instead of the accounts), and indexes that make a scope's months and days one range.
 
 The rollups are derived data: folded before this, refunds sat in ``received_other`` and
 company accounts were left out. They are emptied here, cursors included, so the fold job
@@ -10,6 +10,7 @@ counts everything again from the first row (visits, a source, stay).
 from typing import Any
 
 from tortoise import fields, migrations
+from tortoise.indexes import Index
 from tortoise.migrations import operations as ops
 from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 
@@ -75,5 +76,10 @@ class Migration(migrations.Migration):
             options=_options('analytics_held', 'Points held in open bids, per outlet'),
             bases=['Model'],
         ),
+        # A scope's months and days are one index range each (the network's row is
+        # outlet -1): without these, a view read every outlet's rows of the month.
+        *(ops.AddIndex(model_name='DayOutlet', index=Index(fields=[column, 'day']))
+          for column in ('outlet_id', 'company_id', 'region_id')),
+        ops.AddIndex(model_name='MonthOutlet', index=Index(fields=['outlet_id', 'month'])),
         ops.RunPython(_fold_again, _nothing),
     ]
