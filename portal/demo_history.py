@@ -164,14 +164,16 @@ async def _month_of(person: Person, eager: float, quizzes: list[Quiz], rng: rand
 async def _play(person: Person, quiz: Quiz, begin: datetime, rng: random.Random, *,
                 leave: bool) -> None:
     game = await games.start(person, quiz.id, now=begin, rules=RULES)
+    choice_order = (await Game.get(id=game.id)).choice_order  # fixed when a game starts
+    questions = {q.id: q for q in await Question.filter(quiz_id=quiz.id)}
     clock = begin
     while (view := await games.current_question(person, game.id, now=clock,
                                                 rules=RULES)) is not None:
         if leave and view.number > 1:
             await games.leave(person, game.id, now=clock)
             return
-        question = await Question.get(id=view.question_id)
-        order = (await Game.get(id=game.id)).choice_order[str(question.id)]
+        question = questions[view.question_id]
+        order = choice_order[str(question.id)]
         right = [i for i, c in enumerate(question.choices) if c["correct"]]
         wrong = [i for i, c in enumerate(question.choices) if not c["correct"]]
         # Some questions are hard, and their wrong answers mostly go to one choice.
