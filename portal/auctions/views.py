@@ -22,7 +22,7 @@ from starlette.routing import Route
 from portal import i18n
 from portal.accounts.models import Person, Role
 from portal.accounts.sessions import require_person
-from portal.auctions import raffles
+from portal.auctions import prizes, raffles
 from portal.auctions import service as auctions
 from portal.catalog import service as catalog
 from portal.ledger import service as ledger
@@ -312,8 +312,33 @@ async def cancel(request: Request) -> Response:
                             status_code=303)
 
 
+class AddressForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(default="", max_length=1000)
+
+
+async def prize_address(request: Request) -> Response:
+    """The winner of a gift prize gives its delivery address on the order's page."""
+    who = require_person(request, Role.PLAYER)
+    order_id = request.path_params["order_id"]
+    try:
+        form = parse_form(AddressForm, await request.form())
+        await prizes.give_address(who.person, order_id, form.address, now=_now())
+    except FormErrors:
+        raise HTTPException(400, i18n.gettext("The form was not understood.")) from None
+    except catalog.BadRequest as exc:
+        found = await catalog.order(await catalog.as_player(who.person), order_id)
+        return render(request, "catalog/order.html", status_code=400, order=found,
+                      company=False, new=False, revealed=None, address_error=exc.translated(),
+                      address=form.address)
+    return RedirectResponse(request.url_for("catalog.order", order_id=order_id),
+                            status_code=303)
+
+
 routes = [
     Route("/auctions", index, methods=["GET"], name="auctions.index"),
+    Route("/auctions/prizes/{order_id:id}/address", prize_address, methods=["POST"],
+          name="auctions.prize_address"),
     Route("/auctions/lots/{lot_id:id}", lot, methods=["GET"], name="auctions.lot"),
     Route("/auctions/lots/{lot_id:id}/live", live, methods=["GET"], name="auctions.live"),
     Route("/auctions/lots/{lot_id:id}/bid", bid, methods=["POST"], name="auctions.bid"),

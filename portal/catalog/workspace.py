@@ -20,6 +20,7 @@ from portal.accounts.sessions import require_person
 from portal.catalog import codes
 from portal.catalog import service as catalog
 from portal.catalog.models import Category, ItemKind, OrderStatus
+from portal.catalog.reveals import reveal_log
 from portal.content.models import Course, Quiz
 from portal.i18n import Refusal
 from portal.web.exports import csv_download
@@ -237,6 +238,15 @@ async def cancel(request: Request) -> Response:
     return RedirectResponse(request.url_for("catalog.staff_orders"), status_code=303)
 
 
+async def reveals(request: Request) -> Response:
+    """Who revealed which order's code, and when: the audit trail, codes masked."""
+    require_person(request, *STAFF)
+    page = page_number(request)
+    size = request.app.state.settings.page_size
+    lines, more = await reveal_log(offset=(page - 1) * size, limit=size)
+    return render(request, "catalog/staff/reveals.html", lines=lines, page=page, more=more)
+
+
 async def export(request: Request) -> Response:
     require_person(request, *STAFF)
     rows = await catalog.export_rows()
@@ -256,6 +266,8 @@ routes = [
     Route("/marketing/catalog/items/{item_id:id}/codes", upload_codes, methods=["POST"],
           name="catalog.staff_codes"),
     Route("/marketing/catalog/orders", orders, methods=["GET"], name="catalog.staff_orders"),
+    Route("/marketing/catalog/reveals", reveals, methods=["GET"],
+          name="catalog.staff_reveals"),
     Route("/marketing/catalog/orders.csv", export, methods=["GET"],
           name="catalog.staff_export"),
     Route("/marketing/catalog/orders/{order_id:id}/advance", advance, methods=["POST"],

@@ -40,6 +40,8 @@ MESSAGES = {
     "auction_cancelled": N_("The auction “%(title)s” was cancelled: your points are "
                             "available again."),
     "raffle_won": N_("You won in the raffle “%(title)s”!"),
+    "prize_address": N_("Your prize “%(title)s” will be sent to you: give your delivery "
+                        "address on its order page."),
     "raffle_lost": N_("The raffle “%(title)s” was drawn: not this time. Thank you for "
                       "taking part."),
 }
@@ -48,6 +50,7 @@ LINKS = {
     "low_stock": ("catalog.staff", "", N_("Open the catalog")),
     "order_cancelled": ("catalog.mine", "", N_("My rewards")),
     "prize_cancelled": ("catalog.mine", "", N_("My rewards")),
+    "prize_address": ("catalog.mine", "", N_("My rewards")),
     "email_failed": ("admin.mail", "?status=failed", N_("Resend it from the mail page")),
     **{kind: ("auctions.index", "", N_("See the auctions and raffles"))
        for kind in ("outbid", "auction_won", "auction_lost", "auction_cancelled",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import httpx
 from starlette.applications import Starlette
@@ -156,3 +157,31 @@ async def test_low_stock_tells_marketing_once_per_crossing(
                                settings=SETTINGS)  # 3 left: above the mark again
     await catalog.redeem(erin, card.id, key="low-tap-04", settings=SETTINGS)  # 2 left
     assert await Notification.filter(kind="low_stock", person_id=people.carol.id).count() == 2
+
+
+async def test_the_reveal_log_lists_who_saw_which_code_masked_and_pages(
+        app: Starlette, people: People, sign_in: SignIn) -> None:
+    carol = await sign_in("carol@example.com")
+    empty = await carol.get("/marketing/catalog/reveals")
+    assert empty.status_code == 200 and "No code has been revealed yet" in empty.text
+    await give(people.alice, 5000)
+    card = await item(price=10, codes=3, title="Cinema code")
+    alice = await catalog.as_player(people.alice)
+    done = await catalog.redeem(alice, card.id, key="log-tap-01", settings=SETTINGS)
+    code = (await catalog.reveal(alice, done.order_id, via="web", settings=SETTINGS)).code
+    await catalog.reveal(alice, done.order_id, via="api", settings=SETTINGS)
+    page = await carol.get("/marketing/catalog/reveals")
+    assert page.status_code == 200 and code not in page.text
+    lines = re.findall(r'data-testid="reveal">.*?</li>', page.text, re.S)
+    # Newest first: the API reveal, the web one, the e-mail sent with the order.
+    assert [("app (API)" in li, "website" in li, "e-mail" in li) for li in lines] == [
+        (True, False, False), (False, True, False), (False, False, True)]
+    assert all(f"#{done.order_id} Cinema code" in li and "Alice Archer" in li
+               and f"•••• {code[-4:]}" in li for li in lines)
+    for _ in range(app.state.settings.page_size):
+        await catalog.reveal(alice, done.order_id, via="web", settings=SETTINGS)
+    first = await carol.get("/marketing/catalog/reveals")
+    assert "?page=2" in first.text
+    second = await carol.get("/marketing/catalog/reveals?page=2")
+    assert second.text.count('data-testid="reveal"') == 3 and "?page=1" in second.text
+    assert (await carol.get("/marketing/catalog/reveals?page=0")).status_code == 400
