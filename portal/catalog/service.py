@@ -310,16 +310,18 @@ class Outlook:
     threshold: Threshold
 
 
-async def outlook(person: Person, *, threshold: int, limit: int = 3) -> Outlook:
+async def outlook(person: Person, *, threshold: int, limit: int = 3,
+                  account: Account | None = None) -> Outlook:
     """The pinned goal if the player may see it, and the dearest items they can afford
     that are not sold out (looking at the ``limit * 3`` dearest).
 
-    The dashboard asks on every view, so after the account it is one hand-written
-    statement: the items ``_visible`` lets a player see (active, for players, unlocked by
-    a finished game or completed course) that are affordable or the goal, the goal
-    first, each with its category and codes left.
+    The dashboard asks on every view (passing the ``account`` it has just read), so it
+    is one hand-written statement: the items ``_visible`` lets a player see (active, for
+    players, unlocked by a finished game or completed course) that are affordable or the
+    goal, the goal first, each with its category and codes left.
     """
-    account = await ledger.account_of_person(person.id)
+    if account is None:
+        account = await ledger.account_of_person(person.id)
     available = account.balance - account.held
     conn = connections.get("default")
     mark = placeholders(conn, 7)

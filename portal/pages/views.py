@@ -33,7 +33,8 @@ async def dashboard(request: Request) -> Response:
     recent, _ = await ledger.history(account, limit=5)
     cards = await month.cards(who.person, now=now) if Role.PLAYER in who.roles else []
     waiting = [card for card in cards if card.state in {"new", "in_progress"}]
-    rewards = (await catalog.outlook(who.person, threshold=settings.redemption_threshold)
+    rewards = (await catalog.outlook(who.person, threshold=settings.redemption_threshold,
+                                     account=account)
                if Role.PLAYER in who.roles else None)
     return render(request, "pages/dashboard.html", points=outlook.points, burn=outlook,
                   zone=i18n.current_zone(), recent=recent,
