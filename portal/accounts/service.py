@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,7 +33,12 @@ from portal.accounts.throttle import LoginThrottle
 from portal.db import placeholders, write_transaction
 from portal.i18n import N_, Refusal
 
+_T = TypeVar("_T")
+
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Hashing gets its own threads, one fewer than the cores: a rush of sign-ins then queues
+# here instead of taking every core from the event loop that serves the games.
+_hashing = ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2")
 # Verified against when the e-mail is unknown, so both cases take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 # last_seen_at is written at most this often, so reading a page is not a write.
@@ -136,8 +143,12 @@ def _now(now: datetime | None) -> datetime:
 # -- people -------------------------------------------------------------------------------
 
 
+async def _in_hashing_thread(work: Callable[..., _T], *args: Any) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_hashing, work, *args)
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await _in_hashing_thread(_hasher.hash, password)
 
 
 async def insert_person(
@@ -221,10 +232,10 @@ async def change_password(
 ) -> None:
     """Sets a new password and signs out every other session of this person."""
     try:
-        await asyncio.to_thread(_hasher.verify, person.password_hash, current)
+        await _in_hashing_thread(_hasher.verify, person.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise AccountError(N_("The current password is not right.")) from None
-    person.password_hash = await asyncio.to_thread(_hasher.hash, new)
+    person.password_hash = await _in_hashing_thread(_hasher.hash, new)
     async with write_transaction() as conn:
         await person.save(update_fields=["password_hash"], using_db=conn)
         others = Session.filter(person_id=person.id).using_db(conn)
@@ -242,14 +253,14 @@ async def authenticate(email: str, password: str, *, now: datetime | None = None
     # argon2 takes a good fraction of a second on purpose: off the event loop, so one
     # sign-in never stalls everyone else's requests.
     try:
-        await asyncio.to_thread(_hasher.verify, person.password_hash if person else _DUMMY_HASH,
+        await _in_hashing_thread(_hasher.verify, person.password_hash if person else _DUMMY_HASH,
                                 password)
     except (VerificationError, InvalidHashError):
         raise InvalidCredentials() from None
     if person is None:
         raise InvalidCredentials()
     if _hasher.check_needs_rehash(person.password_hash):
-        person.password_hash = await asyncio.to_thread(_hasher.hash, password)
+        person.password_hash = await _in_hashing_thread(_hasher.hash, password)
     person.last_login_at = _now(now)
     await person.save(update_fields=["password_hash", "last_login_at"])
     return person
