@@ -13,8 +13,8 @@ from portal.analytics import rollups, service
 from portal.analytics.service import Scope, ScopeKind
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
-from tests.analytics.sql_log import statements
 from tests.analytics.story import AFTER, Story, at, tell
+from tests.sql_log import statements
 
 pytestmark = pytest.mark.usefixtures("any_db")
 NOW = at(25)  # within the story's month: "now" figures are shown

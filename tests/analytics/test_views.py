@@ -15,9 +15,9 @@ import time_machine
 from portal.accounts.models import Company, Person
 from portal.analytics import rollups
 from portal.analytics.models import Visit
-from tests.analytics.sql_log import statements
 from tests.analytics.story import AFTER, Story, tell
 from tests.factories import SignIn
+from tests.sql_log import statements
 
 
 @pytest.fixture

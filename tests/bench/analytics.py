@@ -53,8 +53,8 @@ from portal.analytics import rollups, service
 from portal.app import create_app
 from portal.seasons import season_of
 from portal.settings import Settings
-from tests.analytics.sql_log import statements
 from tests.bench import scale
+from tests.sql_log import statements
 
 VISIT_SPAN = 40  # days back from today that visits fall on
 # Loaded with their indexes dropped meanwhile (the cursors' table has no id to move).

@@ -3,9 +3,6 @@ points buy now, as the catalog's own rules see them, in two statements."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -14,28 +11,11 @@ from portal.catalog import service as catalog
 from portal.catalog.models import Goal, ItemKind
 from tests.catalog.stock import finish_quiz, give, item
 from tests.factories import make_person
+from tests.sql_log import statements
 
 pytestmark = pytest.mark.usefixtures("any_db")
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements Tortoise sends meanwhile (its client logs each at debug)."""
-    sent: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            sent.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = Keep(logging.DEBUG), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield sent
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 async def test_the_outlook_offers_the_dearest_affordable_rewards_in_stock() -> None:

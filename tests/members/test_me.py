@@ -3,9 +3,6 @@ with the profile's columns read alongside, and nothing else is asked."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,30 +12,13 @@ from portal.ledger import service as ledger
 from portal.ledger.reads import Points
 from portal.members import service as members
 from tests.factories import make_company, make_outlet, make_person, make_region
+from tests.sql_log import statements
 
 pytestmark = pytest.mark.usefixtures("any_db")
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 IDLE = timedelta(hours=2)
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements Tortoise sends meanwhile (its client logs each at debug)."""
-    sent: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            sent.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = Keep(logging.DEBUG), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield sent
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 async def test_me_is_the_session_and_the_profile_in_one_statement() -> None:

@@ -3,9 +3,6 @@ unfinished."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from portal.content.models import Quiz
 from portal.play import games, month
 from tests.factories import make_person
 from tests.play.playing import RULES, T0, at, play_through, publish_example
+from tests.sql_log import statements
 
 # The month is hand-written SQL: every case runs on SQLite and PostgreSQL.
 pytestmark = pytest.mark.usefixtures("any_db")
@@ -77,24 +75,6 @@ async def test_each_card_says_when_it_closes_and_the_month_what_is_still_to_earn
 
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements Tortoise sends meanwhile (its client logs each at debug)."""
-    sent: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            sent.append(record.getMessage())
-
-    logger = logging.getLogger("tortoise.db_client")
-    handler, level = Keep(logging.DEBUG), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield sent
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 async def test_the_month_is_two_statements_however_much_it_holds(alice: Person) -> None:
