@@ -681,10 +681,7 @@ async def replace_hold(
                 conn, f"UPDATE account SET held = held + ?{activity} "  # noqa: S608
                 "WHERE id = ? AND balance >= held + ? RETURNING id"),
                 [more, *([now] if active else []), changed, max(more, 0)]):
-            current = await Account.filter(id=changed).using_db(conn).first()
-            if current is None:
-                raise LedgerError(N_("Account %(id)s does not exist."), id=changed)
-            raise NotEnoughPoints(current.balance - current.held, more)
+            raise await _why_not_available(conn, changed, more)
     return int(hold_id)
 
 
@@ -722,11 +719,18 @@ async def spend_raw(
         elif not await conn.execute_query_dict(dialect_sql(
                 conn, "UPDATE account SET balance = balance - ? WHERE id = ? "
                 "AND balance >= held + ? RETURNING id"), [amount, account_id, amount]):
-            current = await Account.filter(id=account_id).using_db(conn).first()
-            if current is None:
-                raise LedgerError(N_("Account %(id)s does not exist."), id=account_id)
-            raise NotEnoughPoints(current.balance - current.held, amount)
+            raise await _why_not_available(conn, account_id, amount)
     return int(transfer_id)
+
+
+async def _why_not_available(
+    conn: BaseDBAsyncClient, account_id: int, wanted: int
+) -> LedgerError:
+    """Why a guarded statement changed no row: no such account, or too few points free."""
+    current = await Account.filter(id=account_id).using_db(conn).first()
+    if current is None:
+        return LedgerError(N_("Account %(id)s does not exist."), id=account_id)
+    return NotEnoughPoints(current.balance - current.held, wanted)
 
 
 def _json(value: dict[str, Any] | None) -> str | None:
