@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from tortoise.contrib.starlette import RegisterTortoise
 
 from portal.accounts import api as accounts_api
+from portal.accounts import service as accounts_service
 from portal.accounts import sessions
 from portal.accounts import views as accounts_views
 from portal.accounts.throttle import LoginThrottle
@@ -67,6 +68,9 @@ API_MODULES: list[ModuleType] = [
 
 
 def create_app(settings: Settings) -> Starlette:
+    # Each worker builds its own app, and hashes passwords as the settings say.
+    accounts_service.use_password_profile(settings.password_hashing)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):

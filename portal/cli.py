@@ -22,6 +22,9 @@ MAX_WORKERS = 64
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
+    from portal.accounts import service as accounts
+
+    accounts.use_password_profile(settings.password_hashing)  # create-user, demo
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         return await work()

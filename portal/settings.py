@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     login_limit_per_account: str = "50 per 15 minutes"
     login_limit_per_address: str = "30 per 15 minutes"
     rate_limit_storage: str = "memory://"
+    # argon2id's cost per password (portal/accounts/service.py, PASSWORD_PROFILES): "owasp"
+    # (19 MiB, 2 passes, 1 lane) or "rfc9106-low-memory" (64 MiB, 3 passes, 4 lanes). A
+    # stored hash made with the other is rehashed at its owner's next sign-in.
+    password_hashing: Literal["owasp", "rfc9106-low-memory"] = "owasp"  # noqa: S105
     # Points burn after this many days without a finished game or course.
     burn_after_days: Annotated[int, Field(ge=7, le=90)] = 30
     invite_valid_days: Annotated[int, Field(ge=1, le=365)] = 14

@@ -13,12 +13,12 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, Type, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
+from tortoise.expressions import Case, F, Q, When
 
 from portal.accounts.models import (
     Company,
@@ -35,7 +35,20 @@ from portal.i18n import N_, Refusal
 
 _T = TypeVar("_T")
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# The argon2id costs a deployment chooses from (PORTAL_PASSWORD_HASHING; the README's
+# security section says why "owasp" is the default). A stored hash made with other
+# parameters is rehashed at its owner's next sign-in.
+PASSWORD_PROFILES: dict[str, Parameters] = {
+    # OWASP Password Storage Cheat Sheet's argon2id minimum: 19 MiB, 2 passes, 1 lane.
+    "owasp": Parameters(type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=2,
+                        memory_cost=19 * 1024, parallelism=1),
+    # RFC 9106's second recommended option (argon2-cffi's own default): 64 MiB, 3 passes,
+    # 4 lanes; about eight times the CPU of "owasp" per sign-in.
+    "rfc9106-low-memory": profiles.RFC_9106_LOW_MEMORY,
+}
+DEFAULT_PASSWORD_PROFILE = "owasp"  # noqa: S105 - a profile's name, not a secret
+_hasher = PasswordHasher.from_parameters(PASSWORD_PROFILES[DEFAULT_PASSWORD_PROFILE])
+_pinned = False  # use_password_hasher was called: the settings no longer choose
 # Hashing gets its own threads, one fewer than the cores: a rush of sign-ins then queues
 # here instead of taking every core from the event loop that serves the games.
 _hashing = ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="argon2")
@@ -45,8 +58,28 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 _SEEN_RESOLUTION = timedelta(minutes=1)
 
 
+def password_hasher(profile: str) -> PasswordHasher:
+    """The hasher for one of :data:`PASSWORD_PROFILES`."""
+    return PasswordHasher.from_parameters(PASSWORD_PROFILES[profile])
+
+
+def use_password_profile(profile: str) -> None:
+    """Hashes with ``profile`` from now on (the app and the commands call it with
+    ``PORTAL_PASSWORD_HASHING`` as they start), unless :func:`use_password_hasher` pinned
+    a hasher for this process."""
+    if not _pinned:
+        _swap(password_hasher(profile))
+
+
 def use_password_hasher(hasher: PasswordHasher) -> None:
-    """Swap the hasher: the test suite uses argon2's cheapest profile to stay fast."""
+    """Pins the hasher for this process, whatever the settings say: the test suite uses
+    argon2's cheapest parameters to stay fast, and a bench hashes each password once."""
+    global _pinned
+    _pinned = True
+    _swap(hasher)
+
+
+def _swap(hasher: PasswordHasher) -> None:
     global _hasher, _DUMMY_HASH
     _hasher = hasher
     _DUMMY_HASH = hasher.hash("not-a-real-password")
@@ -250,19 +283,29 @@ async def change_password(
 async def authenticate(email: str, password: str, *, now: datetime | None = None) -> Person:
     """The active person with this e-mail and password, or InvalidCredentials."""
     person = await Person.get_or_none(email=normalize_email(email), is_active=True)
-    # argon2 takes a good fraction of a second on purpose: off the event loop, so one
+    # argon2 is slow on purpose (tens of milliseconds of CPU): off the event loop, so one
     # sign-in never stalls everyone else's requests.
+    hasher = _hasher
     try:
-        await _in_hashing_thread(_hasher.verify, person.password_hash if person else _DUMMY_HASH,
-                                password)
+        await _in_hashing_thread(hasher.verify, person.password_hash if person else _DUMMY_HASH,
+                                 password)
     except (VerificationError, InvalidHashError):
         raise InvalidCredentials() from None
     if person is None:
         raise InvalidCredentials()
-    if _hasher.check_needs_rehash(person.password_hash):
-        person.password_hash = await _in_hashing_thread(_hasher.hash, password)
     person.last_login_at = _now(now)
-    await person.save(update_fields=["password_hash", "last_login_at"])
+    verified = person.password_hash
+    if not hasher.check_needs_rehash(verified):
+        await person.save(update_fields=["last_login_at"])
+        return person
+    # Made with other parameters (PORTAL_PASSWORD_HASHING changed): rehashed with today's,
+    # in the statement that records the sign-in, and only over the hash just verified, so
+    # a password changed meanwhile is never put back.
+    person.password_hash = await _in_hashing_thread(hasher.hash, password)
+    await Person.filter(id=person.id).update(
+        last_login_at=person.last_login_at,
+        password_hash=Case(When(password_hash=verified, then=person.password_hash),
+                           default=F("password_hash")))
     return person
 
 

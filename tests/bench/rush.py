@@ -8,9 +8,9 @@ against a server of its own:
 
 * the **twin**: a bare Starlette app (``rush twin``, served by uvicorn as ``portal web``
   is) answering the same five requests at the same paths with the least work each
-  needs: sign-in verifies the player's argon2 password hash (off the event loop, as the
-  portal does: it is the cost that cannot go), the others answer fixed JSON with no
-  database;
+  needs: sign-in verifies the player's argon2 password hash at the cost the portal's
+  settings choose (``PORTAL_PASSWORD_HASHING``; off the event loop, as the portal does: it
+  is the cost that cannot go), the others answer fixed JSON with no database;
 * the **portal**: ``portal web --workers N`` (``--workers``, default 1).
 
 The driver (``rush drive``, its own process) lets player *i* arrive ``i/N`` of the way
@@ -25,10 +25,12 @@ completed sign-in), when the last player had started, and the p50/p99 of each st
 portal next to the twin. Any error (a status other than the one the game promises, a
 refused or broken connection) or a request slower than ``--timeout`` fails the run.
 
-argon2 is slow on purpose (about 0.2-0.4 s of CPU per sign-in on this machine, with the
-library's default cost): sign-ins per second are bounded by the cores, for the twin as
-for the portal, and a thousand sign-ins take longer than a minute on two cores. The
-table says so rather than hiding it behind a cheaper hash.
+argon2 is slow on purpose: about 20 ms of CPU per sign-in on this machine with the
+portal's default profile ("owasp", OWASP's argon2id minimum), 160 ms with
+"rfc9106-low-memory" (argon2-cffi's default), with which a thousand sign-ins need more
+CPU than two cores have in a minute. Sign-ins per second are bounded by the cores, for
+the twin as for the portal; the table says so rather than hiding it behind a cheaper
+hash than the portal's.
 
 Bounded: 127.0.0.1 only, every request has a timeout, every player a fixed number of
 requests, and the whole drive an overall deadline.
@@ -181,13 +183,15 @@ def _summary(stats: Stats, players: int) -> dict[str, Any]:
 
 def twin_app(questions: int) -> Any:
     """The rush's five requests with the least work each needs (see the module's doc)."""
-    from argon2 import PasswordHasher
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    hasher = PasswordHasher()
+    from portal.accounts.service import password_hasher
+    from portal.settings import Settings
+
+    hasher = password_hasher(Settings.from_env().password_hashing)  # the portal's cost
     stored = hasher.hash(PASSWORD)
     games = count(1)
     shown: Counter[int] = Counter()
