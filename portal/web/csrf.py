@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Container
 from http.cookies import SimpleCookie
 from typing import Any
@@ -33,6 +34,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal import i18n
+from portal.web import masking
 from portal.web.errors import TITLES
 from portal.web.templating import render
 
@@ -82,19 +84,29 @@ class CsrfProtection:
             await self.app(scope, receive, send)
             return
         typed: list[bytes] = []
-        if (scope["method"] not in _SAFE_METHODS and _is_multipart(scope)
-                and not _matches_cookie(scope, _header(scope, HEADER))):
+        unsafe = scope["method"] not in _SAFE_METHODS
+        if unsafe:
+            scope = _header_unmasked(scope)
+        if unsafe and _is_multipart(scope) and not _matches_cookie(scope, _header(scope, HEADER)):
             # asgi-csrf cannot read a token from a multipart body (see above): HTMX sends it
             # in the X-CSRFToken header, a form sent without JavaScript as its first field.
             body = await _read_body(receive, limit=MULTIPART_BYTES)
             token, fields = await _multipart_token(scope, body)
+            token = masking.unmask(token)
             if not _matches_cookie(scope, token.encode("latin-1", "replace")):
                 await expired_form({**scope, _TYPED: fields}, send, None)
                 return
             scope = {**scope, "headers": [*scope["headers"], (HEADER, token.encode())]}
-            receive = _replay(body)
-        elif scope["method"] not in _SAFE_METHODS and _is_urlencoded(scope):
-            receive = _recording(receive, typed)
+            receive = _replay(body, then=receive)
+        elif unsafe and _is_urlencoded(scope):
+            # The whole body, to unmask its token field before asgi-csrf reads it (it reads
+            # a form body whole anyway).
+            body = await _read_body(receive, limit=MULTIPART_BYTES)
+            if body is None:
+                await _bad_request(scope, _replay(None), send)
+                return
+            typed.append(body[:_KEEP_BYTES])
+            receive = _replay(_field_unmasked(body), then=receive)
         reached = _Flag()
         scope = {**scope, _REACHED: reached, _TYPED: typed}
         started = False
@@ -124,14 +136,29 @@ def _is_urlencoded(scope: Scope) -> bool:
         b"application/x-www-form-urlencoded")
 
 
-def _recording(receive: Receive, into: list[bytes]) -> Receive:
-    """``receive``, keeping the first _KEEP_BYTES of the body as asgi-csrf reads it."""
-    async def recording() -> Message:
-        message = await receive()
-        if message["type"] == "http.request" and sum(map(len, into)) < _KEEP_BYTES:
-            into.append(message.get("body", b""))
-        return message
-    return recording
+def _header_unmasked(scope: Scope) -> Scope:
+    """``scope`` with its X-CSRFToken header unmasked (HTMX sends the page's masked token)."""
+    sent = _header(scope, HEADER)
+    if not sent:
+        return scope
+    token = masking.unmask(sent.decode("latin-1")).encode("latin-1")
+    if token == sent:
+        return scope
+    headers = [(key, token if key == HEADER else value) for key, value in scope["headers"]]
+    return {**scope, "headers": headers}
+
+
+# A form's csrftoken field; a masked token is URL-safe base64, which needs no escaping.
+_TOKEN_FIELD = re.compile(rb"(?:^|(?<=&))csrftoken=([A-Za-z0-9_-]+)(?=&|$)")
+
+
+def _field_unmasked(body: bytes) -> bytes:
+    """A form body with its csrftoken field unmasked; bytes that are not a masked token
+    (an unmasked one, garbage, a body that is not UTF-8) are left for asgi-csrf to judge."""
+    def unmasked(match: re.Match[bytes]) -> bytes:
+        token = masking.unmask(match[1].decode("ascii")).encode("ascii", "replace")
+        return b"csrftoken=" + token
+    return _TOKEN_FIELD.sub(unmasked, body, count=1)
 
 
 async def _read_body(receive: Receive, *, limit: int) -> bytes | None:
@@ -151,15 +178,19 @@ async def _read_body(receive: Receive, *, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replay(body: bytes | None) -> Receive:
+def _replay(body: bytes | None, *, then: Receive | None = None) -> Receive:
+    """The body already read, as one message; after it, what ``then`` receives (the
+    client going away), or at once a disconnect."""
     sent = False
 
     async def replay() -> Message:
         nonlocal sent
-        if sent or body is None:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        if not sent and body is not None:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
     return replay
 
 
@@ -238,5 +269,6 @@ async def expired_form(scope: Scope, send: Send, message_id: object) -> None:
     back = _header(scope, b"referer").decode("latin-1") if _same_site(scope) else ""
     response = render(request, "errors/csrf.html", status_code=403, fields=fields,
                       resend=resend, action=request.url.path, back=back,
-                      upload=_is_multipart(scope), csrf_token=get_token() if get_token else "")
+                      upload=_is_multipart(scope),
+                      csrf_token=masking.mask(get_token()) if get_token else "")
     await response(scope, _replay(None), send)

@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 
 from portal import i18n
 from portal.settings import PROJECT_ROOT
+from portal.web import masking
 from portal.web.pictures import card_thumbnail
 from portal.web.static import static_url
 
@@ -97,8 +98,9 @@ def use_context_processors(*processors: ContextProcessor) -> None:
 
 
 def csrf_token(request: Request) -> str:
+    """The CSRF token for this page, masked afresh (see ``portal.web.masking``)."""
     get_token = request.scope.get("csrftoken")
-    return get_token() if get_token else ""
+    return masking.mask(get_token()) if get_token else ""
 
 
 def render(

@@ -62,6 +62,7 @@ from portal.play.month import Card
 from portal.play.scoring import is_survey
 from portal.seasons import season_of
 from portal.settings import Settings
+from portal.web import masking
 from portal.web.templating import environment, url_path
 
 SEEN_RESOLUTION = timedelta(minutes=1)  # as portal.accounts.service
@@ -257,7 +258,7 @@ class Twins:
             # The dashboard's own path: the template marks the tab and keeps the path.
             "request": Request({**request.scope, "path": "/"}), "url_for": css_url,
             "me": _Person(row["display_name"], row["full_name"]), "roles": roles,
-            "csrf_token": request.cookies.get("csrftoken", ""),
+            "csrf_token": masking.mask(request.cookies.get("csrftoken", "")),
             "points": summary, "burn": burn, "zone": zone, "recent": recent,
             "welcome": request.query_params.get("welcome"), "now": now,
             "waiting": [card for card in cards if card.open], "live_count": len(cards),
