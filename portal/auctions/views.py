@@ -331,8 +331,8 @@ async def prize_address(request: Request) -> Response:
         return render(request, "catalog/order.html", status_code=400, order=found,
                       company=False, new=False, revealed=None, address_error=exc.translated(),
                       address=form.address)
-    return RedirectResponse(request.url_for("catalog.order", order_id=order_id),
-                            status_code=303)
+    return RedirectResponse(f"{request.url_for('catalog.order', order_id=order_id)}"
+                            "?address=given", status_code=303)
 
 
 routes = [

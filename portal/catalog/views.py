@@ -139,7 +139,8 @@ async def order(request: Request, company: bool = False) -> Response:
     viewer = await _viewer(request, company)
     found = await catalog.order(viewer, request.path_params["order_id"])
     return _no_store(render(request, "catalog/order.html", order=found, company=company,
-                            new=request.query_params.get("new") == "1", revealed=None))
+                            new=request.query_params.get("new") == "1", revealed=None,
+                            address_given=request.query_params.get("address") == "given"))
 
 
 async def reveal(request: Request, company: bool = False) -> Response:

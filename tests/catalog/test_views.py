@@ -121,3 +121,25 @@ async def test_the_cards_show_webp_thumbnails_made_for_a_picture_stored_before_t
     thumb = await alice.get(found.group(1))
     assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/webp"
     assert len(thumb.content) < 10_000
+
+
+async def test_a_manager_sees_the_companys_orders_named_as_the_companys(
+        app: Starlette, people: People, sign_in: SignIn) -> None:
+    from portal.ledger import service as ledger
+
+    company = await Account.get(company_id=people.acme.id)
+    await ledger.earn(company, amount=5000, reason="Sales", reference="sales:1", key="co-v-1")
+    voucher = await item(price=1200, codes=1, title="Team voucher", for_companies=True)
+    bob = await sign_in("bob@example.com")
+    empty = await bob.get("/rewards/company/orders")
+    assert "Nothing redeemed for the company yet." in empty.text
+    assert "Your rewards and their codes" not in empty.text  # that is a player's own list
+    confirm = await bob.get(f"/rewards/company/items/{voucher.id}/redeem")
+    done = await bob.post(f"/rewards/company/items/{voucher.id}/redeem",
+                          data={"csrftoken": csrf(bob), "key": key_of(confirm.text)})
+    assert done.status_code == 303
+    order_page = await bob.get(done.headers["location"])
+    assert "Done! 1,200 of the company's points were spent." in order_page.text
+    costly = await item(price=9000, codes=1, title="Big voucher", for_companies=True)
+    short = await bob.get(f"/rewards/company/items/{costly.id}/redeem")
+    assert "5,200 points to go" in short.text  # the disabled button says why
