@@ -101,14 +101,12 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
 
     top = [row(r, n + 1) for n, r in enumerate(await _read(conn, scores.top(source, limit=TOP)))]
     me, around = None, []
-    if found := await _read(conn, scores.own(source, me_id)):
-        at = scores.position(source, found[0])
-        rank = await _rank(conn, source, at)
-        me = row(found[0], rank)
-        above = await _nearest(conn, source, at, ahead=True)
-        below = await _nearest(conn, source, at, ahead=False)
-        around = ([row(r, rank - n - 1) for n, r in enumerate(above)][::-1] + [me]
-                  + [row(r, rank + n + 1) for n, r in enumerate(below)])
+    found = await _read(conn, scores.place(source, me_id, above=NEIGHBOURS, below=NEIGHBOURS))
+    if mine := _mine(found):
+        rank = 1 + int(mine["ahead"])
+        me = row(mine, rank)
+        around = ([row(r, rank - int(r["away"])) for r in _side(found, scores.ABOVE)][::-1] + [me]
+                  + [row(r, rank + int(r["away"])) for r in _side(found, scores.BELOW)])
     rows = await _read(conn, scores.top(source, limit=size + 1, offset=(page - 1) * size))
     listed = [row(r, (page - 1) * size + n + 1) for n, r in enumerate(rows[:size])]
     return Board(kind, season, top, me, around, listed, page, len(rows) > size, final)
@@ -119,27 +117,30 @@ async def season_place(viewer: Person, *, season: str, gained: int = 0) -> Place
     last ``gained`` points (ranked as if they still had that score); None off the board."""
     source = scores.season(season)
     conn = connections.get("default")
-    found = await _read(conn, scores.own(source, await _account_id(conn, viewer)))
-    if not found:
+    found = await _read(conn, scores.place(source, await _account_id(conn, viewer), above=1,
+                                           below=0, gained=gained if gained > 0 else None))
+    if not (mine := _mine(found)):
         return None
-    at = scores.position(source, found[0])
-    points = int(found[0]["points"])
-    rank = await _rank(conn, source, at)
-    above = await _nearest(conn, source, at, ahead=True)
+    points = int(mine["points"])
+    rank = 1 + int(mine["ahead"])
+    above = _side(found, scores.ABOVE)
     previous: int | None = rank
     if gained > 0:
         # The old score at the row's own tie-breakers: every row ahead of it is ahead of
         # the old place, the viewer's own new row among them.
-        before = points - gained
-        previous = (await _rank(conn, source, (before, *at[1:])) - 1) if before > 0 else None
+        previous = int(mine["ahead_before"]) if points - gained > 0 else None
     return Place(rank=rank, points=points, previous_rank=previous,
                  to_next=int(above[0]["points"]) - points + 1 if above else None)
 
 
-async def _rank(conn: BaseDBAsyncClient, source: scores.Scores, at: scores.Position) -> int:
-    if (stored := scores.stored_rank(source, at)) is not None:
-        return stored
-    return 1 + int((await _read(conn, scores.ahead(source, at)))[0]["n"])
+def _mine(found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The viewer's own row among those ``scores.place`` read; None off the board."""
+    return next((r for r in found if r["side"] == scores.MINE), None)
+
+
+def _side(found: list[dict[str, Any]], side: int) -> list[dict[str, Any]]:
+    """The rows ``scores.place`` read on one side of the viewer, nearest first."""
+    return sorted((r for r in found if r["side"] == side), key=lambda r: int(r["away"]))
 
 
 async def _source(kind: str, season: str | None, *, final: bool) -> scores.Scores:
@@ -149,17 +150,6 @@ async def _source(kind: str, season: str | None, *, final: bool) -> scores.Score
     if final and await standings.is_frozen(season):
         return scores.final_standings(season)
     return scores.season(season)
-
-
-async def _nearest(conn: BaseDBAsyncClient, source: scores.Scores, at: scores.Position, *,
-                   ahead: bool) -> list[dict[str, Any]]:
-    """The NEIGHBOURS rows nearest the one ``at`` on one side, nearest first."""
-    found: list[dict[str, Any]] = []
-    for stretch in scores.nearest(source, at, ahead=ahead, limit=NEIGHBOURS):
-        found += await _read(conn, stretch)
-        if len(found) >= NEIGHBOURS:  # the farther stretches cannot be nearer
-            break
-    return found[:NEIGHBOURS]
 
 
 async def _account_id(conn: BaseDBAsyncClient, person: Person) -> int:

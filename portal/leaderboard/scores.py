@@ -24,10 +24,20 @@ from operator import and_
 from typing import Any
 
 from pypika_tortoise import Order, Query, Table
+from pypika_tortoise.analytics import RowNumber
+from pypika_tortoise.context import SqlContext
 from pypika_tortoise.enums import Arithmetic
-from pypika_tortoise.functions import Coalesce, Count, Sum
-from pypika_tortoise.queries import QueryBuilder
-from pypika_tortoise.terms import ArithmeticExpression, Criterion, Field, Term, ValueWrapper
+from pypika_tortoise.functions import Cast, Coalesce, Count, Sum
+from pypika_tortoise.queries import QueryBuilder, Selectable
+from pypika_tortoise.terms import (
+    ArithmeticExpression,
+    Criterion,
+    Field,
+    NullValue,
+    Term,
+    ValueWrapper,
+)
+from pypika_tortoise.utils import format_alias_sql
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal.leaderboard.models import ALL_TIME
@@ -98,20 +108,58 @@ def top(scores: Scores, *, limit: int, offset: int | None = None) -> QueryBuilde
     return _listing(scores, _scan(scores), limit=limit, offset=offset)
 
 
-def own(scores: Scores, account_id: int) -> QueryBuilder:
-    """The account's row on the board, if it has one."""
-    return _listing(scores, _scan(scores).where(scores.account == account_id), ordered=False)
+MINE, ABOVE, BELOW = 0, -1, 1  # the "side" of a row read by ``place``
 
 
-def stored_rank(scores: Scores, at: Position) -> int | None:
-    """The rank of the row ``at`` when the board keeps it (a frozen month, unfiltered)."""
-    return int(at[0]) if scores.ranked else None
+def place(scores: Scores, account_id: int, *, above: int, below: int,
+          gained: int | None = None) -> QueryBuilder:
+    """The account's place on the board in one statement: its own row (``side`` MINE)
+    with how many rows rank above it (``ahead``), and up to ``above`` rows just above it
+    (side ABOVE) and ``below`` just below it (side BELOW), each numbered by how far from
+    it (``away``: 1 is next to it); names joined. No row at all when the account is not on
+    the board. ``gained``: also ``ahead_before``, the rows above the same row had it
+    ``gained`` points fewer (its other order columns as they are).
+
+    The row is read once (the CTE ``me``); every bound below is a scalar subquery on it,
+    which both databases evaluate once and then use as an index bound, as if it were a
+    value: each side is the nearest few of each index stretch (``_stretches``), and the
+    rank sums the counts per higher score (or counts the stretches of a filtered board).
+    """
+    me = Table("me")
+    names = _names(scores)
+    found = (_scan(scores).where(scores.account == account_id)
+             .select(*(scores.table.field(column).as_(name) for column, name in names.items())))
+    at = tuple(Query.from_(me).select(me.field(names[column.name])) for column, _ in scores.order)
+    extra = {"ahead": _ahead(scores, at)}
+    if gained is not None:
+        assert not scores.ranked and scores.order[0][0].name == scores.points.name
+        before = ArithmeticExpression(Arithmetic.sub, at[0], ValueWrapper(gained))
+        extra["ahead_before"] = _ahead(scores, (before, *at[1:]))
+    parts = [Query.from_(me).select(
+        _constant(MINE).as_("side"), _constant(0).as_("away"),
+        *(me.field(name) for name in names.values()),
+        *(term.as_(name) for name, term in extra.items()))]
+    for side, limit in ((ABOVE, above), (BELOW, below)):
+        if limit > 0:
+            parts.append(_side(scores, at, side=side, limit=limit, extra=list(extra)))
+    r = _UnionAll(parts, "r")
+    account, person, outlet = (Table("account", alias="a"), Table("person", alias="p"),
+                               Table("outlet", alias="o"))
+    return (Query.with_(found, "me").from_(r)
+            .join(account).on(account.id == r.account_id)
+            .join(person).on(person.id == account.person_id)
+            .left_join(outlet).on(outlet.id == person.outlet_id)
+            .select(r.side, r.away, *(r.field(name) for name in names.values()),
+                    *(r.field(name) for name in extra),
+                    person.display_name.as_("name"), outlet.name.as_("outlet")))
 
 
-def ahead(scores: Scores, at: Position) -> QueryBuilder:
-    """How many rows rank above the one ``at`` ("n"): one statement adding a count per
-    index stretch. On a counted board the first stretch (every higher score) is a sum
-    over score_count instead."""
+def _ahead(scores: Scores, at: Position) -> Term:
+    """How many rows rank above the one ``at``: a count per index stretch, added up. On a
+    counted board the first stretch (every higher score) is a sum over score_count
+    instead; a frozen month's row keeps its rank."""
+    if scores.ranked:
+        return ArithmeticExpression(Arithmetic.sub, at[0], _constant(1))
     counts = [_scan(scores, floor=floor).where(stretch).select(Count("*"))
               for stretch, floor in _stretches(scores, at, ahead=True)]
     if scores.counted is not None:
@@ -121,16 +169,60 @@ def ahead(scores: Scores, at: Position) -> QueryBuilder:
     added: Term = counts[0]
     for count in counts[1:]:
         added = ArithmeticExpression(Arithmetic.add, added, count)
-    return Query.select(added.as_("n"))
+    return added
 
 
-def nearest(scores: Scores, at: Position, *, ahead: bool, limit: int) -> list[QueryBuilder]:
-    """Up to ``limit`` rows just above (``ahead``) or below the one ``at``, per index
-    stretch, nearest first within each; the stretches come nearest first too, so their
-    rows in that order are the board's rows from the given one outwards."""
-    return [_listing(scores, _scan(scores, floor=floor).where(stretch), limit=limit,
-                     reverse=ahead)
-            for stretch, floor in reversed(_stretches(scores, at, ahead=ahead))]
+def _side(scores: Scores, at: Position, *, side: int, limit: int, extra: list[str]
+          ) -> QueryBuilder:
+    """Up to ``limit`` rows just above (ABOVE) or below (BELOW) the one ``at``, numbered
+    outwards: the nearest ``limit`` of each index stretch (an index range each, read
+    nearest first), the nearest ``limit`` of those."""
+    names = _names(scores)
+    flip = {Order.asc: Order.desc, Order.desc: Order.asc}
+    near = [(column, flip[order] if side == ABOVE else order) for column, order in scores.order]
+    stretches = []
+    for stretch, floor in reversed(_stretches(scores, at, ahead=side == ABOVE)):
+        scan = (_scan(scores, floor=floor).where(stretch)
+                .select(*(scores.table.field(column).as_(name)
+                          for column, name in names.items())))
+        for column, order in near:
+            scan = scan.orderby(column, order=order)
+        stretches.append(scan.limit(_constant(limit)))  # type: ignore[arg-type]
+    x = _UnionAll(stretches if len(stretches) == 1
+                  else [_whole(part, list(names.values())) for part in stretches], "x")
+    away = RowNumber()
+    for column, order in near:
+        away = away.orderby(x.field(names[column.name]), order=order)
+    query = Query.from_(x).select(_constant(side).as_("side"), away.as_("away"),
+                                  *(x.field(name) for name in names.values()),
+                                  # Typed: PostgreSQL reads an untyped NULL as text.
+                                  *(Cast(NullValue(), "BIGINT").as_(name) for name in extra))
+    for column, order in near:
+        query = query.orderby(x.field(names[column.name]), order=order)
+    return _whole(query.limit(_constant(limit)),  # type: ignore[arg-type]
+                  ["side", "away", *names.values(), *extra])
+
+
+class _UnionAll(Selectable):
+    """Queries joined by UNION ALL, as a subquery named ``alias``. pypika's own set
+    operation renders its parts in the generic dialect (PostgreSQL would get "?" for its
+    parameters) and puts each part in parentheses, which SQLite refuses."""
+
+    def __init__(self, parts: list[QueryBuilder], alias: str) -> None:
+        super().__init__(alias)
+        self.parts = parts
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        part = ctx.copy(subquery=False, with_alias=False)
+        joined = " UNION ALL ".join(query.get_sql(part) for query in self.parts)
+        return format_alias_sql(f"({joined})", self.alias, ctx)
+
+
+def _whole(query: QueryBuilder, columns: list[str]) -> QueryBuilder:
+    """The query as a part of a UNION ALL of several: SQLite allows no ORDER BY or LIMIT
+    on such a part itself, so the part reads the query whole."""
+    inner = query.as_("w")
+    return Query.from_(inner).select(*(inner.field(column) for column in columns))
 
 
 def sql(query: QueryBuilder, conn: BaseDBAsyncClient) -> tuple[str, list[Any]]:
