@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
 from tortoise.connection import get_connections
 from tortoise.transactions import in_transaction
@@ -34,6 +36,26 @@ MODEL_MODULES = [
     "portal.auctions.models",
 ]
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_SCHEMES = ("postgres:", "postgresql:", "asyncpg:")
+
+
+class PooledConnection(asyncpg.Connection):
+    """A PostgreSQL connection of the pool, handed back to it without asyncpg's reset.
+
+    asyncpg resets every connection the pool gets back with one more round trip,
+    ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;``: four more
+    statements after each query or transaction, costing the database almost as much CPU as
+    ``GET /api/v1/me``'s own statement (and the worker another socket round trip). The
+    portal leaves no session state on a pooled connection for it to undo: the jobs'
+    advisory locks live on connections of their own (``portal.jobs.locks``), settings
+    change only by ``SET LOCAL`` (gone with its transaction), and nothing listens or keeps
+    a cursor past its transaction (``tests/db/test_pool.py`` holds all three). A
+    transaction left open is still rolled back: asyncpg does that before the reset query,
+    whatever the query is.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -44,8 +66,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         database_url += f"{separator}synchronous=FULL"
         if "busy_timeout=" not in database_url:
             database_url += f"&busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
+    connection: str | dict[str, Any] = database_url
+    if database_url.startswith(POSTGRES_SCHEMES):
+        connection = expand_db_url(database_url)
+        connection["credentials"]["connection_class"] = PooledConnection
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {
             "portal": {
                 "models": MODEL_MODULES,
