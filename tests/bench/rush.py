@@ -1,10 +1,10 @@
 """The monthly rush (issue 14, goal 4): a thousand players sign in and start this month's
 quiz within one minute, then play it through.
 
-``python -m tests.bench.rush run --workdir DIR [--database-url URL] [--players 1000]``
-publishes a live pack of one quiz (``portal publish``), creates the players
-(``tests/bench/players.py``), then plays the rush twice with the same driver, each time
-against a server of its own:
+``python -m tests.bench.rush run --workdir DIR [--database-url URL] [--players 1000]
+[--workers N] [--password-hashing owasp|rfc9106-low-memory]`` publishes a live pack of
+one quiz (``portal publish``), creates the players (``tests/bench/players.py``), then
+plays the rush twice with the same driver, each time against a server of its own:
 
 * the **twin**: a bare Starlette app (``rush twin``, served by uvicorn as ``portal web``
   is) answering the same five requests at the same paths with the least work each
@@ -57,6 +57,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from portal.accounts.service import DEFAULT_PASSWORD_PROFILE, PASSWORD_PROFILES
 from tests.bench.players import player_email
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -252,6 +253,9 @@ def run(args: argparse.Namespace) -> int:
     database_url = args.database_url or f"sqlite://{workdir / 'rush.sqlite3'}"
     env = _portal_env(database_url)
     env["PORTAL_MEDIA_DIR"] = str(workdir / "media")
+    # The players, the twin and the portal all hash at this cost (the portal's default
+    # unless --password-hashing names another profile).
+    env["PORTAL_PASSWORD_HASHING"] = args.password_hashing
     # Every player signs in from 127.0.0.1: the per-address limit would stop a rush that
     # real players, each from their own address, never meet.
     env["PORTAL_LOGIN_LIMIT_PER_ADDRESS"] = f"{args.players * 2} per 1 minute"
@@ -343,7 +347,8 @@ def _table(results: dict[str, dict[str, Any]], args: argparse.Namespace,
                  f"{portal['last_sign_in_s']:.0f}", f"{portal['last_start_s']:.0f}", ""))
     return (f"monthly rush: {args.players} players arriving within {args.within:.0f} s, "
             f"{args.questions} questions each, about {args.think:.1f} s to answer; "
-            f"portal web --workers {args.workers}\n" + format_rows(rows))
+            f"portal web --workers {args.workers}, passwords hashed with "
+            f"{args.password_hashing!r}\n" + format_rows(rows))
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -358,6 +363,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     whole.add_argument("--database-url", default="")
     whole.add_argument("--workers", type=int, default=1)
     whole.add_argument("--questions", type=int, default=5)
+    whole.add_argument("--password-hashing", choices=sorted(PASSWORD_PROFILES),
+                       default=DEFAULT_PASSWORD_PROFILE,
+                       help="the argon2id profile (PORTAL_PASSWORD_HASHING)")
     for sub in (whole, commands.add_parser("drive", help="the players, against BASE")):
         sub.add_argument("--players", type=int, default=1000)
         sub.add_argument("--within", type=float, default=60.0,
