@@ -103,8 +103,8 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH,
     after, burned = 0, 0
 
     async def tell(conn: BaseDBAsyncClient, accounts: list[ledger.BurnedAccount]) -> None:
-        await conn.execute_query(_notices_sql(conn, len(accounts)),
-                                 [now, *(a.key for a in accounts)])
+        keys, listed = ledger.among(conn, "t.key", [a.key for a in accounts])
+        await conn.execute_query(_notices_sql(conn, keys), [now, *listed])
 
     while (done := await ledger.burn_idle_batch(
             due_by=run, idle_days=days, notice=notice, now=now, after=after, limit=batch,
@@ -114,7 +114,7 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH,
     return burned
 
 
-def _notices_sql(conn: BaseDBAsyncClient, burns: int) -> str:
+def _notices_sql(conn: BaseDBAsyncClient, keys: str) -> str:
     """The "burned" notices of a batch's burns, from their transfers in one INSERT ...
     SELECT: the points and the day of the last activity (as the reason names it), keyed
     by the burn's key, so a notice is added once."""
@@ -124,7 +124,7 @@ def _notices_sql(conn: BaseDBAsyncClient, burns: int) -> str:
         f"SELECT a.person_id, 'burned:' || t.key, 'burned', {build}('points', t.amount, "
         f"'date', {ledger.activity_day(conn)}), ? FROM transfer t "
         "JOIN account a ON a.id = t.source_id "
-        f"WHERE t.key IN ({', '.join('?' * burns)}) ON CONFLICT (key) DO NOTHING"))
+        f"WHERE {keys} ON CONFLICT (key) DO NOTHING"))
 
 
 async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BATCH) -> int:

@@ -40,24 +40,38 @@ class Candidate:
 
 
 async def candidates(conn: BaseDBAsyncClient, *, idle_since: datetime, after: int,
-                     limit: int, lock: bool = False) -> list[Candidate]:
+                     limit: int) -> list[Candidate]:
     """Up to ``limit`` person accounts with ids above ``after``, points available and no
-    finished game or course since ``idle_since``, by id (locked FOR UPDATE if asked)."""
-    p = placeholders(conn, 3)
-    # Unary + keeps SQLite off the board index on kind, which would sort every remaining
-    # account for each batch; it walks the primary key instead, as PostgreSQL does.
-    kind = "a.kind" if is_postgres(conn) else "+a.kind"
+    finished game or course since ``idle_since``, by id."""
     rows = await conn.execute_query_dict(
-        "SELECT a.id, a.person_id, a.balance - a.held AS amount, "  # noqa: S608
-        "COALESCE(a.last_active_at, a.created_at) AS active FROM account a "
-        f"WHERE {kind} = 'person' AND a.id > {p[0]} AND a.balance - a.held > 0 "
-        f"AND COALESCE(a.last_active_at, a.created_at) <= {p[1]} "
-        f"ORDER BY a.id LIMIT {p[2]}{' FOR UPDATE' if lock and is_postgres(conn) else ''}",
+        _candidates_sql(conn, "a.id, a.person_id, a.balance - a.held AS amount, "
+                        "COALESCE(a.last_active_at, a.created_at) AS active"),
         [after, idle_since.astimezone(UTC), limit],
     )
     return [Candidate(row["id"], row["person_id"], int(row["amount"]),
                       _as_datetime(row["active"]))
             for row in rows]
+
+
+async def candidate_ids(conn: BaseDBAsyncClient, *, idle_since: datetime, after: int,
+                        limit: int) -> list[int]:
+    """The ids of ``candidates``, locked FOR UPDATE on PostgreSQL (on SQLite the caller's
+    ``BEGIN IMMEDIATE`` holds the write lock): what a burn batch looks at."""
+    _, rows = await conn.execute_query(
+        _candidates_sql(conn, "a.id", lock=is_postgres(conn)),
+        [after, idle_since.astimezone(UTC), limit])
+    return [int(row[0]) for row in rows]
+
+
+def _candidates_sql(conn: BaseDBAsyncClient, columns: str, *, lock: bool = False) -> str:
+    p = placeholders(conn, 3)
+    # Unary + keeps SQLite off the board index on kind, which would sort every remaining
+    # account for each batch; it walks the primary key instead, as PostgreSQL does.
+    kind = "a.kind" if is_postgres(conn) else "+a.kind"
+    return (f"SELECT {columns} FROM account a "  # noqa: S608
+            f"WHERE {kind} = 'person' AND a.id > {p[0]} AND a.balance - a.held > 0 "
+            f"AND COALESCE(a.last_active_at, a.created_at) <= {p[1]} "
+            f"ORDER BY a.id LIMIT {p[2]}{' FOR UPDATE' if lock else ''}")
 
 
 async def arrivals(conn: BaseDBAsyncClient, account_ids: list[int]

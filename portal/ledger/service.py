@@ -748,9 +748,7 @@ def burn_reason(last_activity: date) -> Reason:
 @dataclass(frozen=True)
 class BurnedAccount:
     account_id: int
-    person_id: int
     amount: int
-    last_activity: datetime
     key: str
 
 
@@ -776,40 +774,48 @@ async def burn_idle_batch(
     locked accounts' due points become transfers in one INSERT ... SELECT (which points
     are due, and which burns this run already made, are decided in it), then one UPDATE
     of their balances and one of the burns account. Each row's reason is the same
-    sentence with its day, filled in by the SQL.
+    sentence with its day, filled in by the SQL. Only ids and amounts come back to
+    Python: a batch costs a few statements, not a Python object per account.
     """
     due_by = due_by.astimezone(UTC)
     async with write_transaction() as conn:
-        candidates = await idle.candidates(
-            conn, idle_since=due_by - timedelta(days=idle_days), after=after, limit=limit,
-            lock=True)
-        if not candidates:
+        ids = await idle.candidate_ids(
+            conn, idle_since=due_by - timedelta(days=idle_days), after=after, limit=limit)
+        if not ids:
             return None
         burns = await system_account(BURNS, name="Points burned", conn=conn)
         run = due_by.strftime("%Y-%m-%dT%H:%MZ")
         reason = burn_reason(_SOME_DAY)
-        ids = [c.account_id for c in candidates]
+        chosen, listed = among(conn, "a.id", ids)
+        # execute_query_dict: Tortoise's PostgreSQL execute_query drops RETURNING rows.
         rows = await conn.execute_query_dict(
-            _burn_sql(conn, len(ids)),
+            _burn_sql(conn, chosen),
             [run, burns.id, reason.english(), _SOME_DAY.isoformat(), reason.message,
              _json(reason.stored_params()), _SOME_DAY.isoformat(), season_of(now), now,
-             *ids, due_by - notice, due_by - notice, run])
-        amounts = {int(row["source_id"]): int(row["amount"]) for row in rows}
-        due = [BurnedAccount(c.account_id, c.person_id, amounts[c.account_id],
-                             c.last_activity, f"burn:{c.account_id}:{run}")
-               for c in candidates if c.account_id in amounts]
+             *listed, due_by - notice, due_by - notice, run])
+        due = [BurnedAccount(account, amount, f"burn:{account}:{run}") for account, amount
+               in sorted((int(row["source_id"]), int(row["amount"])) for row in rows)]
         if due:
             # The rows are locked, so balance - held is still exactly the burned amount.
-            await conn.execute_query(
-                dialect_sql(conn, "UPDATE account SET balance = held "  # noqa: S608
-                            f"WHERE id IN ({', '.join('?' * len(due))})"),
-                [d.account_id for d in due])
+            chosen, listed = among(conn, "id", [d.account_id for d in due])
+            await conn.execute_query(dialect_sql(
+                conn, f"UPDATE account SET balance = held WHERE {chosen}"),  # noqa: S608
+                listed)
             await conn.execute_query(
                 dialect_sql(conn, "UPDATE account SET balance = balance + ? WHERE id = ?"),
                 [sum(d.amount for d in due), burns.id])
             if also is not None:  # e.g. the notices, committed with the burn or not at all
                 await also(conn, due)
-        return candidates[-1].account_id, due
+        return ids[-1], due
+
+
+def among(conn: BaseDBAsyncClient, column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """SQL for ``column`` is one of ``values``, with ``?`` markers, and its parameters: one
+    array on PostgreSQL (one statement text, planned once, whatever the count), one
+    marker each on SQLite."""
+    if is_postgres(conn):
+        return f"{column} = ANY(?)", [values]
+    return f"{column} IN ({', '.join('?' * len(values))})", values
 
 
 # A stand-in for the day in a burn's reason: the SQL puts each account's own in its place.
@@ -817,8 +823,8 @@ _SOME_DAY = date(1, 1, 1)
 
 
 def activity_day(conn: BaseDBAsyncClient) -> str:
-    """SQL for the day of account ``a``'s last activity (``BurnedAccount.last_activity``'s
-    date), as a burn's reason names it: 'YYYY-MM-DD'."""
+    """SQL for the day of account ``a``'s last activity (its last finished game or course,
+    else its opening), as a burn's reason names it: 'YYYY-MM-DD'."""
     if is_postgres(conn):
         return ("to_char(COALESCE(a.last_active_at, a.created_at) AT TIME ZONE 'UTC', "
                 "'YYYY-MM-DD')")
@@ -826,7 +832,7 @@ def activity_day(conn: BaseDBAsyncClient) -> str:
     return "substr(COALESCE(a.last_active_at, a.created_at), 1, 10)"
 
 
-def _burn_sql(conn: BaseDBAsyncClient, accounts: int) -> str:
+def _burn_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
     """The burn of a batch's locked accounts as one INSERT ... SELECT: those whose points
     are due (no points arrived since the notice period began: see ``idle.burn_due``; the
     idle days were checked when they were locked) and not yet burned by this run."""
@@ -838,7 +844,7 @@ def _burn_sql(conn: BaseDBAsyncClient, accounts: int) -> str:
         "reason_message, reason_params, reference, season, created_at) "
         f"SELECT 'burn:' || a.id || ':' || ?, '{TransferKind.BURN.value}', a.id, ?, "
         f"a.balance - a.held, REPLACE(?, ?, {day}), ?, {params}, 'inactivity', ?, ? "
-        f"FROM account a WHERE a.id IN ({', '.join('?' * accounts)}) "
+        f"FROM account a WHERE {chosen} "
         # The arrivals as idle.arrivals reads them: the newest incoming transfer, and
         # released bids.
         "AND COALESCE((SELECT t.created_at FROM transfer t WHERE t.target_id = a.id "

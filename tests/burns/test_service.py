@@ -118,6 +118,26 @@ async def test_three_burn_runs_started_together_in_one_process_burn_each_account
     assert await ledger.check_invariants() == []
 
 
+async def test_a_burn_batch_is_the_same_few_statements_however_many_it_burns(
+        any_db: str) -> None:
+    from tests.sql_log import statements
+
+    accounts = [(await player_with(100 + i, email=f"p{i}@example.com"))[1] for i in range(12)]
+    with statements() as one_batch:
+        assert await burns.burn_inactive(day(31), days=DAYS, batch=12) == 12
+    # The batch: its accounts (locked), the burns account, the transfers, the balances,
+    # the burns account's balance, the notices; then the run's last look finds nobody.
+    assert len(one_batch) == 7
+    assert sorted(a.person_id or 0 for a in accounts) == sorted(
+        n.person_id for n in await Notification.filter(kind="burned"))
+    late = [(await player_with(50, email=f"q{i}@example.com"))[1] for i in range(3)]
+    with statements() as again:
+        assert await burns.burn_inactive(day(62), days=DAYS, batch=12) == 3
+    assert len(again) == 7
+    assert [await balance(a) for a in accounts + late] == [(0, 0)] * 15
+    assert await ledger.check_invariants() == []
+
+
 async def test_a_run_that_dies_midway_is_completed_by_the_next_one(any_db: str) -> None:
     accounts = [(await player_with(100, email=f"p{i}@example.com"))[1] for i in range(6)]
     victim = accounts[3].id
