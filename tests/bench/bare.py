@@ -5,7 +5,8 @@ of the game's answer endpoint without any of its work (the ceiling of the answer
 
 With ``PORTAL_DATABASE_URL`` set it also serves the raw twins of the portal's hot pages:
 the same response from the least SQL it needs, sent with the raw driver (aiosqlite with
-the portal's pragmas, or an asyncpg pool the size of Tortoise's), no ORM, no middleware:
+the portal's pragmas, or an asyncpg pool the size of Tortoise's whose connections go back
+without a reset query, as the portal's do), no ORM, no middleware:
 
 * ``GET /twin/me``: ``GET /api/v1/me``'s JSON, byte for byte, from ONE query joining the
   session, the person (with outlet, company and region) and the account (with the
@@ -23,7 +24,8 @@ not need, so the gap between a twin and its portal page is the portal's own over
 
 ``python -m tests.bench.bare --port N`` runs it with the same ``uvicorn.run`` arguments as
 ``portal.cli._serve`` (one worker, uvicorn's default loop and HTTP parser: uvloop and
-httptools where installed, as ``uvicorn[standard]`` does).
+httptools where installed, as ``uvicorn[standard]`` does); ``--workers N`` runs N workers
+as ``portal web --workers N`` does, each on its own socket (``portal.serving``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -95,8 +98,11 @@ class Db:
             import asyncpg
 
             dsn = urlsplit(self.url)._replace(scheme="postgres", query="").geturl()
-            # Tortoise's asyncpg pool: minsize 1, maxsize 5.
-            self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=5)
+            from portal.db import PooledConnection
+
+            # Tortoise's asyncpg pool: minsize 1, maxsize 5, no reset query (portal.db).
+            self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=5,
+                                                  connection_class=PooledConnection)
             return
         import aiosqlite
 
@@ -407,10 +413,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.bare", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     # Mirrors portal.cli._serve with --no-access-log.
-    uvicorn.run(build_app(), host=args.host, port=args.port, proxy_headers=True,
-                log_level="info", access_log=False)
+    options: dict[str, Any] = {"host": args.host, "port": args.port, "proxy_headers": True,
+                               "log_level": "info", "access_log": False}
+    if args.workers == 1:
+        uvicorn.run(build_app(), **options)
+        return 0
+    from typing import cast
+
+    from uvicorn.supervisors import Multiprocess
+
+    from portal.serving import OwnSocket
+
+    config = uvicorn.Config("tests.bench.bare:build_app", factory=True,
+                            workers=args.workers, **options)
+    own_socket = cast(socket.socket, OwnSocket(args.host, args.port, config.backlog))
+    Multiprocess(config, sockets=[own_socket]).run()
     return 0
 
 

@@ -6,8 +6,11 @@ on that server and drops again), serves it with ``portal web --workers 1`` and
 ``--workers 2`` side by side, and puts the same load on each in turn (``wrk``, one
 thread, the same connections, warm-up and duration; ``--rounds`` turns each, the best
 kept): ``GET /api/v1/me`` with a bearer token and ``GET /`` (the dashboard) with a
-session cookie. It prints req/s and p99 for each, the ratio of two workers to one (the
-goal: at least 1.5 on PostgreSQL on this two-core machine), and how evenly the work
+session cookie. The raw twins of both (``tests/bench/bare.py``: the same bytes from the
+least SQL on the raw driver) run the same way at one and two workers, so their ratio, the
+most two workers can add to so little Python work beside the database on the same cores,
+is measured in the same run. It prints req/s and p99 for each, the ratio of two workers to
+one (the goal: at least 1.5 on PostgreSQL on this two-core machine), and how evenly the work
 spread: each worker's established connections, counted from ``/proc`` in the middle of
 the measured run, and its share of the CPU time the workers used during it. The last
 column says where the machine's two cores went during the run (on average, in cores):
@@ -29,7 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +60,9 @@ from tests.bench.run import (
 )
 
 GOAL = 1.5
+PORTAL, TWIN = "portal", "raw twin"
+KINDS = (PORTAL, TWIN)
+ENDPOINTS = ("GET /api/v1/me", "GET / (dashboard)")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -207,61 +213,69 @@ def measure_database(label: str, database_url: str, workdir: Path, *, warmup: fl
     log = workdir / f"workers-{label}.log"
     print(f"  workers on {label}: portal demo ...", flush=True)
     _run_step([str(BIN / "portal"), "demo"], "portal demo", env, log, timeout=600)
-    servers = {}
-    for workers in (1, 2):
-        port = _free_port()
-        servers[workers] = Server(
-            f"portal web --workers {workers}",
-            [str(BIN / "portal"), "web", "--host", HOST, "--port", str(port),
-             "--workers", str(workers), "--no-access-log"],
-            env, workdir / f"portal-{label}-{workers}.log", port, "/health")
-    runs: dict[int, dict[str, Run]] = {1: {}, 2: {}}
-    with running(servers[1]), running(servers[2]):
+    servers: dict[tuple[str, int], Server] = {}
+    for kind in KINDS:
+        for workers in (1, 2):
+            port = _free_port()
+            argv = ([str(BIN / "portal"), "web", "--no-access-log"] if kind == PORTAL
+                    else [sys.executable, "-m", "tests.bench.bare"])
+            servers[kind, workers] = Server(
+                f"{kind} --workers {workers}",
+                [*argv, "--host", HOST, "--port", str(port), "--workers", str(workers)],
+                env, workdir / f"{kind.replace(' ', '-')}-{label}-{workers}.log", port,
+                "/health" if kind == PORTAL else "/")
+    runs: dict[tuple[str, int], dict[str, Run]] = {key: {} for key in servers}
+    with ExitStack() as stack:
+        for server in servers.values():
+            stack.enter_context(running(server))
+        portal = servers[PORTAL, 1]
+        token, cookie = _sign_in_api(portal.base), _sign_in_web(portal.base)
         targets = {}
-        for workers, server in servers.items():
+        for (kind, workers), server in servers.items():
             wait_for_listeners(server.port, workers)
-            token = _sign_in_api(server.base)
-            cookie = _sign_in_web(server.base)
-            targets[workers] = [
-                Target("GET /api/v1/me", server.base + "/api/v1/me",
-                       [f"Authorization: Bearer {token}"]),
-                Target("GET / (dashboard)", server.base + "/", [f"Cookie: {cookie}"])]
-        for index in range(len(targets[1])):
+            me, dashboard = (("/api/v1/me", "/") if kind == PORTAL
+                             else ("/twin/me", "/twin/dashboard"))
+            targets[kind, workers] = [
+                Target(ENDPOINTS[0], server.base + me, [f"Authorization: Bearer {token}"]),
+                Target(ENDPOINTS[1], server.base + dashboard, [f"Cookie: {cookie}"])]
+        for index in range(len(ENDPOINTS)):
             for round_number in range(1, rounds + 1):
-                for workers, server in servers.items():
-                    target = targets[workers][index]
-                    print(f"  {label}, {workers} worker(s), {target.label}, round "
+                for (kind, workers), server in servers.items():
+                    target = targets[kind, workers][index]
+                    print(f"  {label}, {kind}, {workers} worker(s), {target.label}, round "
                           f"{round_number}: warm-up {warmup:.0f} s, then {duration:.0f} s ...",
                           flush=True)
                     run = measure(server, target, warmup=warmup, duration=duration,
                                   connections=connections, log=log)
-                    best = runs[workers].get(target.label)
+                    best = runs[kind, workers].get(target.label)
                     if best is None or run.result.rps > best.result.rps:
-                        runs[workers][target.label] = run
+                        runs[kind, workers][target.label] = run
     return _summary(label, runs, connections, rounds)
 
 
-def _summary(label: str, runs: dict[int, dict[str, Run]], connections: int, rounds: int
-             ) -> dict[str, Any]:
+def _summary(label: str, runs: dict[tuple[str, int], dict[str, Run]], connections: int,
+             rounds: int) -> dict[str, Any]:
     rows = [(f"{label}, {connections} connections, best of {rounds}", "workers", "req/s", "p99 ms",
              "2 vs 1", "connections per worker", "CPU share per worker",
              "cores busy: workers + postgres + rest")]
-    ratios: dict[str, float] = {}
+    ratios: dict[str, dict[str, float]] = {kind: {} for kind in KINDS}
     problems = []
-    for endpoint, one in runs[1].items():
-        two = runs[2][endpoint]
-        ratios[endpoint] = two.result.rps / one.result.rps if one.result.rps else 0.0
+    for endpoint, kind in ((endpoint, kind) for endpoint in ENDPOINTS for kind in KINDS):
+        one, two = runs[kind, 1][endpoint], runs[kind, 2][endpoint]
+        ratios[kind][endpoint] = two.result.rps / one.result.rps if one.result.rps else 0.0
+        name = endpoint if kind == PORTAL else f"  its {kind}"
         for workers, run in ((1, one), (2, two)):
-            rows.append((endpoint if workers == 1 else "", str(workers),
+            rows.append((name if workers == 1 else "", str(workers),
                          f"{run.result.rps:,.0f}", f"{run.result.p99_ms:.1f}",
                          _ratio(two.result.rps, one.result.rps) if workers == 2 else "",
                          " / ".join(str(n) for n in run.connections),
                          " / ".join(f"{share:.0%}" for share in run.cpu_shares),
                          " + ".join(f"{run.cores[part]:.2f}"
                                     for part in ("workers", "postgres", "rest"))))
-            problems += [f"{label}, {workers} worker(s), {endpoint}: {problem}"
+            problems += [f"{label}, {kind}, {workers} worker(s), {endpoint}: {problem}"
                          for problem in run.result.problems]
-    return {"label": label, "table": _format(rows), "ratios": ratios, "problems": problems}
+    return {"label": label, "table": _format(rows), "ratios": ratios[PORTAL],
+            "twin_ratios": ratios[TWIN], "problems": problems}
 
 
 # -- databases -----------------------------------------------------------------------------
@@ -322,10 +336,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if summary["label"] == "PostgreSQL":
                 verdict = "meets" if ratio >= GOAL else "MISSES"
                 print(f"  {endpoint}: two workers give {ratio:.2f}x one "
-                      f"({verdict} the goal of {GOAL}x)")
+                      f"({verdict} the goal of {GOAL}x); its raw twin "
+                      f"{summary['twin_ratios'][endpoint]:.2f}x")
     print("BENCH_RESULT " + json.dumps({
         "tables": [summary["table"] for summary in summaries],
         "ratios": {summary["label"]: summary["ratios"] for summary in summaries},
+        "twin_ratios": {summary["label"]: summary["twin_ratios"] for summary in summaries},
         "problems": [problem for summary in summaries for problem in summary["problems"]],
     }), flush=True)
     return 0
