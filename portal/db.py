@@ -20,6 +20,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
 from tortoise.connection import get_connections
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 MODEL_MODULES = [
@@ -142,6 +143,43 @@ async def migrate_database(database_url: str) -> None:
         await migrate(config=tortoise_config(database_url))
     finally:
         await Tortoise.close_connections()
+
+
+Statement = tuple[str, list[Any]]  # hand-written SQL with ``?`` markers, and its values
+
+
+async def execute_together(conn: BaseDBAsyncClient, statements: list[Statement]
+                           ) -> list[dict[str, Any]]:
+    """Several write statements of one transaction in one round trip (a hot path's
+    writes, each statement written by the service that owns its table); returns the last
+    one's rows. On PostgreSQL they become one statement, the first ones data-modifying
+    CTEs: they all see the same snapshot, so none may read rows another one writes (ids
+    are given, not looked up). On SQLite they run one after another in one call to the
+    connection's thread (the transaction holds the write lock: nobody else writes)."""
+    if is_postgres(conn):
+        ctes = ", ".join(f"s{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
+        return await conn.execute_query_dict(
+            dialect_sql(conn, f"WITH {ctes} {statements[-1][0]}"),
+            [value for _, values in statements for value in values])
+    assert isinstance(conn, SqliteClient)
+    for sql, values in statements:
+        conn.log.debug("%s: %s", sql, values)
+
+    def run(db: sqlite3.Connection) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for sql, values in statements:
+            rows = [dict(row) for row in db.execute(sql, values).fetchall()]
+        return rows
+
+    async with conn.acquire_connection() as connection:
+        try:
+            # aiosqlite runs ``run`` on the connection's own thread, as it runs each call.
+            found: list[dict[str, Any]] = await connection._execute(run, connection._conn)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(exc) from exc
+        except sqlite3.OperationalError as exc:
+            raise OperationalError(exc) from exc
+        return found
 
 
 def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 1) -> list[str]:

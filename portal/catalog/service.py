@@ -14,7 +14,7 @@ with the company's (``Viewer.for_company``), and only items flagged for companie
 
 from __future__ import annotations
 
-import json
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,7 +40,14 @@ from portal.catalog.models import (
     OrderStatus,
     Reveal,
 )
-from portal.db import dialect_sql, is_postgres, placeholders, write_transaction
+from portal.db import (
+    Statement,
+    dialect_sql,
+    execute_together,
+    is_postgres,
+    placeholders,
+    write_transaction,
+)
 from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
 from portal.ledger.models import Account
@@ -53,7 +60,7 @@ from portal.settings import Settings
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 CODE_PLACEHOLDER = "[[sealed:code]]"
-DETAILS_PLACEHOLDER = "[[sealed:details]]"  # the code's value and expiry
+DETAILS_PLACEHOLDER = "[[sealed:details]]"  # the code's value and expiry, filled in at once
 
 
 # -- refusals -----------------------------------------------------------------------------
@@ -391,28 +398,48 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
 
     Raises NoSuchItem, SoldOut, BelowThreshold, LimitReached, BadRequest (a gift without
     an address), ledger.NotEnoughPoints or ledger.KeyReused; nothing is written then.
+
+    The hot path of a rush on a pool. Under the lock one read decides (a sold-out
+    attempt ends there); a win claims the code (which gives the ids the order and its
+    payment will take), then writes the order, the code's e-mail and its reveal, and pays
+    (``ledger.spend_statements``) in one round trip (``db.execute_together``), the
+    statement crediting the catalog's account (every win's) the last. The code's
+    e-mail is rendered only for a win: on PostgreSQL in the transaction (its lock holds
+    only this account), on SQLite before it (its lock holds the whole database), after
+    one read saying the pool has codes.
     """
     moment = now or datetime.now(UTC)
     full_key = order_key(viewer, key)
     address = address.strip()
-    # Made (once, race-safe) outside the transaction the buyers race in.
-    catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
-    shown = await Item.get_or_none(id=item_id)
-    email = (_code_email(viewer.person, shown, settings)
-             if shown is not None and shown.kind == ItemKind.CERTIFICATE else None)
-    shown_text = None if shown is None else (shown.title, shown.how_to_use)
-    if shown is None:
-        raise NoSuchItem()
+    early: tuple[mail.Rendered, tuple[str, str]] | None = None
+    if not is_postgres(connections.get("default")):
+        shown, stocked = await _shown(item_id)
+        if shown.kind == ItemKind.CERTIFICATE and stocked:
+            early = (_code_email(viewer.person, shown, settings),
+                     (shown.title, shown.how_to_use))
+    try:
+        return await _redeem(viewer, item_id, full_key, key, address, early, settings, moment)
+    except _NoCatalogAccount:  # the first redemption ever: made once, race-safe, outside
+        await ledger.system_account(ledger.CATALOG, name="Catalog")
+        return await _redeem(viewer, item_id, full_key, key, address, early, settings, moment)
+
+
+class _NoCatalogAccount(Exception):
+    pass
+
+
+async def _redeem(viewer: Viewer, item_id: int, full_key: str, key: str, address: str,
+                  early: tuple[mail.Rendered, tuple[str, str]] | None, settings: Settings,
+                  moment: datetime) -> Redeemed:
     async with write_transaction() as conn:
         # Everything of this account happens one at a time from here (the row lock).
-        account, replay = await _locked(conn, viewer.account.id, shown, full_key,
-                                        season_of(moment))
+        account, item, replay = await _locked(conn, viewer.account.id, item_id, full_key,
+                                              season_of(moment))
         if replay is not None:
             if replay[1] != item_id:
                 raise ledger.KeyReused(N_("The key %(key)s was already used for another "
                                           "operation."), key=key)
             return Redeemed(replay[0], replayed=True)
-        item = shown  # as it is now: _locked read its rules again
         if not await _may_see(viewer, item):
             raise NoSuchItem()
         # The threshold is a player's rule; a company spends what marketing credited it.
@@ -422,6 +449,8 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
                                  settings.redemption_threshold - account.available)
         if item.monthly_limit is not None and account.used >= item.monthly_limit:
             raise LimitReached(item.monthly_limit)
+        if account.catalog_id is None:
+            raise _NoCatalogAccount()
         code: Code | None = None
         if item.kind == ItemKind.GIFT:
             if not address:
@@ -432,81 +461,122 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
                     conn, "UPDATE catalog_item SET stock = stock - 1 WHERE id = ? "
                     "AND stock >= 1 RETURNING id"), [item.id]):
                 raise SoldOut()
+            order_id, transfer_id = await _next_ids(conn)
+        elif not account.stocked:
+            raise SoldOut()
         else:
-            code = await _claim_code(conn, item.id)
-        order_id = await _insert_order(
-            conn, key=full_key, item_id=item.id, person_id=viewer.person.id,
+            code, order_id, transfer_id = await _claim_code(conn, item.id)
+        # The order, the code's e-mail and its reveal, and the payment: one round trip.
+        writes = [_order_statement(
+            order_id, key=full_key, item_id=item.id, person_id=viewer.person.id,
             company_id=viewer.company_id, account_id=viewer.account.id, price=item.price,
             month=season_of(moment), code_id=code.id if code else None,
-            address=address if not code else "", now=moment)
-        paid = await ledger.spend_raw(
-            conn, viewer.account.id, target_id=catalog_account.id, amount=item.price,
-            reason=spend_reason(viewer, item), reference=f"catalog-order:{order_id}",
-            key=full_key, now=moment)
-        await conn.execute_query(dialect_sql(
-            conn, "UPDATE catalog_order SET transfer_id = ? WHERE id = ?"), [paid, order_id])
+            address=address if not code else "", transfer_id=transfer_id, now=moment)]
         if code is not None:
-            await _queue_code_email(conn, viewer.person, order_id, item, code, settings,
-                                    moment, email if (item.title, item.how_to_use)
-                                    == shown_text else None)
+            # An e-mail rendered before the lock, unless the item's text changed since.
+            rendered = early[0] if early and early[1] == (item.title, item.how_to_use) \
+                else None
+            writes += _code_email_statements(viewer.person, order_id, item, code, settings,
+                                             moment, rendered)
+        writes += ledger.spend_statements(
+            viewer.account.id, target_id=account.catalog_id, amount=item.price,
+            reason=spend_reason(viewer, item), reference=f"catalog-order:{order_id}",
+            key=full_key, now=moment, transfer_id=transfer_id)
+        await ledger.check_spent(conn, await execute_together(conn, writes),
+                                 viewer.account.id, account.catalog_id, item.price)
     await _tell_if_low(item, now=moment, settings=settings)
     return Redeemed(order_id, replayed=False)
+
+
+async def _shown(item_id: int) -> tuple[Item, bool]:
+    """Before SQLite's transaction, in one statement: the item (NoSuchItem when there is
+    none) and whether its pool has a code left."""
+    conn = connections.get("default")
+    rows = await conn.execute_query_dict(dialect_sql(
+        conn, "SELECT i.*, EXISTS (SELECT 1 FROM catalog_code c WHERE c.item_id = i.id "
+        "AND c.status = ?) AS stocked FROM catalog_item i WHERE i.id = ?"),
+        [CodeStatus.AVAILABLE.value, item_id])
+    if not rows:
+        raise NoSuchItem()
+    stocked = bool(rows[0].pop("stocked"))
+    return Item._init_from_db(**rows[0]), stocked
 
 
 @dataclass(frozen=True)
 class _Paying:
     available: int  # balance - held
     used: int  # this month's orders of the item, cancelled ones aside
+    stocked: bool  # the item's pool has a code available
+    catalog_id: int | None  # the catalog's account, None before the first redemption
 
 
-# The item's columns that decide a redemption, read again under the lock.
-_RULES = ("active", "for_companies", "unlock_quiz_id", "unlock_course_id", "monthly_limit",
-          "kind", "price", "stock", "title", "how_to_use")
-
-
-async def _locked(conn: BaseDBAsyncClient, account_id: int, item: Item, full_key: str,
-                  month: str) -> tuple[_Paying, tuple[int, int] | None]:
+async def _locked(conn: BaseDBAsyncClient, account_id: int, item_id: int, full_key: str,
+                  month: str) -> tuple[_Paying, Item, tuple[int, int] | None]:
     """The paying account locked, then in one statement what decides the redemption:
     its available points, the order already made with this key (id, item), this month's
-    orders of the item (by the index on account, item and month), and the item's rules as
-    they are now (set on ``item``). On PostgreSQL the lock is a statement of its own, so
-    the read sees every order committed before the lock was granted."""
+    orders of the item (by the index on account, item and month), whether the pool has a
+    code, the catalog's account, and the item as it is now (NoSuchItem when there is
+    none). On PostgreSQL the lock is a statement of its own, so the read sees every order
+    committed before the lock was granted."""
     if is_postgres(conn):  # SQLite's BEGIN IMMEDIATE already took the write lock
         await conn.execute_query("SELECT 1 FROM account WHERE id = $1 FOR UPDATE",
                                  [account_id])
     rows = await conn.execute_query_dict(dialect_sql(
-        conn, "SELECT a.balance - a.held AS available, (SELECT COUNT(*) FROM catalog_order o "  # noqa: S608
-        "WHERE o.account_id = a.id AND o.item_id = i.id AND o.month = ? AND o.status <> ?) "
-        "AS used, (SELECT r.id FROM catalog_order r WHERE r.key = ?) AS replay, "
-        "(SELECT r.item_id FROM catalog_order r WHERE r.key = ?) AS replay_item, "
-        f"{', '.join(f'i.{name}' for name in _RULES)} FROM account a, catalog_item i "
-        "WHERE a.id = ? AND i.id = ?"),
-        [month, OrderStatus.CANCELLED.value, full_key, full_key, account_id, item.id])
+        conn, "SELECT i.*, a.balance - a.held AS paying_available, (SELECT COUNT(*) "
+        "FROM catalog_order o WHERE o.account_id = a.id AND o.item_id = i.id "
+        "AND o.month = ? AND o.status <> ?) AS paying_used, (SELECT r.id FROM "
+        "catalog_order r WHERE r.key = ?) AS paying_replay, (SELECT r.item_id FROM "
+        "catalog_order r WHERE r.key = ?) AS paying_replay_item, EXISTS (SELECT 1 FROM "
+        "catalog_code c WHERE c.item_id = i.id AND c.status = ?) AS paying_stocked, "
+        "(SELECT c.id FROM account c WHERE c.code = ?) AS paying_catalog "
+        "FROM account a, catalog_item i WHERE a.id = ? AND i.id = ?"),
+        [month, OrderStatus.CANCELLED.value, full_key, full_key, CodeStatus.AVAILABLE.value,
+         ledger.CATALOG, account_id, item_id])
     if not rows:
         raise NoSuchItem()
     row = rows[0]
-    for name in _RULES:
-        setattr(item, name, row[name])
+    paying = {name: row.pop(name) for name in list(row) if name.startswith("paying_")}
+    replay = None if paying["paying_replay"] is None else (
+        int(paying["paying_replay"]), int(paying["paying_replay_item"]))
+    catalog = paying["paying_catalog"]
+    item = Item._init_from_db(**row)
     item.active, item.for_companies = bool(item.active), bool(item.for_companies)
-    replay = None if row["replay"] is None else (int(row["replay"]), int(row["replay_item"]))
-    return _Paying(int(row["available"]), int(row["used"])), replay
+    return (_Paying(int(paying["paying_available"]), int(paying["paying_used"]),
+                    bool(paying["paying_stocked"]), None if catalog is None else int(catalog)),
+            item, replay)
 
 
-async def _insert_order(conn: BaseDBAsyncClient, *, key: str, item_id: int, person_id: int,
-                        company_id: int | None, account_id: int, price: int, month: str,
-                        code_id: int | None, address: str, now: datetime) -> int:
+def _next_ids_sql(conn: BaseDBAsyncClient) -> str:
+    """The ids the order and its payment will take, given before they are written (so
+    they are written together, ``execute_together``): the sequences' next values on
+    PostgreSQL; on SQLite, in a write transaction (the database's one write lock), one
+    above the highest ids."""
+    order = ("nextval(pg_get_serial_sequence('catalog_order', 'id'))" if is_postgres(conn)
+             else "(SELECT COALESCE(MAX(id), 0) + 1 FROM catalog_order)")
+    return f"{order} AS next_order_id, {ledger.next_transfer_id_sql(conn)} AS next_transfer_id"
+
+
+async def _next_ids(conn: BaseDBAsyncClient) -> tuple[int, int]:
+    rows = await conn.execute_query_dict(f"SELECT {_next_ids_sql(conn)}")  # noqa: S608
+    return int(rows[0]["next_order_id"]), int(rows[0]["next_transfer_id"])
+
+
+def _order_statement(order_id: int, *, key: str, item_id: int, person_id: int,
+                     company_id: int | None, account_id: int, price: int, month: str,
+                     code_id: int | None, address: str, transfer_id: int,
+                     now: datetime) -> Statement:
+    """The order, with its id and the id of the transfer that will pay it."""
     status = OrderStatus.ISSUED if code_id else OrderStatus.AWAITING
-    rows = await conn.execute_query_dict(dialect_sql(
-        conn, "INSERT INTO catalog_order (key, item_id, person_id, company_id, account_id, "
-        "price, month, status, code_id, address, cancel_reason, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
-        [key, item_id, person_id, company_id, account_id, price, month, status.value,
-         code_id, address, "", now, now])
-    return int(rows[0]["id"])
+    return ("INSERT INTO catalog_order (id, key, item_id, person_id, company_id, account_id, "
+            "price, month, status, code_id, address, cancel_reason, created_at, updated_at, "
+            "transfer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [order_id, key, item_id, person_id, company_id, account_id, price, month,
+             status.value, code_id, address, "", now, now, transfer_id])
 
 
-async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> Code:
-    """Takes the first available code of the pool by one conditional update. On
+async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> tuple[Code, int, int]:
+    """Takes the first available code of the pool by one conditional update, which also
+    gives the ids the order and its payment will take (``_next_ids_sql``). On
     PostgreSQL rows other buyers have locked are skipped, so racers spread over the pool
     instead of queueing on its first code (while codes remain that a buyer still holds,
     it tries again); SQLite's write lock already makes one buyer at a time."""
@@ -515,16 +585,17 @@ async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> Code:
         rows = await conn.execute_query_dict(dialect_sql(
             conn, "UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "  # noqa: S608
             f"FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1{skip}) "
-            "RETURNING id, sealed, value, expires_on"),
+            f"RETURNING id, sealed, value, expires_on, {_next_ids_sql(conn)}"),
             [CodeStatus.ISSUED.value, CodeStatus.AVAILABLE.value, item_id,
              CodeStatus.AVAILABLE.value])
         if rows:
             row = rows[0]
             expires = row["expires_on"]
-            return Code(id=row["id"], item_id=item_id, sealed=row["sealed"],
-                        value=row["value"], status=CodeStatus.ISSUED,
-                        expires_on=date.fromisoformat(expires) if isinstance(expires, str)
-                        else expires)
+            return (Code(id=row["id"], item_id=item_id, sealed=row["sealed"],
+                         value=row["value"], status=CodeStatus.ISSUED,
+                         expires_on=date.fromisoformat(expires) if isinstance(expires, str)
+                         else expires),
+                    int(row["next_order_id"]), int(row["next_transfer_id"]))
         if not await conn.execute_query_dict(dialect_sql(
                 conn, "SELECT 1 FROM catalog_code WHERE item_id = ? AND status = ? LIMIT 1"),
                 [item_id, CodeStatus.AVAILABLE.value]):
@@ -555,20 +626,23 @@ def _details(person: Person, code: Code) -> str:
     return " · ".join(parts)
 
 
-async def _queue_code_email(conn: BaseDBAsyncClient, person: Person, order_id: int,
-                            item: Item, code: Code, settings: Settings, now: datetime,
-                            rendered: mail.Rendered | None = None) -> None:
-    """The code e-mailed to its owner, in the same transaction as the order: the outbox
-    keeps placeholders, and the code and its details sealed, until the message is
-    delivered."""
-    sealer = _sealer(settings)
+def _code_email_statements(person: Person, order_id: int, item: Item, code: Code,
+                           settings: Settings, now: datetime,
+                           rendered: mail.Rendered | None = None) -> list[Statement]:
+    """The code e-mailed to its owner, in the same transaction as the order, and its
+    reveal logged: the outbox keeps a placeholder and the code as the pool sealed it (not
+    opened nor sealed again) until the message is delivered; its value and expiry, no
+    secret (marketing's pool lists them), are written into the bodies."""
     rendered = rendered or _code_email(person, item, settings)
-    secret = sealer.seal(json.dumps({CODE_PLACEHOLDER: sealer.open(code.sealed),
-                                     DETAILS_PLACEHOLDER: _details(person, code)}))
-    await mail.queue(person, key=f"email:catalog-order:{order_id}", rendered=rendered,
-                     now=now, conn=conn, sealed=secret)
-    await Reveal.create(order_id=order_id, person_id=person.id, via="email", at=now,
-                        using_db=conn)
+    details = _details(person, code)
+    rendered = mail.Rendered(
+        rendered.subject, rendered.text.replace(DETAILS_PLACEHOLDER, details),
+        rendered.html.replace(DETAILS_PLACEHOLDER, html.escape(details)))
+    return [mail.queue_statement(person, key=f"email:catalog-order:{order_id}",
+                                 rendered=rendered, now=now,
+                                 sealed=mail.sealed_each({CODE_PLACEHOLDER: code.sealed})),
+            ("INSERT INTO catalog_reveal (order_id, person_id, via, at) VALUES (?, ?, ?, ?)",
+             [order_id, person.id, "email", now])]
 
 
 # -- orders and codes ---------------------------------------------------------------------
@@ -944,14 +1018,15 @@ async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
                     id=item.id, stock__gte=1).using_db(conn).update(stock=F("stock") - 1) != 1:
                 raise SoldOut()
         else:
-            code = await _claim_code(conn, item.id)
+            code = (await _claim_code(conn, item.id))[0]
         order = await Order.create(
             key=key, item_id=item.id, person_id=person.id, account_id=account.id, price=0,
             month=season_of(moment), status=OrderStatus.ISSUED if code else OrderStatus.AWAITING,
             code_id=code.id if code else None, created_at=moment, updated_at=moment,
             using_db=conn)
         if code is not None:
-            await _queue_code_email(conn, person, order.id, item, code, settings, moment)
+            await execute_together(conn, _code_email_statements(person, order.id, item, code,
+                                                                settings, moment))
     await _tell_if_low(item, now=moment, settings=settings)
     return Redeemed(order.id, replayed=False)
 

@@ -26,7 +26,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
-from portal.db import dialect_sql, is_postgres, placeholders, write_transaction
+from portal.db import (
+    Statement,
+    dialect_sql,
+    execute_together,
+    is_postgres,
+    placeholders,
+    write_transaction,
+)
 from portal.i18n import N_, Refusal
 from portal.ledger import idle
 from portal.ledger.invariants import Problem as Problem
@@ -685,6 +692,58 @@ async def replace_hold(
     return int(hold_id)
 
 
+def next_transfer_id_sql(conn: BaseDBAsyncClient) -> str:
+    """An SQL expression for the id the next transfer may take, so a caller can record
+    it (an order's payment) before ``spend_statements`` write it: the sequence's next
+    value on PostgreSQL; on SQLite, inside a write transaction (which holds the
+    database's one write lock), one above the highest id."""
+    if is_postgres(conn):
+        return "nextval(pg_get_serial_sequence('transfer', 'id'))"
+    return "(SELECT COALESCE(MAX(id), 0) + 1 FROM transfer)"
+
+
+def spend_statements(
+    account_id: int,
+    *,
+    target_id: int,
+    amount: int,
+    reason: Reason,
+    reference: str,
+    key: str,
+    now: datetime,
+    transfer_id: int,
+) -> list[Statement]:
+    """``spend`` of a person's or company's points as hand-written statements for the
+    caller's write transaction (a busy catalog's hot path, which runs them with its own
+    in one round trip, ``db.execute_together``, the last): the transfer row as
+    ``_write_transfer`` writes it, with the id the caller took by
+    ``next_transfer_id_sql``, then both accounts in one statement, the payer's by the
+    guarded condition (balance - held >= amount), the target's only with it. Its rows go
+    to ``check_spent``. A reused key fails the insert with IntegrityError."""
+    _check_fields(amount, key, reason, reference, account_id, target_id)
+    return [
+        ("INSERT INTO transfer (id, key, kind, source_id, target_id, amount, reason, "
+         "reason_message, reason_params, reference, season, created_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         [transfer_id, key, TransferKind.SPEND.value, account_id, target_id, amount,
+          reason.english(), reason.message, _json(reason.stored_params()), reference,
+          season_of(now), now]),
+        ("UPDATE account SET balance = CASE WHEN id = ? THEN balance - ? "
+         "ELSE balance + ? END WHERE id IN (?, ?) AND (id <> ? OR balance >= held + ?) "
+         "RETURNING id",
+         [account_id, amount, amount, account_id, target_id, account_id, amount]),
+    ]
+
+
+async def check_spent(conn: BaseDBAsyncClient, rows: list[dict[str, Any]], account_id: int,
+                      target_id: int, amount: int) -> None:
+    """NotEnoughPoints (or no such account) unless the last of ``spend_statements``
+    changed both accounts; then the caller's transaction must roll back."""
+    paid = {int(row["id"]) for row in rows}
+    if account_id not in paid or target_id not in paid:
+        raise await _why_not_available(conn, account_id, amount)
+
+
 async def spend_raw(
     conn: BaseDBAsyncClient,
     account_id: int,
@@ -696,31 +755,18 @@ async def spend_raw(
     key: str,
     now: datetime,
 ) -> int:
-    """``spend`` of a person's or company's points inside the caller's write transaction,
-    in three hand-written statements (a busy catalog's hot path): the transfer row as
-    ``_write_transfer`` writes it, then the two accounts in id order, the payer's by the
-    guarded statement (balance - held >= amount). The caller has made sure the key is new
-    (a reused key fails the insert with IntegrityError); NotEnoughPoints when the points
-    are not available. Either way the caller's transaction must roll back. Returns the
-    transfer's id."""
+    """``spend_statements`` on their own, inside the caller's write transaction, the
+    transfer's id taken first: NotEnoughPoints when the points are not available, and
+    then the caller's transaction must roll back. Returns the transfer's id."""
     _check_fields(amount, key, reason, reference, account_id, target_id)
-    transfer_id = (await conn.execute_query_dict(dialect_sql(
-        conn, "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "
-        "reason_message, reason_params, reference, season, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
-        [key, TransferKind.SPEND.value, account_id, target_id, amount, reason.english(),
-         reason.message, _json(reason.stored_params()), reference, season_of(now), now]
-    ))[0]["id"]
-    for changed in sorted((account_id, target_id)):
-        if changed == target_id:
-            await conn.execute_query_dict(dialect_sql(
-                conn, "UPDATE account SET balance = balance + ? WHERE id = ? RETURNING id"),
-                [amount, target_id])
-        elif not await conn.execute_query_dict(dialect_sql(
-                conn, "UPDATE account SET balance = balance - ? WHERE id = ? "
-                "AND balance >= held + ? RETURNING id"), [amount, account_id, amount]):
-            raise await _why_not_available(conn, account_id, amount)
-    return int(transfer_id)
+    transfer_id = int((await conn.execute_query_dict(
+        f"SELECT {next_transfer_id_sql(conn)} AS id"))[0]["id"])  # noqa: S608
+    statements = spend_statements(account_id, target_id=target_id, amount=amount,
+                                  reason=reason, reference=reference, key=key, now=now,
+                                  transfer_id=transfer_id)
+    await check_spent(conn, await execute_together(conn, statements), account_id, target_id,
+                      amount)
+    return transfer_id
 
 
 async def _why_not_available(

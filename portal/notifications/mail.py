@@ -22,7 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
 from portal.accounts.models import Person, Role
-from portal.db import write_transaction
+from portal.db import Statement, write_transaction
 from portal.notifications import service as notifications
 from portal.notifications.models import Email, EmailStatus
 from portal.sealing import Sealer
@@ -68,11 +68,41 @@ async def queue(person: Person, *, key: str, rendered: Rendered, now: datetime,
         ignore_conflicts=True, using_db=conn)
 
 
+def queue_statement(person: Person, *, key: str, rendered: Rendered, now: datetime,
+                    sealed: str | None = None) -> Statement:
+    """``queue`` as one hand-written statement for the caller's write transaction (a
+    redeemed code's e-mail, run with the catalog's other writes in one round trip,
+    ``db.execute_together``): the same row, once per key."""
+    return ('INSERT INTO email (key, person_id, "to", subject, text, html, sealed, status, '
+            "attempts, next_attempt_at, last_error, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', ?) ON CONFLICT (key) DO NOTHING",
+            [key, person.id, person.email, rendered.subject, rendered.text, rendered.html,
+             sealed, EmailStatus.PENDING.value, now, now])
+
+
+def sealed_each(secrets: dict[str, str]) -> str:
+    """``sealed`` for ``queue`` from secrets already sealed one by one (placeholder to
+    sealed value): an e-certificate's code as its pool keeps it, not sealed again."""
+    return json.dumps(secrets, separators=(",", ":"))
+
+
+def _secrets(sealed: str, settings: Settings) -> dict[str, str]:
+    """Placeholder to plain value: ``sealed`` is either one sealed JSON object, or a JSON
+    object of values sealed one by one (``sealed_each``; a Fernet token never starts
+    with "{")."""
+    sealer = Sealer(settings.sealing_keys)
+    if sealed.startswith("{"):
+        return {placeholder: sealer.open(value)
+                for placeholder, value in json.loads(sealed).items()}
+    found: dict[str, str] = json.loads(sealer.open(sealed))
+    return found
+
+
 def _unsealed(email: Email, settings: Settings) -> tuple[str, str]:
     """The bodies with their sealed secrets filled in (escaped in the HTML part)."""
     text, body = email.text, email.html
     if email.sealed:
-        secrets = json.loads(Sealer(settings.sealing_keys).open(email.sealed))
+        secrets = _secrets(email.sealed, settings)
         for placeholder, value in secrets.items():
             text = text.replace(placeholder, value)
             body = body.replace(placeholder, html.escape(value))

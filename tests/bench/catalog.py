@@ -13,7 +13,8 @@ measures:
   ``portal check`` must hold;
 * **its ceiling**: the same processes and players doing the same writes with no portal in
   the way: per attempt one write transaction (``BEGIN IMMEDIATE`` on SQLite) with the
-  guarded balance UPDATE and the conditional claim of a code, in raw SQL on a scratch pool.
+  conditional claim of a code and the guarded balance UPDATE, in raw SQL on a scratch pool
+  (the claim first: a sold-out attempt ends at its one statement).
   Both warm up with one redemption per process before the release, and ``--rounds``
   (default 3) repeats the pair on fresh pools and players, the portal first, then the
   raw ceiling, so a change in the machine's load touches both alike; reported are the

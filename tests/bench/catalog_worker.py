@@ -7,8 +7,8 @@ CALL is JSON: {"mode": "portal" or "raw", "item": 3, "people": [7, 8], "times": 
 counted), prints "ready", waits for a line on standard input (``tests/bench/racers.py``),
 then every person redeems the item ``times`` times, one after another, all people at the
 same time: in "portal" mode with ``catalog.redeem``, in "raw" mode with the same writes in
-raw SQL (a guarded balance UPDATE of a scratch copy of the players' accounts, so the
-ledger stays whole, and a conditional claim of a code, in one write transaction). It
+raw SQL (a conditional claim of a code, then a guarded balance UPDATE of a scratch copy
+of the players' accounts, so the ledger stays whole, in one write transaction). It
 prints one JSON line: how many won, were told sold out, any other error, each attempt's
 seconds, and when it finished.
 """
@@ -36,11 +36,8 @@ class SoldOut(Exception):
 
 
 async def _raw_claim(conn: BaseDBAsyncClient, person_id: int, item_id: int) -> None:
-    changed, _ = await conn.execute_query(dialect_sql(
-        conn, "UPDATE bench_catalog_account SET balance = balance - ? WHERE id = ? "
-        "AND balance - held >= ?"), [PRICE, person_id, PRICE])
-    if changed != 1:
-        raise RuntimeError("not enough points")
+    """The least SQL for the same guarantees: the claim first, so a sold-out attempt ends
+    at its one statement, then the guarded balance UPDATE."""
     skip = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
     changed, _ = await conn.execute_query(dialect_sql(
         conn, "UPDATE catalog_code SET status = 'issued' WHERE status = 'available' AND id = "  # noqa: S608
@@ -48,6 +45,11 @@ async def _raw_claim(conn: BaseDBAsyncClient, person_id: int, item_id: int) -> N
         f"ORDER BY id LIMIT 1{skip})"), [item_id])
     if changed != 1:
         raise SoldOut()
+    changed, _ = await conn.execute_query(dialect_sql(
+        conn, "UPDATE bench_catalog_account SET balance = balance - ? WHERE id = ? "
+        "AND balance - held >= ?"), [PRICE, person_id, PRICE])
+    if changed != 1:
+        raise RuntimeError("not enough points")
 
 
 async def ready(call: dict[str, Any]) -> Callable[[], Awaitable[Outcome]]:

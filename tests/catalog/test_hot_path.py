@@ -1,0 +1,115 @@
+"""Redeeming's hot path (issue 10's benchmark) on SQLite and PostgreSQL: a sold-out attempt
+is the read that says so and nothing more; a win's writes after the claim (the order, the
+code's e-mail and its reveal, the payment) go in one round trip (``db.execute_together``);
+the outbox holds the code as the pool sealed it, and mail queued before that still opens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+
+from portal.catalog import service as catalog
+from portal.catalog.models import Category, Code, Order, Reveal
+from portal.db import execute_together, is_postgres, write_transaction
+from portal.ledger.models import Transfer
+from portal.notifications import mail
+from portal.notifications.models import Email
+from portal.sealing import Sealer
+from tests.catalog.stock import SETTINGS, give, item
+from tests.factories import make_person
+from tests.sql_log import statements
+
+pytestmark = pytest.mark.usefixtures("any_db")
+
+
+async def _player() -> catalog.Viewer:
+    person = await make_person()
+    await give(person, 1000)
+    return await catalog.as_player(person)
+
+
+def _first_words(sent: list[str]) -> list[str]:
+    return [" ".join(sql.split()[:3]).upper() for sql in sent]
+
+
+async def test_a_sold_out_attempt_is_the_read_that_says_so_and_writes_nothing() -> None:
+    alice, card = await _player(), await item(price=100, codes=1)
+    await catalog.redeem(alice, card.id, key="hot-path-01", settings=SETTINGS)
+    with statements() as sent, pytest.raises(catalog.SoldOut):
+        await catalog.redeem(alice, card.id, key="hot-path-02", settings=SETTINGS)
+    words = _first_words(sent)
+    # PostgreSQL: the account's lock, then the read; SQLite: the read before the write
+    # lock (the item, is there a code: no e-mail rendered), then the read under it.
+    assert len(words) == 2, sent
+    assert not any(w.startswith(("INSERT", "UPDATE", "WITH", "DELETE")) for w in words)
+    assert await Order.filter(item_id=card.id).count() == 1
+    assert await Email.all().count() == 1
+
+
+async def test_a_win_writes_the_order_its_mail_reveal_and_payment_in_one_round_trip() -> None:
+    alice, card = await _player(), await item(price=100, codes=2, title="Fuel card")
+    with statements() as sent:
+        done = await catalog.redeem(alice, card.id, key="hot-path-03", settings=SETTINGS)
+    words = _first_words(sent)
+    claim = next(n for n, w in enumerate(words) if w.startswith("UPDATE CATALOG_CODE"))
+    if is_postgres(connections.get("default")):
+        # The lock, the read, the claim, and one statement for every other write.
+        assert len(words) == 4 and claim == 2, sent
+        assert words[3].startswith("WITH S0 AS")
+    else:
+        # Logged one by one, run in one call on the connection's thread.
+        assert [w.split()[:3] for w in words[claim + 1:]] == [
+            ["INSERT", "INTO", "CATALOG_ORDER"], ["INSERT", "INTO", "EMAIL"],
+            ["INSERT", "INTO", "CATALOG_REVEAL"], ["INSERT", "INTO", "TRANSFER"],
+            ["UPDATE", "ACCOUNT", "SET"]], sent
+    order = await Order.get(id=done.order_id)
+    paid = await Transfer.get(id=order.transfer_id)
+    assert (paid.key, paid.reference, paid.amount) == (order.key,
+                                                       f"catalog-order:{order.id}", 100)
+    assert await Reveal.filter(order_id=order.id, via="email").count() == 1
+    queued = await Email.get(key=f"email:catalog-order:{order.id}")
+    code = await Code.get(id=order.code_id)
+    # The code as its pool sealed it, not sealed again; its value in the bodies.
+    assert json.loads(queued.sealed or "") == {catalog.CODE_PLACEHOLDER: code.sealed}
+    assert "Value: 50 EUR" in queued.text and catalog.DETAILS_PLACEHOLDER not in queued.text
+    # The next win takes the next ids.
+    again = await catalog.redeem(alice, card.id, key="hot-path-04", settings=SETTINGS)
+    assert again.order_id > order.id
+    assert (await Order.get(id=again.order_id)).transfer_id > paid.id
+
+
+async def test_writes_together_fail_together() -> None:
+    conn = connections.get("default")
+    assert await execute_together(conn, [
+        ("INSERT INTO catalog_category (name, position) VALUES (?, ?)", ["Alpha", 1]),
+        ("SELECT name FROM catalog_category WHERE position = ?", [0])]) == []
+    with pytest.raises(IntegrityError):
+        async with write_transaction() as tx:
+            await execute_together(tx, [
+                ("INSERT INTO catalog_category (name, position) VALUES (?, ?)", ["Beta", 2]),
+                ("INSERT INTO catalog_category (name, position) VALUES (?, ?)", ["Alpha", 3])])
+    assert [c.name for c in await Category.all()] == ["Alpha"]
+
+
+async def test_mail_sealed_whole_before_still_opens(tmp_path: Path) -> None:
+    """An e-mail queued with its secrets sealed as one JSON object (as every code's was
+    before) is delivered with them filled in."""
+    alice = await make_person("alice@example.com")
+    settings = SETTINGS.model_copy(update={"outbox_dir": str(tmp_path)})
+    now = datetime.now(UTC)
+    secret = Sealer(settings.sealing_keys).seal(json.dumps({"[[sealed:code]]": "XYZ-1234"}))
+    await mail.queue(alice, key="old-format", now=now, sealed=secret,
+                     rendered=mail.Rendered("Your code", "Code: [[sealed:code]]\n",
+                                            "<p>[[sealed:code]]</p>"))
+    assert await mail.send_due(now, settings) == 1
+    [sent] = await asyncio.to_thread(lambda: [p.read_bytes() for p in tmp_path.glob("*.eml")])
+    message = message_from_bytes(sent, policy=policy.default)
+    body = message.get_body(("plain",))
+    assert body is not None and "Code: XYZ-1234" in body.get_content()
