@@ -37,6 +37,12 @@ from portal.settings import Settings
 
 log = logging.getLogger("portal.burns")
 BATCH = 1000
+# Accounts per burn transaction: each commit costs a disk flush and a look for the next
+# accounts, so fewer and larger batches burn a million accounts faster (SQLite: 14.6 s in
+# 1,000s, 12.7 s in 5,000s), while one batch still holds the write lock (SQLite) or its
+# accounts' rows (PostgreSQL) for well under a second (about 0.1 s and 0.3 s on average),
+# far inside the busy timeout a player's answer waits for.
+BURN_BATCH = 5000
 BURN_JOB = "inactivity-burn"
 # When the burn job runs: the scheduler wires its job to this trigger, and every moment
 # people are told (``burn_moment``) and every run's reach (``last_burn_run``) come from it.
@@ -95,7 +101,7 @@ async def outlook(account: Account, settings: Settings, *, now: datetime,
     return Outlook(points, at, i18n.days_apart(now, at, zone or settings.time_zone))
 
 
-async def burn_inactive(now: datetime, *, days: int, batch: int = BATCH,
+async def burn_inactive(now: datetime, *, days: int, batch: int = BURN_BATCH,
                         notice: timedelta = DEFAULT_NOTICE) -> int:
     """Burns every account due by the burn run ``now`` belongs to, a batch per
     transaction; returns how many burned. ``notice`` should be ``notice_period(settings)``."""
