@@ -25,6 +25,13 @@ from portal.notifications.telling import Notice, tell
 from portal.settings import Settings
 
 
+async def check_prize_item(item_id: int | None) -> None:
+    """A prize that is a catalog reward names one in the catalog: raises
+    catalog.NoSuchItem otherwise (None, a text prize, needs nothing)."""
+    if item_id is not None:
+        await catalog.staff_item(item_id)
+
+
 async def deliver(person: Person, item_id: int | None, *, key: str, settings: Settings,
                   now: datetime) -> tuple[int | None, str]:
     """The catalog order that delivers the prize (None: a text prize) and any problem."""

@@ -27,7 +27,7 @@ from tortoise.expressions import F
 
 from portal.accounts.models import Person
 from portal.auctions.models import Raffle, RaffleStatus, RaffleWinner, Ticket
-from portal.auctions.prizes import deliver, tell_everyone
+from portal.auctions.prizes import check_prize_item, deliver, tell_everyone
 from portal.db import write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
@@ -84,7 +84,10 @@ class RaffleFields:
 
 async def create_raffle(values: RaffleFields, *, by: Person, now: datetime | None = None
                         ) -> Raffle:
+    """A new raffle with its own ledger account. Raises catalog.NoSuchItem (the prize is no
+    catalog reward) or BadRaffle."""
     moment = now or datetime.now(UTC)
+    await check_prize_item(values.prize_item_id)
     if values.draw_at <= moment:
         raise BadRaffle(N_("The draw must be in the future."))
     if not values.prize_text.strip() and values.prize_item_id is None:

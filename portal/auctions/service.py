@@ -37,7 +37,7 @@ from tortoise.exceptions import IntegrityError
 
 from portal.accounts.models import Person
 from portal.auctions.models import Bid, Lot, LotStatus
-from portal.auctions.prizes import deliver, tell_everyone
+from portal.auctions.prizes import check_prize_item, deliver, tell_everyone
 from portal.db import dialect_sql, is_postgres, write_transaction
 from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
@@ -107,8 +107,10 @@ class LotFields:
 
 async def create_lot(values: LotFields, *, by: Person, settings: Settings,
                      now: datetime | None = None) -> Lot:
-    """A new lot with its own ledger account; the soft close is the portal's setting."""
+    """A new lot with its own ledger account; the soft close is the portal's setting.
+    Raises catalog.NoSuchItem (the prize is no catalog reward) or BadBid."""
     moment = now or datetime.now(UTC)
+    await check_prize_item(values.prize_item_id)
     if values.ends_at <= values.starts_at:
         raise BadBid(N_("The end must come after the start."))
     if values.ends_at <= moment:

@@ -7,13 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_timedelta
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -29,7 +27,7 @@ from portal.ledger import service as ledger
 from portal.settings import Settings
 from portal.web.forms import FormErrors, parse_form
 from portal.web.pagination import page_number
-from portal.web.pictures import MAX_PICTURE_BYTES, PictureRefused, store_picture
+from portal.web.pictures import form_with_picture
 from portal.web.templating import render
 
 MANAGE = (Role.MARKETING, Role.ADMIN)
@@ -207,12 +205,29 @@ class LotForm(_PrizeForm):
     starting_bid: int = Field(ge=1, le=auctions.MAX_BID)
     increment: int = Field(ge=1, le=auctions.MAX_BID)
 
+    async def create(self, by: Person, *, picture: str, zone: str, settings: Settings) -> None:
+        await auctions.create_lot(auctions.LotFields(
+            title=self.title, description=self.description, prize_text=self.prize_text,
+            prize_item_id=self.prize_item, starts_at=_local(self.starts_at, zone),
+            ends_at=_local(self.ends_at, zone), starting_bid=self.starting_bid,
+            increment=self.increment, picture=picture), by=by, settings=settings, now=_now())
+
 
 class RaffleForm(_PrizeForm):
     draw_at: datetime
     winners: int = Field(ge=1, le=1000)
     ticket_price: int = Field(ge=1, le=ledger.MAX_AMOUNT)
     per_person_limit: int = Field(ge=1, le=raffles.MAX_TICKETS_AT_ONCE)
+
+    async def create(self, by: Person, *, picture: str, zone: str, settings: Settings) -> None:
+        await raffles.create_raffle(raffles.RaffleFields(
+            title=self.title, description=self.description, prize_text=self.prize_text,
+            prize_item_id=self.prize_item, winners=self.winners,
+            ticket_price=self.ticket_price, per_person_limit=self.per_person_limit,
+            draw_at=_local(self.draw_at, zone), picture=picture), by=by, now=_now())
+
+
+FORMS: dict[str, type[LotForm] | type[RaffleForm]] = {"lot": LotForm, "raffle": RaffleForm}
 
 
 class CancelForm(BaseModel):
@@ -229,9 +244,7 @@ async def new(request: Request, *, status_code: int = 200, errors: dict[str, str
               values: Mapping[str, object] | None = None) -> Response:
     """The form for a new lot or raffle (``kind`` in the path)."""
     require_person(request, *MANAGE)
-    kind = request.path_params["kind"]
-    if kind not in ("lot", "raffle"):
-        raise HTTPException(404)
+    kind = _kind(request)
     items = [i for i, _ in await catalog.staff_items() if i.active]
     return render(request, f"auctions/new_{kind}.html", status_code=status_code,
                   errors=errors or {}, values=values or {}, items=items,
@@ -239,64 +252,30 @@ async def new(request: Request, *, status_code: int = 200, errors: dict[str, str
                   soft_close=request.app.state.settings.auction_soft_close_minutes)
 
 
+def _kind(request: Request) -> str:
+    kind = str(request.path_params["kind"])
+    if kind not in FORMS:
+        raise HTTPException(404)
+    return kind
+
+
 async def create(request: Request) -> Response:
     """Saves a new lot or raffle with its picture (multipart); a refusal shows the form
     again with each wrong field named."""
     who = require_person(request, *MANAGE)
-    kind = request.path_params["kind"]
-    if kind not in ("lot", "raffle"):
-        raise HTTPException(404)
-    if int(request.headers.get("content-length") or 0) > MAX_PICTURE_BYTES + 64 * 1024:
-        raise HTTPException(413, i18n.gettext("The picture is larger than 5 MB."))
-    settings = request.app.state.settings
-    async with request.form(max_files=1, max_fields=20) as submitted:
-        fields = {k: v for k, v in submitted.items() if k != "picture"}
-        try:
-            picture = await _picture(request, submitted.get("picture"))
-            if kind == "lot":
-                await _create_lot(parse_form(LotForm, fields), who.person, picture, settings)
-            else:
-                await _create_raffle(parse_form(RaffleForm, fields), who.person, picture,
-                                     i18n.current_zone())
-        except FormErrors as exc:
-            return await new(request, status_code=400, errors=exc.errors, values=exc.values)
-        except (PictureRefused, auctions.BadBid, raffles.BadRaffle, catalog.NoSuchItem) as exc:
-            field = "picture" if isinstance(exc, PictureRefused) else "form"
-            return await new(request, status_code=400, errors={field: exc.translated()},
-                             values=dict(fields))
+    kind = _kind(request)
+    try:
+        form, picture = await form_with_picture(request, FORMS[kind], max_fields=20)
+        # The form's times are on the staff member's clock.
+        await form.create(who.person, picture=picture or "", zone=i18n.current_zone(),
+                          settings=request.app.state.settings)
+    except FormErrors as exc:
+        return await new(request, status_code=400, errors=exc.errors, values=exc.values)
+    except (auctions.BadBid, raffles.BadRaffle, catalog.NoSuchItem) as exc:
+        return await new(request, status_code=400, errors={"form": exc.translated()},
+                         values=form.model_dump(mode="json"))
     return RedirectResponse(f"{request.url_for('auctions.staff')}?saved={kind}",
                             status_code=303)
-
-
-async def _picture(request: Request, picture: object) -> str:
-    if not isinstance(picture, UploadFile) or not picture.filename:
-        return ""
-    data = await picture.read(MAX_PICTURE_BYTES + 1)
-    return store_picture(data, Path(request.app.state.settings.media_dir))
-
-
-async def _prize_item(item_id: int | None) -> int | None:
-    if item_id is not None:
-        await catalog.staff_item(item_id)  # NoSuchItem when it is not in the catalog
-    return item_id
-
-
-async def _create_lot(form: LotForm, by: Person, picture: str, settings: Settings) -> None:
-    zone = i18n.current_zone()  # the staff member's: the form's times are on their clock
-    await auctions.create_lot(auctions.LotFields(
-        title=form.title, description=form.description, prize_text=form.prize_text,
-        prize_item_id=await _prize_item(form.prize_item),
-        starts_at=_local(form.starts_at, zone), ends_at=_local(form.ends_at, zone),
-        starting_bid=form.starting_bid, increment=form.increment, picture=picture),
-        by=by, settings=settings, now=_now())
-
-
-async def _create_raffle(form: RaffleForm, by: Person, picture: str, zone: str) -> None:
-    await raffles.create_raffle(raffles.RaffleFields(
-        title=form.title, description=form.description, prize_text=form.prize_text,
-        prize_item_id=await _prize_item(form.prize_item), winners=form.winners,
-        ticket_price=form.ticket_price, per_person_limit=form.per_person_limit,
-        draw_at=_local(form.draw_at, zone), picture=picture), by=by, now=_now())
 
 
 async def cancel(request: Request) -> Response:

@@ -291,3 +291,13 @@ async def test_the_live_state_says_where_the_viewer_stands() -> None:
     theirs = await auctions.lot_state(on.id, bob, now=NOW)
     assert (theirs.leading, theirs.outbid, theirs.available) == (True, False, 350)
     assert (await Account.get(id=on.account_id)).balance == 0
+
+
+async def test_a_lot_or_raffle_whose_prize_is_no_catalog_reward_is_refused() -> None:
+    from tests.auctions.lots import raffle
+
+    with pytest.raises(catalog.NoSuchItem):
+        await lot(prize_item_id=2**31 - 1)
+    with pytest.raises(catalog.NoSuchItem):
+        await raffle(prize_item_id=2**31 - 1)
+    assert await Lot.all().count() == 0

@@ -196,6 +196,20 @@ async def test_a_bad_lot_form_names_the_problem_and_saves_nothing(
     assert await Lot.all().count() == 0
 
 
+async def test_a_lot_the_service_refuses_shows_the_form_again_as_typed(
+        people: People, sign_in: SignIn) -> None:
+    client = await sign_in("carol@example.com")
+    answer = await client.post("/marketing/auctions/new/lot", data={
+        "csrftoken": csrf(client), "title": "Old news", "prize_text": "A day in the lab",
+        "starts_at": "2020-01-01T09:00", "ends_at": "2020-01-01T10:00",
+        "starting_bid": "75", "increment": "5"})
+    assert answer.status_code == 400 and "The end must be in the future." in answer.text
+    for typed in ('value="Old news"', 'value="A day in the lab"', 'value="75"',
+                  'value="2020-01-01T10:00:00"'):
+        assert typed in answer.text
+    assert await Lot.all().count() == 0
+
+
 async def test_a_picture_that_is_not_one_is_refused(people: People, sign_in: SignIn) -> None:
     client = await sign_in("carol@example.com")
     answer = await client.post("/marketing/auctions/new/raffle", data={
