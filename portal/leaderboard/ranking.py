@@ -4,7 +4,7 @@ them: the top, their own place with their neighbours, and a page.
 Players are ranked by points *earned* (per season in ``season_score``, all time in
 ``account.earned_total``), never by balance, so spending or a burn never lowers a rank.
 Ties go to whoever reached the score first, then to the older account. Each read is an
-index range, and a rank costs the same deep in the board as at its top (see ``scores``);
+index range, and a rank costs no more deep in the board than its tie group (``scores``);
 nothing here reads the ledger, and reading never writes: a finished month reads the same
 before the season-end job freezes it and after.
 """

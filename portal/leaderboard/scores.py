@@ -6,8 +6,9 @@ month's ``season_score`` (season, earned DESC, reached_at, account_id), all time
 ``season_standing`` (season, rank). The top and the neighbours are each a range of that
 index; names are joined only for the rows shown. A rank does not count the rows above:
 it sums the players per higher score (``score_count``, kept by triggers) and counts only
-the rows of the viewer's own score reached first, so it costs the same at #1 and at
-#500,000; a frozen month keeps its ranks.
+the rows of the viewer's own score reached first, so it grows with the viewer's tie
+group, not with the rank; a frozen month keeps its ranks. The viewer's place (their row,
+rank and neighbours) is one statement, ``place``.
 
 Queries are built from parts (pypika, Tortoise's own query builder) and rendered in the
 connection's dialect. Values from outside are always parameters. The constants of a
