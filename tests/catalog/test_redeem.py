@@ -183,6 +183,41 @@ async def test_cancelling_refunds_once_and_the_code_is_never_handed_out_again() 
     assert told.params == {"title": card.title, "reason": "Wrong item", "points": 300}
 
 
+async def test_a_cancel_waits_for_the_buyers_redemption_in_flight_without_a_deadlock(
+        any_db: str) -> None:
+    """A redemption locks its buyer's account first and credits the catalog's last, while
+    a refund changes accounts in id order (the catalog's, made by migration 0015, first).
+    They still cannot deadlock on PostgreSQL: the refund's transfer row is written before
+    any balance and references the buyer's account, which takes a key-share lock on it, so
+    the cancel waits for the buyer before it touches the catalog. Held here on a connection
+    of its own: the buyer locked as a redemption does, then the catalog credited while the
+    cancel waits."""
+    if not any_db.startswith("postgres"):
+        pytest.skip("SQLite's one write lock cannot deadlock")
+    import asyncpg
+
+    alice = await player(1000)
+    card = await item(price=300, codes=2)
+    done = await catalog.redeem(alice, card.id, key="cancel-in-flight", settings=SETTINGS,
+                                now=NOW)
+    catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
+    redemption = await asyncpg.connect(any_db)
+    try:
+        async with redemption.transaction():
+            await redemption.execute("SELECT 1 FROM account WHERE id = $1 FOR UPDATE",
+                                     alice.account.id)
+            cancelling = asyncio.create_task(catalog.cancel(done.order_id, reason="Late"))
+            await asyncio.sleep(0.3)  # the cancel gets as far as it can
+            await redemption.execute("SET LOCAL lock_timeout = '3s'")
+            await redemption.execute("UPDATE account SET balance = balance WHERE id = $1",
+                                     catalog_account.id)
+        assert await cancelling is True
+    finally:
+        await redemption.close()
+    assert await balance(alice) == 1000
+    assert await ledger.check_invariants() == []
+
+
 async def test_an_item_hidden_until_a_quiz_appears_once_the_quiz_is_finished() -> None:
     from tests.catalog.stock import finish_quiz
 
