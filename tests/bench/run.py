@@ -516,7 +516,7 @@ def measure_players(label: str, base: str, *, players: int, warmup: float, durat
         argv += ["--password", PLAYER_PASSWORD, "--quiz-prefix", quiz_prefix]
     if twin is not None:
         argv += ["--twin", twin[0], "--twin-prefix", twin[1]]
-    # Sign-ins: the server checks one argon2 hash at a time, ~0.15-0.4 s each here.
+    # Sign-ins: argon2 verifies on the server, ~20 ms of CPU each at the default cost.
     data = _bench_result(argv, f"the game driver on {label}", log,
                          timeout=2 * (warmup + duration) + players * 0.5 + 180)
     return _player_result(Target(label, base), data)

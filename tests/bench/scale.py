@@ -77,11 +77,11 @@ from urllib.parse import urlsplit
 import aiosqlite
 import asyncpg
 import httpx
-from argon2 import PasswordHasher
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from portal.accounts.models import Person
+from portal.accounts.service import DEFAULT_PASSWORD_PROFILE, password_hasher
 from portal.burns import service as burns
 from portal.db import migrate_database, tortoise_config
 from portal.leaderboard import ranking as boards
@@ -1074,7 +1074,9 @@ def measure_page(db: Scratch, viewer: Viewer, workdir: Path, config: Config,
 
 
 async def _set_password(db: Scratch, viewer: Viewer) -> None:
-    hashed = await asyncio.to_thread(PasswordHasher().hash, VIEWER_PASSWORD)
+    # At the portal's default cost, so the viewer's sign-in is not also a rehash.
+    hasher = password_hasher(DEFAULT_PASSWORD_PROFILE)
+    hashed = await asyncio.to_thread(hasher.hash, VIEWER_PASSWORD)
     async with Raw(db) as raw:
         changed = await raw.update_in_transaction(
             "UPDATE person SET password_hash = ? WHERE id = ?", hashed, viewer.person_id)
