@@ -205,7 +205,8 @@ async def test_a_masked_token_from_the_page_passes_in_a_form_and_in_the_header(
 ) -> None:
     alice = await sign_in("alice@example.com")
     field, header = page_tokens((await alice.get("/profile")).text)[:2]
-    by_form = await alice.post("/profile", data={"csrftoken": field, "display_name": "Al", "language": "en"})
+    by_form = await alice.post("/profile", data={"csrftoken": field, "display_name": "Al",
+                                                 "language": "en"})
     by_htmx = await alice.post("/profile", data={"display_name": "Ally", "language": "en"},
                                headers={"x-csrftoken": header, "hx-request": "true"})
     for response in (by_form, by_htmx):
