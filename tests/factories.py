@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,15 @@ async def personas() -> People:
 def csrf(client: httpx.AsyncClient) -> str:
     """The CSRF token for a form post: the signed value of the csrftoken cookie."""
     return client.cookies.get("csrftoken") or ""
+
+
+_PAGE_TOKENS = re.compile(r'(name="csrftoken" value="|"x-csrftoken": ")[^"]*"')
+
+
+def without_csrf_tokens(html: str) -> str:
+    """A page without its CSRF tokens, to compare two renders: pages carry the token
+    masked afresh every time (portal/web/masking.py)."""
+    return _PAGE_TOKENS.sub(r'\1"', html)
 
 
 async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> None:
