@@ -399,33 +399,73 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     Raises NoSuchItem, SoldOut, BelowThreshold, LimitReached, BadRequest (a gift without
     an address), ledger.NotEnoughPoints or ledger.KeyReused; nothing is written then.
 
-    The hot path of a rush on a pool. Under the lock one read decides (a sold-out
-    attempt ends there); a win claims the code (which gives the ids the order and its
-    payment will take), then writes the order, the code's e-mail and its reveal, and pays
-    (``ledger.spend_statements``) in one round trip (``db.execute_together``), the
-    statement crediting the catalog's account (every win's) the last. The code's
-    e-mail is rendered only for a win: on PostgreSQL in the transaction (its lock holds
-    only this account), on SQLite before it (its lock holds the whole database), after
-    one read saying the pool has codes.
+    The hot path of a rush on a pool. First, with no lock and no transaction, the read
+    that decides (``_deciding``): a refusal (sold out, below the threshold, over the
+    monthly limit, hidden) or a replay ends there, as it writes nothing and is true of
+    that one statement's snapshot (every order, code and balance committed when it
+    began). Otherwise, under the lock, the same read decides again (a sold-out attempt
+    that lost the race ends there); a win claims the code (which gives the ids the
+    order and its payment will take), then writes the order, the code's e-mail and its
+    reveal, and pays (``ledger.spend_statements``) in one round trip
+    (``db.execute_together``), the statement crediting the catalog's account (every
+    win's) the last. The code's e-mail is rendered only when the pool has codes: on
+    PostgreSQL in the transaction (its lock holds only this account), on SQLite before
+    it (its lock holds the whole database).
     """
     moment = now or datetime.now(UTC)
     full_key = order_key(viewer, key)
     address = address.strip()
-    early: tuple[mail.Rendered, tuple[str, str]] | None = None
-    if not is_postgres(connections.get("default")):
-        shown, stocked = await _shown(item_id)
-        if shown.kind == ItemKind.CERTIFICATE and stocked:
-            early = (_code_email(viewer.person, shown, settings),
-                     (shown.title, shown.how_to_use))
+    conn = connections.get("default")
+    account, item, replay = await _deciding(conn, viewer.account.id, item_id, full_key,
+                                            season_of(moment), lock=False)
     try:
-        return await _redeem(viewer, item_id, full_key, key, address, early, settings, moment)
+        done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
     except _NoCatalogAccount:  # the first redemption ever: made once, race-safe, outside
         await ledger.system_account(ledger.CATALOG, name="Catalog")
-        return await _redeem(viewer, item_id, full_key, key, address, early, settings, moment)
+    else:
+        if done is not None:
+            return done
+    early: tuple[mail.Rendered, tuple[str, str]] | None = None
+    if not is_postgres(conn) and item.kind == ItemKind.CERTIFICATE:
+        early = (_code_email(viewer.person, item, settings), (item.title, item.how_to_use))
+    return await _redeem(viewer, item_id, full_key, key, address, early, settings, moment)
 
 
 class _NoCatalogAccount(Exception):
     pass
+
+
+async def _decide(viewer: Viewer, item_id: int, key: str, address: str, account: _Paying,
+                  item: Item, replay: tuple[int, int] | None,
+                  settings: Settings) -> Redeemed | None:
+    """What the deciding read says: the order a replayed key made, a refusal (raised), or
+    None when the attempt may claim and pay."""
+    if replay is not None:
+        if replay[1] != item_id:
+            raise ledger.KeyReused(N_("The key %(key)s was already used for another "
+                                      "operation."), key=key)
+        return Redeemed(replay[0], replayed=True)
+    if not await _may_see(viewer, item):
+        raise NoSuchItem()
+    # The threshold is a player's rule; a company spends what marketing credited it.
+    if not viewer.for_company and settings.redemption_threshold and \
+            account.available < settings.redemption_threshold:
+        raise BelowThreshold(settings.redemption_threshold,
+                             settings.redemption_threshold - account.available)
+    if item.monthly_limit is not None and account.used >= item.monthly_limit:
+        raise LimitReached(item.monthly_limit)
+    if account.catalog_id is None:
+        raise _NoCatalogAccount()
+    if item.kind == ItemKind.GIFT:
+        if not address:
+            raise BadRequest(N_("Say where the gift should be delivered."))
+        if len(address) > 500:
+            raise BadRequest(N_("The address is longer than 500 characters."))
+        if item.stock is not None and item.stock < 1:
+            raise SoldOut()
+    elif not account.stocked:
+        raise SoldOut()
+    return None
 
 
 async def _redeem(viewer: Viewer, item_id: int, full_key: str, key: str, address: str,
@@ -433,37 +473,19 @@ async def _redeem(viewer: Viewer, item_id: int, full_key: str, key: str, address
                   moment: datetime) -> Redeemed:
     async with write_transaction() as conn:
         # Everything of this account happens one at a time from here (the row lock).
-        account, item, replay = await _locked(conn, viewer.account.id, item_id, full_key,
-                                              season_of(moment))
-        if replay is not None:
-            if replay[1] != item_id:
-                raise ledger.KeyReused(N_("The key %(key)s was already used for another "
-                                          "operation."), key=key)
-            return Redeemed(replay[0], replayed=True)
-        if not await _may_see(viewer, item):
-            raise NoSuchItem()
-        # The threshold is a player's rule; a company spends what marketing credited it.
-        if not viewer.for_company and settings.redemption_threshold and \
-                account.available < settings.redemption_threshold:
-            raise BelowThreshold(settings.redemption_threshold,
-                                 settings.redemption_threshold - account.available)
-        if item.monthly_limit is not None and account.used >= item.monthly_limit:
-            raise LimitReached(item.monthly_limit)
-        if account.catalog_id is None:
-            raise _NoCatalogAccount()
+        account, item, replay = await _deciding(conn, viewer.account.id, item_id, full_key,
+                                                season_of(moment), lock=True)
+        done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
+        if done is not None:
+            return done
+        assert account.catalog_id is not None  # _decide says so
         code: Code | None = None
         if item.kind == ItemKind.GIFT:
-            if not address:
-                raise BadRequest(N_("Say where the gift should be delivered."))
-            if len(address) > 500:
-                raise BadRequest(N_("The address is longer than 500 characters."))
             if item.stock is not None and not await conn.execute_query_dict(dialect_sql(
                     conn, "UPDATE catalog_item SET stock = stock - 1 WHERE id = ? "
                     "AND stock >= 1 RETURNING id"), [item.id]):
                 raise SoldOut()
             order_id, transfer_id = await _next_ids(conn)
-        elif not account.stocked:
-            raise SoldOut()
         else:
             code, order_id, transfer_id = await _claim_code(conn, item.id)
         # The order, the code's e-mail and its reveal, and the payment: one round trip.
@@ -488,20 +510,6 @@ async def _redeem(viewer: Viewer, item_id: int, full_key: str, key: str, address
     return Redeemed(order_id, replayed=False)
 
 
-async def _shown(item_id: int) -> tuple[Item, bool]:
-    """Before SQLite's transaction, in one statement: the item (NoSuchItem when there is
-    none) and whether its pool has a code left."""
-    conn = connections.get("default")
-    rows = await conn.execute_query_dict(dialect_sql(
-        conn, "SELECT i.*, EXISTS (SELECT 1 FROM catalog_code c WHERE c.item_id = i.id "
-        "AND c.status = ?) AS stocked FROM catalog_item i WHERE i.id = ?"),
-        [CodeStatus.AVAILABLE.value, item_id])
-    if not rows:
-        raise NoSuchItem()
-    stocked = bool(rows[0].pop("stocked"))
-    return Item._init_from_db(**rows[0]), stocked
-
-
 @dataclass(frozen=True)
 class _Paying:
     available: int  # balance - held
@@ -510,15 +518,16 @@ class _Paying:
     catalog_id: int | None  # the catalog's account, None before the first redemption
 
 
-async def _locked(conn: BaseDBAsyncClient, account_id: int, item_id: int, full_key: str,
-                  month: str) -> tuple[_Paying, Item, tuple[int, int] | None]:
-    """The paying account locked, then in one statement what decides the redemption:
+async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full_key: str,
+                    month: str, *, lock: bool) -> tuple[_Paying, Item, tuple[int, int] | None]:
+    """The paying account locked (``lock``; with no lock, a read of no transaction),
+    then in one statement what decides the redemption:
     its available points, the order already made with this key (id, item), this month's
     orders of the item (by the index on account, item and month), whether the pool has a
     code, the catalog's account, and the item as it is now (NoSuchItem when there is
     none). On PostgreSQL the lock is a statement of its own, so the read sees every order
     committed before the lock was granted."""
-    if is_postgres(conn):  # SQLite's BEGIN IMMEDIATE already took the write lock
+    if lock and is_postgres(conn):  # SQLite's BEGIN IMMEDIATE already took the write lock
         await conn.execute_query("SELECT 1 FROM account WHERE id = $1 FOR UPDATE",
                                  [account_id])
     rows = await conn.execute_query_dict(dialect_sql(
