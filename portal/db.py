@@ -161,20 +161,26 @@ async def execute_together(conn: BaseDBAsyncClient, statements: list[Statement]
         return await conn.execute_query_dict(
             dialect_sql(conn, f"WITH {ctes} {statements[-1][0]}"),
             [value for _, values in statements for value in values])
+    return (await execute_each(conn, statements))[-1]
+
+
+async def execute_each(conn: BaseDBAsyncClient, statements: list[Statement]
+                       ) -> list[list[dict[str, Any]]]:
+    """SQLite only: several statements of one transaction, one after another in one call
+    to the connection's thread; every statement's rows."""
     assert isinstance(conn, SqliteClient)
     for sql, values in statements:
         conn.log.debug("%s: %s", sql, values)
 
-    def run(db: sqlite3.Connection) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        for sql, values in statements:
-            rows = [dict(row) for row in db.execute(sql, values).fetchall()]
-        return rows
+    def run(db: sqlite3.Connection) -> list[list[dict[str, Any]]]:
+        return [[dict(row) for row in db.execute(sql, values).fetchall()]
+                for sql, values in statements]
 
     async with conn.acquire_connection() as connection:
         try:
             # aiosqlite runs ``run`` on the connection's own thread, as it runs each call.
-            found: list[dict[str, Any]] = await connection._execute(run, connection._conn)
+            found: list[list[dict[str, Any]]] = await connection._execute(
+                run, connection._conn)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(exc) from exc
         except sqlite3.OperationalError as exc:

@@ -43,6 +43,7 @@ from portal.catalog.models import (
 from portal.db import (
     Statement,
     dialect_sql,
+    execute_each,
     execute_together,
     is_postgres,
     placeholders,
@@ -405,7 +406,8 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     that one statement's snapshot (every order, code and balance committed when it
     began). Otherwise, under the lock, the same read decides again (a sold-out attempt
     that lost the race ends there); a win claims the code (which gives the ids the
-    order and its payment will take), then writes the order, the code's e-mail and its
+    order and its payment will take; on SQLite in the same call as that read, the claim
+    rolled back when the read refuses), then writes the order, the code's e-mail and its
     reveal, and pays (``ledger.spend_statements``) in one round trip
     (``db.execute_together``), the statement crediting the catalog's account (every
     win's) the last. The code's e-mail is rendered only when the pool has codes: on
@@ -471,21 +473,51 @@ async def _decide(viewer: Viewer, item_id: int, key: str, address: str, account:
 async def _redeem(viewer: Viewer, item_id: int, full_key: str, key: str, address: str,
                   early: tuple[mail.Rendered, tuple[str, str]] | None, settings: Settings,
                   moment: datetime) -> Redeemed:
+    try:
+        return await _redeem_locked(viewer, item_id, full_key, key, address, early,
+                                    settings, moment)
+    except _Replayed as replayed:  # its transaction rolled back: nothing was written
+        return replayed.done
+
+
+class _Replayed(Exception):
+    def __init__(self, done: Redeemed) -> None:
+        self.done = done
+
+
+async def _redeem_locked(viewer: Viewer, item_id: int, full_key: str, key: str,
+                         address: str, early: tuple[mail.Rendered, tuple[str, str]] | None,
+                         settings: Settings, moment: datetime) -> Redeemed:
     async with write_transaction() as conn:
         # Everything of this account happens one at a time from here (the row lock).
-        account, item, replay = await _deciding(conn, viewer.account.id, item_id, full_key,
-                                                season_of(moment), lock=True)
+        claimed: tuple[Code, int, int] | None = None
+        if early is not None and not is_postgres(conn):
+            # SQLite, a certificate the read before the lock found in stock: the read and
+            # the claim in one call, the claim undone (rolled back) unless the read says go.
+            read, claim = await execute_each(conn, [
+                _deciding_statement(viewer.account.id, item_id, full_key, season_of(moment)),
+                _claim_statement(conn, item_id)])
+            account, item, replay = _decided(read)
+            claimed = _claimed(claim[0], item_id) if claim else None
+        else:
+            account, item, replay = await _deciding(conn, viewer.account.id, item_id,
+                                                    full_key, season_of(moment), lock=True)
         done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
         if done is not None:
-            return done
+            raise _Replayed(done)
         assert account.catalog_id is not None  # _decide says so
         code: Code | None = None
         if item.kind == ItemKind.GIFT:
+            if claimed is not None:
+                raise SoldOut()  # a certificate became a gift: never, but write nothing
+
             if item.stock is not None and not await conn.execute_query_dict(dialect_sql(
                     conn, "UPDATE catalog_item SET stock = stock - 1 WHERE id = ? "
                     "AND stock >= 1 RETURNING id"), [item.id]):
                 raise SoldOut()
             order_id, transfer_id = await _next_ids(conn)
+        elif claimed is not None:
+            code, order_id, transfer_id = claimed
         else:
             code, order_id, transfer_id = await _claim_code(conn, item.id)
         # The order, the code's e-mail and its reveal, and the payment: one round trip.
@@ -530,17 +562,25 @@ async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full
     if lock and is_postgres(conn):  # SQLite's BEGIN IMMEDIATE already took the write lock
         await conn.execute_query("SELECT 1 FROM account WHERE id = $1 FOR UPDATE",
                                  [account_id])
-    rows = await conn.execute_query_dict(dialect_sql(
-        conn, "SELECT i.*, a.balance - a.held AS paying_available, (SELECT COUNT(*) "
+    sql, values = _deciding_statement(account_id, item_id, full_key, month)
+    return _decided(await conn.execute_query_dict(dialect_sql(conn, sql), values))
+
+
+def _deciding_statement(account_id: int, item_id: int, full_key: str, month: str
+                        ) -> Statement:
+    return ("SELECT i.*, a.balance - a.held AS paying_available, (SELECT COUNT(*) "
         "FROM catalog_order o WHERE o.account_id = a.id AND o.item_id = i.id "
         "AND o.month = ? AND o.status <> ?) AS paying_used, (SELECT r.id FROM "
         "catalog_order r WHERE r.key = ?) AS paying_replay, (SELECT r.item_id FROM "
         "catalog_order r WHERE r.key = ?) AS paying_replay_item, EXISTS (SELECT 1 FROM "
         "catalog_code c WHERE c.item_id = i.id AND c.status = ?) AS paying_stocked, "
         "(SELECT c.id FROM account c WHERE c.code = ?) AS paying_catalog "
-        "FROM account a, catalog_item i WHERE a.id = ? AND i.id = ?"),
+        "FROM account a, catalog_item i WHERE a.id = ? AND i.id = ?",
         [month, OrderStatus.CANCELLED.value, full_key, full_key, CodeStatus.AVAILABLE.value,
          ledger.CATALOG, account_id, item_id])
+
+
+def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int] | None]:
     if not rows:
         raise NoSuchItem()
     row = rows[0]
@@ -589,27 +629,34 @@ async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> tuple[Code, int,
     PostgreSQL rows other buyers have locked are skipped, so racers spread over the pool
     instead of queueing on its first code (while codes remain that a buyer still holds,
     it tries again); SQLite's write lock already makes one buyer at a time."""
-    skip = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
+    sql, values = _claim_statement(conn, item_id)
     for _ in range(20):
-        rows = await conn.execute_query_dict(dialect_sql(
-            conn, "UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "  # noqa: S608
-            f"FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1{skip}) "
-            f"RETURNING id, sealed, value, expires_on, {_next_ids_sql(conn)}"),
-            [CodeStatus.ISSUED.value, CodeStatus.AVAILABLE.value, item_id,
-             CodeStatus.AVAILABLE.value])
+        rows = await conn.execute_query_dict(dialect_sql(conn, sql), values)
         if rows:
-            row = rows[0]
-            expires = row["expires_on"]
-            return (Code(id=row["id"], item_id=item_id, sealed=row["sealed"],
-                         value=row["value"], status=CodeStatus.ISSUED,
-                         expires_on=date.fromisoformat(expires) if isinstance(expires, str)
-                         else expires),
-                    int(row["next_order_id"]), int(row["next_transfer_id"]))
+            return _claimed(rows[0], item_id)
         if not await conn.execute_query_dict(dialect_sql(
                 conn, "SELECT 1 FROM catalog_code WHERE item_id = ? AND status = ? LIMIT 1"),
                 [item_id, CodeStatus.AVAILABLE.value]):
             raise SoldOut()
     raise SoldOut()
+
+
+def _claim_statement(conn: BaseDBAsyncClient, item_id: int) -> Statement:
+    skip = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
+    return ("UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "  # noqa: S608
+            f"FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1{skip}) "
+            f"RETURNING id, sealed, value, expires_on, {_next_ids_sql(conn)}",
+            [CodeStatus.ISSUED.value, CodeStatus.AVAILABLE.value, item_id,
+             CodeStatus.AVAILABLE.value])
+
+
+def _claimed(row: dict[str, Any], item_id: int) -> tuple[Code, int, int]:
+    expires = row["expires_on"]
+    return (Code(id=row["id"], item_id=item_id, sealed=row["sealed"], value=row["value"],
+                 status=CodeStatus.ISSUED,
+                 expires_on=date.fromisoformat(expires) if isinstance(expires, str)
+                 else expires),
+            int(row["next_order_id"]), int(row["next_transfer_id"]))
 
 
 def _sealer(settings: Settings) -> Sealer:

@@ -19,7 +19,7 @@ from tortoise.exceptions import IntegrityError
 from portal.catalog import service as catalog
 from portal.catalog.models import Category, Code, Order, Reveal
 from portal.db import execute_together, is_postgres, write_transaction
-from portal.ledger.models import Transfer
+from portal.ledger.models import Account, Transfer
 from portal.notifications import mail
 from portal.notifications.models import Email
 from portal.sealing import Sealer
@@ -114,3 +114,26 @@ async def test_mail_sealed_whole_before_still_opens(tmp_path: Path) -> None:
     message = message_from_bytes(sent, policy=policy.default)
     body = message.get_body(("plain",))
     assert body is not None and "Code: XYZ-1234" in body.get_content()
+
+
+async def test_what_the_read_before_the_lock_let_through_is_decided_again_under_it() -> None:
+    # Both attempts read before either takes the lock (one key; then two keys and a
+    # monthly limit of one): the second's read under the lock sees the first's order, and
+    # its claim of a code (made with that read on SQLite) is rolled back.
+    alice, card = await _player(), await item(price=100, codes=3)
+    first, again = await asyncio.gather(*(
+        catalog.redeem(alice, card.id, key="hot-path-05", settings=SETTINGS)
+        for _ in range(2)))
+    assert again.order_id == first.order_id and {first.replayed, again.replayed} == {
+        False, True}
+    limited = await item(price=100, codes=3, monthly_limit=1)
+    outcomes = await asyncio.gather(*(
+        catalog.redeem(alice, limited.id, key=f"hot-path-0{n}", settings=SETTINGS)
+        for n in (6, 7)), return_exceptions=True)
+    assert sum(isinstance(o, catalog.Redeemed) for o in outcomes) == 1, outcomes
+    assert sum(isinstance(o, catalog.LimitReached) for o in outcomes) == 1, outcomes
+    for made in (card, limited):
+        assert await Order.filter(item_id=made.id).count() == 1
+        assert await Code.filter(item_id=made.id, status="issued").count() == 1
+    assert await Email.filter(key__startswith="email:catalog-order:").count() == 2
+    assert (await Account.get(id=alice.account.id)).balance == 1000 - 2 * 100
