@@ -109,8 +109,9 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BURN_BATCH,
     after, burned = 0, 0
 
     async def tell(conn: BaseDBAsyncClient, accounts: list[ledger.BurnedAccount]) -> None:
-        keys, listed = ledger.among(conn, "t.key", [a.key for a in accounts])
-        await conn.execute_query(_notices_sql(conn, keys), [now, *listed])
+        chosen, listed = ledger.among(conn, "a.id", [a.account_id for a in accounts])
+        await conn.execute_query(_notices_sql(conn, chosen),
+                                 [run.strftime("%Y-%m-%dT%H:%MZ"), now, *listed])
 
     while (done := await ledger.burn_idle_batch(
             due_by=run, idle_days=days, notice=notice, now=now, after=after, limit=batch,
@@ -120,17 +121,17 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BURN_BATCH,
     return burned
 
 
-def _notices_sql(conn: BaseDBAsyncClient, keys: str) -> str:
-    """The "burned" notices of a batch's burns, from their transfers in one INSERT ...
-    SELECT: the points and the day of the last activity (as the reason names it), keyed
-    by the burn's key, so a notice is added once."""
+def _notices_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
+    """The "burned" notices of a batch's burns in one INSERT ... SELECT from their
+    accounts' rows, before the balances change (so balance - held is the points burned):
+    the points and the day of the last activity (as the reason names it), keyed by the
+    burn's key (``burn:<account>:<run>``), so a notice is added once."""
     build = "jsonb_build_object" if is_postgres(conn) else "json_object"
     return dialect_sql(conn, (
         "INSERT INTO notification (person_id, key, kind, params, created_at) "  # noqa: S608
-        f"SELECT a.person_id, 'burned:' || t.key, 'burned', {build}('points', t.amount, "
-        f"'date', {ledger.activity_day(conn)}), ? FROM transfer t "
-        "JOIN account a ON a.id = t.source_id "
-        f"WHERE {keys} ON CONFLICT (key) DO NOTHING"))
+        "SELECT a.person_id, 'burned:burn:' || a.id || ':' || ?, 'burned', "
+        f"{build}('points', a.balance - a.held, 'date', {ledger.activity_day(conn)}), ? "
+        f"FROM account a WHERE {chosen} ON CONFLICT (key) DO NOTHING"))
 
 
 async def warn_before_burn(now: datetime, settings: Settings, *, batch: int = BATCH) -> int:

@@ -814,7 +814,8 @@ async def burn_idle_batch(
     bidding is activity. The rows are locked (FOR UPDATE, or SQLite's write lock) before
     the arrivals are read, in a statement of its own, so points arriving meanwhile are
     seen and not burned unwarned. ``also`` runs inside the same transaction with what
-    was burned.
+    was burned, before the balances change: each account row still holds, as balance -
+    held, the points it burns, so ``also`` can read them from the rows it already has.
 
     A batch of burns is written set-based rather than one ``_write_transfer`` each: the
     locked accounts' due points become transfers in one INSERT ... SELECT (which points
@@ -838,10 +839,12 @@ async def burn_idle_batch(
             _burn_sql(conn, chosen),
             [run, burns.id, reason.english(), _SOME_DAY.isoformat(), reason.message,
              _json(reason.stored_params()), _SOME_DAY.isoformat(), season_of(now), now,
-             *listed, due_by - notice, due_by - notice, run])
+             *listed, due_by - notice, due_by - notice])
         due = [BurnedAccount(account, amount, f"burn:{account}:{run}") for account, amount
                in sorted((int(row["source_id"]), int(row["amount"])) for row in rows)]
         if due:
+            if also is not None:  # e.g. the notices, committed with the burn or not at all
+                await also(conn, due)
             # The rows are locked, so balance - held is still exactly the burned amount.
             chosen, listed = among(conn, "id", [d.account_id for d in due])
             await conn.execute_query(dialect_sql(
@@ -850,8 +853,6 @@ async def burn_idle_batch(
             await conn.execute_query(
                 dialect_sql(conn, "UPDATE account SET balance = balance + ? WHERE id = ?"),
                 [sum(d.amount for d in due), burns.id])
-            if also is not None:  # e.g. the notices, committed with the burn or not at all
-                await also(conn, due)
         return ids[-1], due
 
 
@@ -897,8 +898,9 @@ def _burn_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
         "ORDER BY t.id DESC LIMIT 1) <= ?, TRUE) "
         "AND NOT EXISTS (SELECT 1 FROM hold h WHERE h.account_id = a.id "
         "AND h.status = 'released' AND h.resolved_at > ?) "
-        "AND NOT EXISTS (SELECT 1 FROM transfer b WHERE b.key = 'burn:' || a.id || ':' || ?) "
-        "RETURNING source_id, amount"))
+        # A burn this run already made is its key's: the key's unique index skips it
+        # (and RETURNING leaves it out) without a look of its own per account.
+        "ON CONFLICT (key) DO NOTHING RETURNING source_id, amount"))
 
 
 async def mark_active(conn: BaseDBAsyncClient, person_id: int, *, now: datetime) -> None:
