@@ -29,7 +29,6 @@ from tortoise.expressions import F
 from portal.db import (
     Statement,
     dialect_sql,
-    execute_together,
     is_postgres,
     placeholders,
     write_transaction,
@@ -742,31 +741,6 @@ async def check_spent(conn: BaseDBAsyncClient, rows: list[dict[str, Any]], accou
     paid = {int(row["id"]) for row in rows}
     if account_id not in paid or target_id not in paid:
         raise await _why_not_available(conn, account_id, amount)
-
-
-async def spend_raw(
-    conn: BaseDBAsyncClient,
-    account_id: int,
-    *,
-    target_id: int,
-    amount: int,
-    reason: Reason,
-    reference: str,
-    key: str,
-    now: datetime,
-) -> int:
-    """``spend_statements`` on their own, inside the caller's write transaction, the
-    transfer's id taken first: NotEnoughPoints when the points are not available, and
-    then the caller's transaction must roll back. Returns the transfer's id."""
-    _check_fields(amount, key, reason, reference, account_id, target_id)
-    transfer_id = int((await conn.execute_query_dict(
-        f"SELECT {next_transfer_id_sql(conn)} AS id"))[0]["id"])  # noqa: S608
-    statements = spend_statements(account_id, target_id=target_id, amount=amount,
-                                  reason=reason, reference=reference, key=key, now=now,
-                                  transfer_id=transfer_id)
-    await check_spent(conn, await execute_together(conn, statements), account_id, target_id,
-                      amount)
-    return transfer_id
 
 
 async def _why_not_available(

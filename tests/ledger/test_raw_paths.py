@@ -1,5 +1,6 @@
-"""``ledger.replace_hold`` and ``ledger.spend_raw``, the hand-written hot paths of a bid and
-a redemption, write what ``release``, ``hold`` and ``spend`` write, on SQLite and PostgreSQL."""
+"""``ledger.replace_hold`` and ``ledger.spend_statements``, the hand-written hot paths of a
+bid and a redemption, write what ``release``, ``hold`` and ``spend`` write, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from portal.db import write_transaction
+from portal.db import execute_together, write_transaction
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, AccountKind, Hold, HoldStatus, Transfer
 from portal.ledger.reasons import Reason
@@ -120,14 +121,22 @@ async def test_bad_requests_are_refused_before_any_write() -> None:
     assert await Hold.all().count() == 0
 
 
-# -- ledger.spend_raw, the catalog's hot path -----------------------------------------------
+# -- ledger.spend_statements, the catalog's hot path ----------------------------------------
 
 
 async def spend_raw(payer: Account, target: Account, amount: int, key: str) -> int:
+    """The spend statements run as the catalog runs them: the transfer's id taken first,
+    one round trip, then ``check_spent``."""
     async with write_transaction() as conn:
-        return await ledger.spend_raw(conn, payer.id, target_id=target.id, amount=amount,
-                                      reason=Reason("Reward: %(title)s", title="Mug"),
-                                      reference="catalog-order:1", key=key, now=NOW)
+        transfer_id = int((await conn.execute_query_dict(
+            f"SELECT {ledger.next_transfer_id_sql(conn)} AS id"))[0]["id"])  # noqa: S608
+        statements = ledger.spend_statements(
+            payer.id, target_id=target.id, amount=amount,
+            reason=Reason("Reward: %(title)s", title="Mug"), reference="catalog-order:1",
+            key=key, now=NOW, transfer_id=transfer_id)
+        await ledger.check_spent(conn, await execute_together(conn, statements), payer.id,
+                                 target.id, amount)
+        return transfer_id
 
 
 async def test_a_raw_spend_writes_what_spend_writes() -> None:
