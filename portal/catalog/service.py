@@ -430,7 +430,11 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     early: tuple[mail.Rendered, tuple[str, str]] | None = None
     if not is_postgres(conn) and item.kind == ItemKind.CERTIFICATE:
         early = (_code_email(viewer.person, item, settings), (item.title, item.how_to_use))
-    return await _redeem(viewer, item_id, full_key, key, address, early, settings, moment)
+    try:
+        return await _redeem_locked(viewer, item_id, full_key, key, address, early,
+                                    settings, moment)
+    except _Replayed as replayed:  # its transaction rolled back: nothing was written
+        return replayed.done
 
 
 class _NoCatalogAccount(Exception):
@@ -468,16 +472,6 @@ async def _decide(viewer: Viewer, item_id: int, key: str, address: str, account:
     elif not account.stocked:
         raise SoldOut()
     return None
-
-
-async def _redeem(viewer: Viewer, item_id: int, full_key: str, key: str, address: str,
-                  early: tuple[mail.Rendered, tuple[str, str]] | None, settings: Settings,
-                  moment: datetime) -> Redeemed:
-    try:
-        return await _redeem_locked(viewer, item_id, full_key, key, address, early,
-                                    settings, moment)
-    except _Replayed as replayed:  # its transaction rolled back: nothing was written
-        return replayed.done
 
 
 class _Replayed(Exception):
