@@ -111,7 +111,7 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BURN_BATCH,
     async def tell(conn: BaseDBAsyncClient, accounts: list[ledger.BurnedAccount]) -> None:
         chosen, listed = ledger.among(conn, "a.id", [a.account_id for a in accounts])
         await conn.execute_query(_notices_sql(conn, chosen),
-                                 [run.strftime("%Y-%m-%dT%H:%MZ"), now, *listed])
+                                 [ledger.burn_run(run), now, *listed])
 
     while (done := await ledger.burn_idle_batch(
             due_by=run, idle_days=days, notice=notice, now=now, after=after, limit=batch,
@@ -129,7 +129,7 @@ def _notices_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
     build = "jsonb_build_object" if is_postgres(conn) else "json_object"
     return dialect_sql(conn, (
         "INSERT INTO notification (person_id, key, kind, params, created_at) "  # noqa: S608
-        "SELECT a.person_id, 'burned:burn:' || a.id || ':' || ?, 'burned', "
+        f"SELECT a.person_id, 'burned:' || {ledger.BURN_KEY_SQL}, 'burned', "
         f"{build}('points', a.balance - a.held, 'date', {ledger.activity_day(conn)}), ? "
         f"FROM account a WHERE {chosen} ON CONFLICT (key) DO NOTHING"))
 

@@ -805,7 +805,7 @@ async def burn_idle_batch(
         if not ids:
             return None
         burns = await system_account(BURNS, name="Points burned", conn=conn)
-        run = due_by.strftime("%Y-%m-%dT%H:%MZ")
+        run = burn_run(due_by)
         reason = burn_reason(_SOME_DAY)
         chosen, listed = among(conn, "a.id", ids)
         # execute_query_dict: Tortoise's PostgreSQL execute_query drops RETURNING rows.
@@ -841,6 +841,14 @@ def among(conn: BaseDBAsyncClient, column: str, values: list[Any]) -> tuple[str,
 
 # A stand-in for the day in a burn's reason: the SQL puts each account's own in its place.
 _SOME_DAY = date(1, 1, 1)
+# SQL for the key of account ``a``'s burn in a run (``burn_run``, the one parameter), as
+# ``burn_idle_batch`` names it in Python: ``burn:<account>:<run>``.
+BURN_KEY_SQL = "'burn:' || a.id || ':' || ?"
+
+
+def burn_run(due_by: datetime) -> str:
+    """The name of the burn run ``due_by`` belongs to, as its burns' keys carry it."""
+    return due_by.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def activity_day(conn: BaseDBAsyncClient) -> str:
@@ -863,7 +871,7 @@ def _burn_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
     return dialect_sql(conn, (
         "INSERT INTO transfer (key, kind, source_id, target_id, amount, reason, "  # noqa: S608
         "reason_message, reason_params, reference, season, created_at) "
-        f"SELECT 'burn:' || a.id || ':' || ?, '{TransferKind.BURN.value}', a.id, ?, "
+        f"SELECT {BURN_KEY_SQL}, '{TransferKind.BURN.value}', a.id, ?, "
         f"a.balance - a.held, REPLACE(?, ?, {day}), ?, {params}, 'inactivity', ?, ? "
         f"FROM account a WHERE {chosen} "
         # The arrivals as idle.arrivals reads them: the newest incoming transfer, and
