@@ -51,7 +51,7 @@ from portal.db import (
 )
 from portal.i18n import N_, Refusal
 from portal.ledger import service as ledger
-from portal.ledger.models import Account
+from portal.ledger.models import Account, Transfer
 from portal.notifications import mail
 from portal.notifications.telling import Notice, tell
 from portal.play import completion
@@ -409,10 +409,11 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     order and its payment will take; on SQLite in the same call as that read, the claim
     rolled back when the read refuses), then writes the order, the code's e-mail and its
     reveal, and pays (``ledger.spend_statements``) in one round trip
-    (``db.execute_together``), the statement crediting the catalog's account (every
-    win's) the last. The code's e-mail is rendered only when the pool has codes: on
-    PostgreSQL in the transaction (its lock holds only this account), on SQLite before
-    it (its lock holds the whole database).
+    (``db.execute_together``), the statement crediting the catalog's account (the
+    payer's of ``ledger.CATALOG_SHARDS``, so racers spread over several) the last. The
+    code's e-mail is rendered only when the pool has codes: on PostgreSQL in the
+    transaction (its lock holds only this account), on SQLite before it (its lock holds
+    the whole database).
     """
     moment = now or datetime.now(UTC)
     full_key = order_key(viewer, key)
@@ -423,7 +424,7 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     try:
         done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
     except _NoCatalogAccount:  # the first redemption ever: made once, race-safe, outside
-        await ledger.system_account(ledger.CATALOG, name="Catalog")
+        await ledger.system_account(ledger.catalog_code(viewer.account.id), name="Catalog")
     else:
         if done is not None:
             return done
@@ -541,7 +542,7 @@ class _Paying:
     available: int  # balance - held
     used: int  # this month's orders of the item, cancelled ones aside
     stocked: bool  # the item's pool has a code available
-    catalog_id: int | None  # the catalog's account, None before the first redemption
+    catalog_id: int | None  # the payer's catalog account, None before its first redemption
 
 
 async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full_key: str,
@@ -571,7 +572,7 @@ def _deciding_statement(account_id: int, item_id: int, full_key: str, month: str
         "(SELECT c.id FROM account c WHERE c.code = ?) AS paying_catalog "
         "FROM account a, catalog_item i WHERE a.id = ? AND i.id = ?",
         [month, OrderStatus.CANCELLED.value, full_key, full_key, CodeStatus.AVAILABLE.value,
-         ledger.CATALOG, account_id, item_id])
+         ledger.catalog_code(account_id), account_id, item_id])
 
 
 def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int] | None]:
@@ -998,7 +999,6 @@ async def cancel(order_id: int, *, reason: str, now: datetime | None = None) -> 
     if not 3 <= len(reason) <= 500:
         raise BadRequest(N_("Give a reason of 3 to 500 characters."))
     moment = now or datetime.now(UTC)
-    catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
     async with write_transaction() as conn:
         row = await Order.filter(id=order_id).using_db(conn).first()
         if row is None:
@@ -1010,7 +1010,7 @@ async def cancel(order_id: int, *, reason: str, now: datetime | None = None) -> 
         item = await Item.filter(id=row.item_id).using_db(conn).get()
         account = await Account.filter(id=row.account_id).using_db(conn).get()
         if row.price > 0:  # a prize granted for nothing has nothing to give back
-            await _refund(conn, row, item, account, reason, catalog_account, moment)
+            await _refund(conn, row, item, account, reason, moment)
         if row.code_id is not None:
             await Code.filter(id=row.code_id).using_db(conn).update(status=CodeStatus.VOID)
         elif row.status == OrderStatus.AWAITING and item.stock is not None:
@@ -1025,7 +1025,10 @@ async def cancel(order_id: int, *, reason: str, now: datetime | None = None) -> 
 
 
 async def _refund(conn: BaseDBAsyncClient, row: Order, item: Item, account: Account,
-                  reason: str, catalog_account: Account, now: datetime) -> None:
+                  reason: str, now: datetime) -> None:
+    """The order's points back from the catalog account its payment credited."""
+    paid = await Transfer.filter(id=row.transfer_id).using_db(conn).get()
+    catalog_account = await Account.filter(id=paid.target_id).using_db(conn).get()
     refund = await ledger.refund(
         account, amount=row.price,
         reason=ledger.Reason(N_("Refund: %(title)s (order cancelled: %(why)s)"),

@@ -183,6 +183,30 @@ async def test_cancelling_refunds_once_and_the_code_is_never_handed_out_again() 
     assert told.params == {"title": card.title, "reason": "Wrong item", "points": 300}
 
 
+async def test_payers_credit_catalog_accounts_by_their_id_and_a_refund_comes_back_from_it(
+) -> None:
+    """Racing buyers spread over ``ledger.CATALOG_SHARDS`` catalog accounts (one row lock
+    each); a cancelled order's points come back from the one its payment credited."""
+    buyers = [await player(1000) for _ in range(ledger.CATALOG_SHARDS + 1)]
+    card = await item(price=100, codes=len(buyers))
+    done = [await catalog.redeem(b, card.id, key=f"shard-{n:04d}", settings=SETTINGS, now=NOW)
+            for n, b in enumerate(buyers)]
+    credited = {}
+    for buyer, made in zip(buyers, done, strict=True):
+        paid = await Transfer.get(id=(await Order.get(id=made.order_id)).transfer_id)
+        target = await Account.get(id=paid.target_id)
+        assert target.code == ledger.catalog_code(buyer.account.id)
+        credited[target.code] = target.balance
+    assert len(credited) == ledger.CATALOG_SHARDS  # nine payers in a row: every shard
+    assert sum(credited.values()) == 100 * len(buyers)
+    last = buyers[-1]
+    assert await catalog.cancel(done[-1].order_id, reason="Changed my mind")
+    shard = await Account.get(code=ledger.catalog_code(last.account.id))
+    assert shard.balance == credited[shard.code] - 100
+    assert await balance(last) == 1000
+    assert await ledger.check_invariants() == []
+
+
 async def test_a_cancel_waits_for_the_buyers_redemption_in_flight_without_a_deadlock(
         any_db: str) -> None:
     """A redemption locks its buyer's account first and credits the catalog's last, while
@@ -200,7 +224,7 @@ async def test_a_cancel_waits_for_the_buyers_redemption_in_flight_without_a_dead
     card = await item(price=300, codes=2)
     done = await catalog.redeem(alice, card.id, key="cancel-in-flight", settings=SETTINGS,
                                 now=NOW)
-    catalog_account = await ledger.system_account(ledger.CATALOG, name="Catalog")
+    catalog_account = await ledger.system_account(ledger.catalog_code(alice.account.id))
     redemption = await asyncpg.connect(any_db)
     try:
         async with redemption.transaction():
