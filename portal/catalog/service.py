@@ -14,6 +14,7 @@ with the company's (``Viewer.for_company``), and only items flagged for companie
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ from portal.settings import Settings
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 CODE_PLACEHOLDER = "[[sealed:code]]"
 DETAILS_PLACEHOLDER = "[[sealed:details]]"  # the code's value and expiry, filled in at once
+NAME_PLACEHOLDER = "[[buyer:name]]"  # the buyer's name, filled in at once
 
 
 # -- refusals -----------------------------------------------------------------------------
@@ -660,20 +662,40 @@ def _sealer(settings: Settings) -> Sealer:
 
 def _code_email(person: Person, item: Item, settings: Settings) -> mail.Rendered:
     """The e-mail of a code of ``item``, its code and details still placeholders: rendered
-    before the redemption's transaction, so the templates never run under its lock."""
-    return mail.render("catalog_code", person, settings, title=item.title,
-                       how_to_use=item.how_to_use, code=CODE_PLACEHOLDER,
+    before the redemption's transaction, so the templates never run under its lock. The
+    templates run once per item text and language (``_item_email``), as every buyer of an
+    item gets the same message but for their name: in a rush on one item they were most
+    of a win's work."""
+    rendered = _item_email(person.language, item.title, item.how_to_use, settings)
+    name = person.display_name
+    return mail.Rendered(rendered.subject, rendered.text.replace(NAME_PLACEHOLDER, name),
+                         rendered.html.replace(NAME_PLACEHOLDER, html.escape(name)))
+
+
+@functools.lru_cache(maxsize=256)
+def _item_email(language: str, title: str, how_to_use: str, settings: Settings
+                ) -> mail.Rendered:
+    """The e-mail of a code of an item with this text, the buyer's name a placeholder too.
+    Cached by everything it is made of (templates and translations do not change while
+    the portal runs)."""
+    reader = Person(language=language, display_name=NAME_PLACEHOLDER)
+    return mail.render("catalog_code", reader, settings, title=title,
+                       how_to_use=how_to_use, code=CODE_PLACEHOLDER,
                        details=DETAILS_PLACEHOLDER)
 
 
 def _details(person: Person, code: Code) -> str:
     """The code's value and expiry, in the owner's language."""
-    with i18n.language(person.language):
-        parts = [i18n.gettext("Value: %(value)s") % {"value": code.value}] if code.value \
-            else []
-        if code.expires_on is not None:
-            parts.append(i18n.gettext("Use it by %(date)s.") % {
-                "date": i18n.day(code.expires_on)})
+    return _code_details(person.language, code.value, code.expires_on)
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_details(language: str, value: str, expires_on: date | None) -> str:
+    """Cached: a pool's codes mostly share their value and expiry."""
+    with i18n.language(language):
+        parts = [i18n.gettext("Value: %(value)s") % {"value": value}] if value else []
+        if expires_on is not None:
+            parts.append(i18n.gettext("Use it by %(date)s.") % {"date": i18n.day(expires_on)})
     return " · ".join(parts)
 
 

@@ -11,7 +11,7 @@ import pytest
 from portal.catalog import service as catalog
 from portal.notifications import mail
 from portal.notifications.models import Email
-from tests.catalog.stock import give, item
+from tests.catalog.stock import SETTINGS, give, item
 from tests.factories import make_person
 from tests.notifications.smtp import smtp_peer
 
@@ -42,6 +42,37 @@ async def test_the_code_reaches_its_owner_by_mail_and_the_outbox_never_holds_it(
     assert "Value: 50 EUR · Use it by December 31, 2099." in text
     assert "Value: 50 EUR · Use it by December 31, 2099." in html
     assert catalog.CODE_PLACEHOLDER not in text + html
+
+
+async def test_each_buyer_of_an_item_gets_the_mail_in_their_name_and_language() -> None:
+    """The item's message is rendered once per text and language: each buyer's own name
+    (escaped in the HTML part), language and edited item text still come through."""
+    card = await item(price=100, codes=4, title="Book voucher", how_to_use="At the till")
+    tom, olga = await make_person(name="Tom"), await make_person(name="Olga")
+    tom.display_name, olga.language = "Tom <b>&</b> Co", "ru"
+    await tom.save()
+    await olga.save()
+    mails = []
+    for n, person in enumerate((tom, olga, tom)):
+        if n == 2:
+            await catalog.save_item(catalog.ItemFields(
+                category_id=card.category_id, kind=card.kind, title="Cinema voucher",
+                price=100, how_to_use="At the box office"), item_id=card.id)
+        await give(person, 100)
+        viewer = await catalog.as_player(person)
+        done = await catalog.redeem(viewer, card.id, key=f"mail-name-{n:04d}",
+                                    settings=SETTINGS)
+        mails.append(await Email.get(key=f"email:catalog-order:{done.order_id}"))
+    first, russian, edited = mails
+    assert "Hello Tom <b>&</b> Co," in first.text
+    assert "Tom &lt;b&gt;&amp;&lt;/b&gt; Co" in first.html and "<b>&</b>" not in first.html
+    assert "Olga" in russian.text and "Tom" not in russian.text
+    assert russian.subject != first.subject and "Book voucher" in russian.subject
+    assert edited.subject == "Your reward: Cinema voucher"
+    assert "At the box office" in edited.text and "At the till" not in edited.text
+    for queued in mails:
+        assert catalog.NAME_PLACEHOLDER not in queued.text + queued.html
+        assert catalog.DETAILS_PLACEHOLDER not in queued.text + queued.html
 
 
 async def test_low_stock_e_mails_marketing_once_per_crossing() -> None:
