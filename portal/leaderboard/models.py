@@ -39,9 +39,9 @@ class ScoreCount(Model):
     ``ALL_TIME``. A rank is one plus the players on higher scores (a sum over these rows,
     a few thousand at most, whatever the rank) plus those who reached the same score first.
 
-    Kept by the database itself: triggers on ``season_score`` and ``account`` (migration
-    0016) change the counts in the statement that changes a score, so no write path, bulk
-    load or correction can leave them behind. Scores only grow, so a change takes its old
+    Kept by the database itself: triggers on ``season_score`` (migration 0016) change
+    the counts in the statement that changes a score, so no write path, bulk load or
+    correction can leave them behind. Scores only grow, so a change takes its old
     count's row before its new one's, in ascending order: two changes cannot deadlock.
     A count that falls to zero stays (a row per score ever held; they add nothing)."""
 
@@ -58,3 +58,26 @@ class ScoreCount(Model):
 
 
 ALL_TIME = "all-time"  # ScoreCount.board of the all-time board
+
+
+class ScoreHourCount(Model):
+    """How many players reached each score of a season in each hour (``hour``: the UTC
+    hour of ``season_score.reached_at`` as YYYYMMDDHH). Within a score, a rank sums the
+    hours before its own and counts only its own hour's players reached first, so even a
+    score ten thousand players share costs a few hundred rows.
+
+    Kept by triggers on ``season_score`` (migration 0020), as ``ScoreCount`` is; season
+    boards only (the all-time board's tie-break is on ``account``). A count that falls to
+    zero stays."""
+
+    id = fields.BigIntField(primary_key=True)
+    season = fields.CharField(max_length=7)
+    points = fields.BigIntField()
+    hour = fields.BigIntField()
+    players = fields.IntField()
+
+    class Meta:
+        table = "score_hour_count"
+        unique_together = (("season", "points", "hour"),)
+        # Covering: a rank's sum reads the index alone.
+        indexes = (("season", "points", "hour", "players"),)

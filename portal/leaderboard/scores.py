@@ -5,10 +5,13 @@ month's ``season_score`` (season, earned DESC, reached_at, account_id), all time
 ``account`` (kind, earned_total DESC, last_earned_at, id), or a frozen month's
 ``season_standing`` (season, rank). The top and the neighbours are each a range of that
 index; names are joined only for the rows shown. A rank does not count the rows above:
-it sums the players per higher score (``score_count``, kept by triggers) and counts only
-the rows of the viewer's own score reached first, so it grows with the viewer's tie
-group, not with the rank; a frozen month keeps its ranks. The viewer's place (their row,
-rank and neighbours) is one statement, ``place``.
+it sums the players per higher score (``score_count``, kept by triggers), then on a
+season's board the players of the viewer's own score per earlier hour
+(``score_hour_count``, the same), and counts only the rows of the viewer's own score and
+hour reached first: a few hundred counts, whatever the rank. The all-time board breaks
+its ties on ``account.last_earned_at``, which no trigger follows (migration 0020), so its
+rank still grows with the viewer's tie group; a frozen month keeps its ranks. The
+viewer's place (their row, rank and neighbours) is one statement, ``place``.
 
 Queries are built from parts (pypika, Tortoise's own query builder) and rendered in the
 connection's dialect. Values from outside are always parameters. The constants of a
@@ -27,7 +30,7 @@ from typing import Any
 from pypika_tortoise import Order, Query, Table
 from pypika_tortoise.analytics import RowNumber
 from pypika_tortoise.context import SqlContext
-from pypika_tortoise.enums import Arithmetic
+from pypika_tortoise.enums import Arithmetic, Dialects
 from pypika_tortoise.functions import Cast, Coalesce, Count, Sum
 from pypika_tortoise.queries import QueryBuilder, Selectable
 from pypika_tortoise.terms import (
@@ -58,6 +61,7 @@ class Scores:
     floor: Criterion | None = None
     people: QueryBuilder | None = None  # the account ids a filter keeps
     counted: str | None = None  # its board in score_count, if the whole board is counted
+    hours: str | None = None  # its season in score_hour_count, likewise
     ranked: bool = False  # its first order column is the rank itself (a frozen month)
 
 
@@ -70,7 +74,7 @@ def season(name: str) -> Scores:
     s = Table("season_score", alias="s")
     return Scores(s, s.account_id, s.earned,
                   ((s.earned, Order.desc), (s.reached_at, Order.asc), (s.account_id, Order.asc)),
-                  s.season == name, floor=s.earned > _constant(0), counted=name)
+                  s.season == name, floor=s.earned > _constant(0), counted=name, hours=name)
 
 
 def all_time() -> Scores:
@@ -101,7 +105,7 @@ def within(scores: Scores, *, region_id: int | None, outlet_id: int | None) -> S
     if outlet_id is not None:
         people = people.where(outlet.id == outlet_id)
     # The counts and the frozen ranks are the whole board's: a part of it is counted.
-    return replace(scores, people=people, counted=None, ranked=False)
+    return replace(scores, people=people, counted=None, hours=None, ranked=False)
 
 
 def top(scores: Scores, *, limit: int, offset: int | None = None) -> QueryBuilder:
@@ -158,19 +162,56 @@ def place(scores: Scores, account_id: int, *, above: int, below: int,
 def _ahead(scores: Scores, at: Position) -> Term:
     """How many rows rank above the one ``at``: a count per index stretch, added up. On a
     counted board the first stretch (every higher score) is a sum over score_count
-    instead; a frozen month's row keeps its rank."""
+    instead, and the second (the same score, reached earlier) mostly one over
+    score_hour_count; a frozen month's row keeps its rank."""
     if scores.ranked:
         return ArithmeticExpression(Arithmetic.sub, at[0], _constant(1))
-    counts = [_scan(scores, floor=floor).where(stretch).select(Count("*"))
-              for stretch, floor in _stretches(scores, at, ahead=True)]
+    counts: list[Term] = [_scan(scores, floor=floor).where(stretch).select(Count("*"))
+                         for stretch, floor in _stretches(scores, at, ahead=True)]
     if scores.counted is not None:
         c = Table("score_count", alias="c")
         counts[0] = (Query.from_(c).where(c.board == scores.counted)
                      .where(c.points > at[0]).select(Coalesce(Sum(c.players), _constant(0))))
+    if scores.hours is not None:
+        counts[1] = _reached_first(scores, at)
     added: Term = counts[0]
     for count in counts[1:]:
         added = ArithmeticExpression(Arithmetic.add, added, count)
     return added
+
+
+def _reached_first(scores: Scores, at: Position) -> Term:
+    """How many rows hold the score ``at`` and reached it before its moment: the players
+    of the score's earlier hours, summed, and a count of the rows of its own hour."""
+    h = Table("score_hour_count", alias="h")
+    earlier = (Query.from_(h).where(h.season == scores.hours).where(h.points == at[0])
+               .where(h.hour < _Hour(at[1])).select(Coalesce(Sum(h.players), _constant(0))))
+    points, reached = scores.order[0][0], scores.order[1][0]
+    same_hour = (_scan(scores, floor=False).where(points == at[0])
+                 .where(reached >= _Hour(at[1], start=True)).where(reached < at[1])
+                 .select(Count("*")))
+    return ArithmeticExpression(Arithmetic.add, earlier, same_hour)
+
+
+class _Hour(Term):
+    """The hour a reached_at ``moment`` is counted in (score_hour_count.hour, as migration
+    0020's triggers compute it), or with ``start``, the hour's first moment as reached_at
+    compares with it: on SQLite the stored text's first 13 characters, "YYYY-MM-DD HH"."""
+
+    def __init__(self, moment: Term, *, start: bool = False) -> None:
+        super().__init__()
+        self.moment, self.start = moment, start
+
+    def get_sql(self, ctx: SqlContext) -> str:
+        moment = self.moment.get_sql(ctx.copy(subquery=True, with_alias=False))
+        if ctx.dialect == Dialects.POSTGRESQL:
+            utc = f"{moment} AT TIME ZONE 'UTC'"
+            if self.start:
+                return f"date_trunc('hour', {utc}) AT TIME ZONE 'UTC'"
+            return f"CAST(to_char({utc}, 'YYYYMMDDHH24') AS BIGINT)"
+        if self.start:
+            return f"substr({moment}, 1, 13)"
+        return f"CAST(strftime('%Y%m%d%H', substr({moment}, 1, 13) || ':00') AS INTEGER)"
 
 
 def _side(scores: Scores, at: Position, *, side: int, limit: int, extra: list[str]

@@ -90,8 +90,16 @@ from portal.seasons import season_of
 from tests.bench import run as bench
 from tests.bench.rawdb import sqlite_pragmas
 
-# The score counts the leaderboards keep, filled from the scores as the migration fills them.
-COUNT_BACKFILL: list[str] = importlib.import_module("portal.migrations.0016_score_counts").BACKFILL
+# The score counts the leaderboards keep (per score, and per score and hour), filled from
+# the scores as the migrations fill them.
+_SCORE_COUNTS = importlib.import_module("portal.migrations.0016_score_counts")
+_HOUR_COUNTS = importlib.import_module("portal.migrations.0020_score_hour_counts")
+
+
+def count_backfill(postgres: bool) -> list[str]:
+    return [*_SCORE_COUNTS.BACKFILL, *_HOUR_COUNTS.backfill_sql(postgres)]
+
+
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 ENGINES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 VIEWER_PASSWORD = "bench-scale-password"
@@ -478,7 +486,7 @@ def burn_steps(d: Dialect, accounts: int, now: datetime) -> Steps:
 def load_sqlite(path: str, tables: Sequence[str], steps: Steps, tag: str) -> float:
     """Runs ``steps`` in one transaction on a fresh migrated file, its secondary indexes
     dropped meanwhile and rebuilt after (same definitions), its triggers too (the score
-    counts are filled after, as migration 0016 fills them), then ANALYZE. Journal and
+    counts are filled after, as migrations 0016 and 0020 fill them), then ANALYZE. Journal and
     fsync are off while loading: a failed load is thrown away anyway."""
     started = time.perf_counter()
     conn = sqlite3.connect(path, isolation_level=None)
@@ -502,8 +510,8 @@ def load_sqlite(path: str, tables: Sequence[str], steps: Steps, tag: str) -> flo
         with _step(tag, f"{len(indexes)} indexes rebuilt"):
             for _, sql in indexes:
                 conn.execute(sql)
-        with _step(tag, "score counts (migration 0016's backfill)"):
-            for sql in COUNT_BACKFILL:
+        with _step(tag, "score counts (migrations 0016 and 0020's backfills)"):
+            for sql in count_backfill(postgres=False):
                 conn.execute(sql)
             for _, sql in triggers:
                 conn.execute(sql)
@@ -526,9 +534,10 @@ def _step(tag: str, what: str) -> Iterator[None]:
 async def load_postgres(dsn: str, tables: Sequence[str], steps: Steps, tag: str) -> float:
     """Runs ``steps`` on a fresh migrated database, the loaded tables' foreign keys and
     secondary indexes dropped meanwhile and made again after, their triggers off (the
-    score counts are filled after, as migration 0016 fills them) (same definitions: the
-    foreign keys are validated then), sequences moved past the ids used, VACUUM ANALYZE
-    (as autovacuum would, so index-only scans see an up-to-date visibility map)."""
+    score counts are filled after, as migrations 0016 and 0020 fill them) (same
+    definitions: the foreign keys are validated then), sequences moved past the ids used,
+    VACUUM ANALYZE, the counts too (as autovacuum would, so index-only scans see an
+    up-to-date visibility map)."""
     started = time.perf_counter()
     conn = await asyncpg.connect(dsn)
     try:
@@ -552,8 +561,8 @@ async def load_postgres(dsn: str, tables: Sequence[str], steps: Steps, tag: str)
         for what, sql in steps:
             with _step(tag, what):
                 await conn.execute(sql)
-        with _step(tag, "score counts (migration 0016's backfill)"):
-            for sql in COUNT_BACKFILL:
+        with _step(tag, "score counts (migrations 0016 and 0020's backfills)"):
+            for sql in count_backfill(postgres=True):
                 await conn.execute(sql)
         for table in names:
             await conn.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
@@ -570,7 +579,8 @@ async def load_postgres(dsn: str, tables: Sequence[str], steps: Steps, tag: str)
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) "  # noqa: S608
                 f'FROM "{table}" HAVING MAX(id) IS NOT NULL')
         began = time.perf_counter()
-        await conn.execute("VACUUM (ANALYZE) " + ", ".join(f'"{t}"' for t in names))
+        counts = ("score_count", "score_hour_count")  # filled above, read as the scores are
+        await conn.execute("VACUUM (ANALYZE) " + ", ".join(f'"{t}"' for t in (*names, *counts)))
         _say(f"[{tag}] VACUUM ANALYZE: {time.perf_counter() - began:.1f} s")
     finally:
         await conn.close()

@@ -1,11 +1,13 @@
-"""The players per score that ranks sum (``score_count``): kept by migration 0016's
-triggers in the statement that changes a score, and filled by it from the scores there."""
+"""The players per score that ranks sum (``score_count``), and per score and hour
+(``score_hour_count``): kept by migrations 0016's and 0020's triggers in the statement that
+changes a score, and filled by them from the scores there."""
 
 from __future__ import annotations
 
 import importlib
 import itertools
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from tests.leaderboard.players import T0
 
 pytestmark = pytest.mark.usefixtures("any_db")
 migration = importlib.import_module("portal.migrations.0016_score_counts")
+hour_migration = importlib.import_module("portal.migrations.0020_score_hour_counts")
 _runs = itertools.count()
 
 
@@ -44,21 +47,37 @@ async def counted_by_hand() -> set[tuple[Any, ...]]:
         "WHERE kind = 'person' AND earned_total > 0 GROUP BY earned_total")
 
 
+async def hour_counts() -> set[tuple[Any, ...]]:
+    """(season, points, hour, players) of every score and hour somebody holds."""
+    return await _rows("SELECT season, points, hour, players FROM score_hour_count "
+                       "WHERE players > 0")
+
+
+async def hours_counted_by_hand() -> set[tuple[Any, ...]]:
+    """The same, counted here from the season scores (the UTC hour as YYYYMMDDHH)."""
+    held = Counter((s.season, s.earned, int(s.reached_at.astimezone(UTC).strftime("%Y%m%d%H")))
+                   for s in await SeasonScore.filter(earned__gt=0))
+    return {(*key, players) for key, players in held.items()}
+
+
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(1, 3).map(lambda n: n * 25),
-                          st.integers(0, 2)), min_size=1, max_size=25))
+                          st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=25))
 async def test_the_counts_follow_every_earning_in_every_month(
-    earnings: list[tuple[int, int, int]],
+    earnings: list[tuple[int, int, int, int]],
 ) -> None:
     run = next(_runs)
     people = [await make_person(f"c{run}p{i}@example.com") for i in range(5)]
     accounts = [await ledger.account_of_person(p.id) for p in people]
-    for n, (who, amount, month) in enumerate(earnings):
-        # Three months; equal amounts on purpose, so scores are shared and counts grow.
+    for n, (who, amount, month, hour) in enumerate(earnings):
+        # Three months of three hours; equal amounts on purpose, so scores are shared
+        # within an hour and across hours, and counts grow.
         await ledger.earn(accounts[who], amount=amount, reason="Quiz", reference="q",
-                          key=f"c{run}:{n}", now=T0 + timedelta(days=31 * month, seconds=n))
+                          key=f"c{run}:{n}",
+                          now=T0 + timedelta(days=31 * month, hours=hour, seconds=n))
     assert await counts() == await counted_by_hand()
+    assert await hour_counts() == await hours_counted_by_hand()
 
 
 async def test_a_score_corrected_or_removed_by_hand_moves_its_counts_too() -> None:
@@ -72,11 +91,40 @@ async def test_a_score_corrected_or_removed_by_hand_moves_its_counts_too() -> No
         await Account.filter(id=first.id).using_db(conn).update(earned_total=300)
     assert await counts() >= {("2026-12", 300, 2), ("all-time", 300, 2)}
     assert await counts() == await counted_by_hand()
+    assert await hour_counts() == await hours_counted_by_hand()
     async with write_transaction() as conn:
         await SeasonScore.filter(account_id=first.id).using_db(conn).delete()
         await Account.filter(id=first.id).using_db(conn).update(earned_total=0)
     assert await counts() == await counted_by_hand()
     assert ("2026-12", 300, 1) in await counts()
+    assert await hour_counts() == await hours_counted_by_hand() == {
+        ("2026-12", 200, 2026120100, 1), ("2026-12", 300, 2026120100, 1)}
+
+
+async def test_a_moment_moved_by_hand_moves_its_hour_count() -> None:
+    people = [await make_person(f"k{i}@example.com") for i in range(3)]
+    for i, person in enumerate(people):
+        await ledger.earn(await ledger.account_of_person(person.id), amount=100,
+                          reason="Quiz", reference="q", key=f"k{i}",
+                          now=T0 + timedelta(minutes=10 * i))
+    first, second = [(await ledger.account_of_person(p.id)).id for p in people[:2]]
+    assert await hour_counts() == {("2026-12", 100, 2026120100, 3)}
+    moves = [(first, T0 + timedelta(minutes=59, seconds=59, microseconds=999_999)),
+             (first, T0 + timedelta(hours=1)),  # the next hour's very first moment
+             (second, T0 + timedelta(days=2, hours=23, minutes=30)),
+             (second, T0 + timedelta(minutes=5))]
+    for account_id, moment in moves:
+        async with write_transaction() as conn:
+            await SeasonScore.filter(account_id=account_id).using_db(conn).update(
+                reached_at=moment)
+        assert await hour_counts() == await hours_counted_by_hand()
+    assert await hour_counts() == {("2026-12", 100, 2026120100, 2),
+                                   ("2026-12", 100, 2026120101, 1)}
+    async with write_transaction() as conn:  # another month, and a score back to nothing
+        await SeasonScore.filter(account_id=first).using_db(conn).update(season="2026-11")
+        await SeasonScore.filter(account_id=second).using_db(conn).update(earned=0)
+    assert await hour_counts() == await hours_counted_by_hand() == {
+        ("2026-11", 100, 2026120101, 1), ("2026-12", 100, 2026120100, 1)}
 
 
 async def test_the_migration_fills_the_counts_from_the_scores_already_there() -> None:
@@ -93,6 +141,20 @@ async def test_the_migration_fills_the_counts_from_the_scores_already_there() ->
         await conn.execute_script("DELETE FROM score_count")
         await migration.backfill(conn)
     assert await counts() == expected
+
+
+async def test_migration_0020_fills_the_hour_counts_from_the_scores_already_there() -> None:
+    people = [await make_person(f"u{i}@example.com") for i in range(6)]
+    for i, person in enumerate(people):
+        await ledger.earn(await ledger.account_of_person(person.id), amount=50 * (i % 2 + 1),
+                          reason="Quiz", reference="q", key=f"u{i}",
+                          now=T0 + timedelta(minutes=40 * i, microseconds=i))
+    expected = await hours_counted_by_hand()
+    assert len(expected) > 3
+    async with write_transaction() as conn:
+        await conn.execute_script("DELETE FROM score_hour_count")
+        await hour_migration.backfill(conn)
+    assert await hour_counts() == expected
 
 
 async def test_a_frozen_month_gives_each_player_the_rank_it_froze() -> None:

@@ -1,6 +1,7 @@
 """A player's place with their neighbours (``scores.place``, one statement): the rows just
-above and below match a brute-force ordering of the ledger, at ties (same score, and same
-score at the same moment) and at both ends of the board, on every kind of board."""
+above and below match a brute-force ordering of the ledger, at ties (same score, in the
+same hour or not, and at the same moment) and at both ends of the board, on every kind of
+board."""
 
 from __future__ import annotations
 
@@ -36,10 +37,12 @@ async def players(count: int, tag: str) -> tuple[list[Person], list[int]]:
     return people, [(await ledger.account_of_person(p.id)).id for p in people]
 
 
-async def earn(person: Person, amount: int, key: str, minutes: int = 0) -> None:
+async def earn(person: Person, amount: int, key: str, minutes: int = 0, *,
+               after: timedelta | None = None) -> None:
+    """``person`` earns ``amount``, ``minutes`` (or exactly ``after``) past T0."""
     await ledger.earn(await ledger.account_of_person(person.id), amount=amount,
                       reason="Quiz", reference="q", key=key,
-                      now=T0 + timedelta(minutes=minutes))
+                      now=T0 + (after or timedelta(minutes=minutes)))
 
 
 def seen(board: ranking.Board) -> list[tuple[int, int]]:
@@ -49,7 +52,7 @@ def seen(board: ranking.Board) -> list[tuple[int, int]]:
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 13), st.integers(1, 3).map(lambda n: n * 50),
-                          st.integers(0, 3)), min_size=1, max_size=40))
+                          st.sampled_from((0, 1, 59, 60, 61, 180))), min_size=1, max_size=40))
 async def test_neighbours_match_a_brute_force_order_of_the_ledger(
     earnings: list[tuple[int, int, int]],
 ) -> None:
@@ -57,7 +60,8 @@ async def test_neighbours_match_a_brute_force_order_of_the_ledger(
     people, accounts = await players(14, f"nb{run}p")
     for n, (who, amount, minutes) in enumerate(earnings):
         # Few amounts and few moments on purpose: equal scores reached at the same moment
-        # are common, so every tie-breaker (the moment, then the account) is exercised.
+        # are common, so every tie-breaker (the moment, then the account) is exercised,
+        # within an hour and across hours (a rank counts its own hour apart).
         await earn(people[who], amount, f"nb{run}:{n}", minutes)
     transfers = await Transfer.all()  # earlier examples' players are on the board too
     for kind, season in (("season", "2026-12"), ("all-time", None)):
@@ -101,6 +105,36 @@ async def test_neighbours_across_every_tie_breaker_at_once() -> None:
     assert board.me is not None and board.me.rank == 4
     assert seen(board) == [(n + 1, accounts[n]) for n in range(9)]
     assert board.to_next == 1
+
+
+async def test_ties_within_and_across_hours_rank_by_the_moment_to_the_microsecond() -> None:
+    people, accounts = await players(12, "hour")
+    # All on 100 points: the hour before, both sides of 01:00 (to the microsecond), the
+    # hour's first moment twice (by account), within the hour, the next day; 50s below.
+    hour, tick = timedelta(hours=1), timedelta(microseconds=1)
+    plan = [(100, timedelta()), (100, hour - tick), (100, hour), (100, hour),
+            (100, hour + tick), (100, 1.5 * hour), (100, 2 * hour - tick), (100, 24 * hour),
+            (50, timedelta()), (50, hour), (50, hour + tick), (150, 1.5 * hour)]
+    for i, (amount, after) in enumerate(plan):
+        await earn(people[i], amount, f"hour{i}", after=after)
+    expected = brute_force(await Transfer.all(), season="2026-12")
+    assert expected == [accounts[i] for i in (11, *range(11))]
+    for person, account in zip(people, accounts, strict=True):
+        board = await ranking.board(person, kind="season", now=LATER)
+        assert seen(board) == window(expected, account)
+        place = await ranking.season_place(person, season="2026-12")
+        assert place is not None and place.rank == expected.index(account) + 1
+
+
+async def test_the_place_before_some_points_ranks_the_old_score_in_its_own_hour() -> None:
+    people, _ = await players(6, "was")
+    for i, minutes in enumerate((0, 30, 70, 130, 200)):  # 100 each, over four hours
+        await earn(people[i], 100, f"was{i}", minutes)
+    await earn(people[5], 60, "was5a", 10)
+    await earn(people[5], 40, "was5b", 100)  # 100 at 01:40: 4th, after 01:10
+    await earn(people[5], 50, "was5c", 100)  # 150, still at 01:40
+    place = await ranking.season_place(people[5], season="2026-12", gained=50)
+    assert place is not None and (place.rank, place.previous_rank) == (1, 4)
 
 
 async def test_the_ends_of_the_board_and_a_board_of_one() -> None:
