@@ -416,6 +416,13 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     code's e-mail is rendered only when the pool has codes: on PostgreSQL in the
     transaction (its lock holds only this account), on SQLite before it (its lock holds
     the whole database).
+
+    On PostgreSQL the account is locked only for an item with a monthly limit, the one
+    rule a statement cannot keep on its own (two orders at once would each count the
+    other's absence). Otherwise the first read's decision stands, and the writes keep
+    the rest: the claim or the stock update (sold out), the guarded payment (the points
+    and the threshold), the order's unique key (a replay racing its first: the insert
+    fails, the transaction rolls back, and the order it lost to is the answer).
     """
     moment = now or datetime.now(UTC)
     full_key = order_key(viewer, key)
@@ -433,11 +440,24 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     early: tuple[mail.Rendered, tuple[str, str]] | None = None
     if not is_postgres(conn) and item.kind == ItemKind.CERTIFICATE:
         early = (_code_email(viewer.person, item, settings), (item.title, item.how_to_use))
+    decided = (account, item) if is_postgres(conn) and item.monthly_limit is None \
+        and account.catalog_id is not None else None
     try:
         return await _redeem_locked(viewer, item_id, full_key, key, address, early,
-                                    settings, moment)
+                                    settings, moment, decided)
     except _Replayed as replayed:  # its transaction rolled back: nothing was written
         return replayed.done
+    except IntegrityError:
+        if decided is None:
+            raise
+        # Unlocked: the same key's order was committed meanwhile (or the key is reused).
+        account, item, replay = await _deciding(conn, viewer.account.id, item_id, full_key,
+                                                season_of(moment), lock=False)
+        if replay is None:
+            raise
+        done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
+        assert done is not None  # a replay's answer
+        return done
 
 
 class _NoCatalogAccount(Exception):
@@ -484,11 +504,16 @@ class _Replayed(Exception):
 
 async def _redeem_locked(viewer: Viewer, item_id: int, full_key: str, key: str,
                          address: str, early: tuple[mail.Rendered, tuple[str, str]] | None,
-                         settings: Settings, moment: datetime) -> Redeemed:
+                         settings: Settings, moment: datetime,
+                         decided: tuple[_Paying, Item] | None) -> Redeemed:
+    """The writes of a redemption the first read let through: under the account's lock
+    and decided again, or (``decided``, see ``redeem``) as that read decided."""
     async with write_transaction() as conn:
         # Everything of this account happens one at a time from here (the row lock).
         claimed: tuple[Code, int, int] | None = None
-        if early is not None and not is_postgres(conn):
+        if decided is not None:
+            account, item = decided
+        elif early is not None and not is_postgres(conn):
             # SQLite, a certificate the read before the lock found in stock: the read and
             # the claim in one call, the claim undone (rolled back) unless the read says go.
             read, claim = await execute_each(conn, [
@@ -499,9 +524,11 @@ async def _redeem_locked(viewer: Viewer, item_id: int, full_key: str, key: str,
         else:
             account, item, replay = await _deciding(conn, viewer.account.id, item_id,
                                                     full_key, season_of(moment), lock=True)
-        done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
-        if done is not None:
-            raise _Replayed(done)
+        if decided is None:
+            done = await _decide(viewer, item_id, key, address, account, item, replay,
+                                 settings)
+            if done is not None:
+                raise _Replayed(done)
         assert account.catalog_id is not None  # _decide says so
         code: Code | None = None
         if item.kind == ItemKind.GIFT:
@@ -529,12 +556,19 @@ async def _redeem_locked(viewer: Viewer, item_id: int, full_key: str, key: str,
                 else None
             writes += _code_email_statements(viewer.person, order_id, item, code, settings,
                                              moment, rendered)
+        threshold = 0 if viewer.for_company else settings.redemption_threshold
         writes += ledger.spend_statements(
-            viewer.account.id, target_id=account.catalog_id, amount=item.price,
+            conn, viewer.account.id, target_id=account.catalog_id, amount=item.price,
             reason=spend_reason(viewer, item), reference=f"catalog-order:{order_id}",
-            key=full_key, now=moment, transfer_id=transfer_id)
-        await ledger.check_spent(conn, await execute_together(conn, writes),
-                                 viewer.account.id, account.catalog_id, item.price)
+            key=full_key, now=moment, transfer_id=transfer_id, keeping=threshold)
+        try:
+            await ledger.check_spent(conn, await execute_together(conn, writes),
+                                     viewer.account.id, account.catalog_id, item.price)
+        except ledger.NotEnoughPoints as short:
+            if short.available < item.price:
+                raise
+            # Enough for the price, no longer for the threshold (a spend meanwhile).
+            raise BelowThreshold(threshold, threshold - short.available) from None
     await _tell_if_low(item, now=moment, settings=settings)
     return Redeemed(order_id, replayed=False)
 

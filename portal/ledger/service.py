@@ -714,6 +714,7 @@ def next_transfer_id_sql(conn: BaseDBAsyncClient) -> str:
 
 
 def spend_statements(
+    conn: BaseDBAsyncClient,
     account_id: int,
     *,
     target_id: int,
@@ -723,15 +724,22 @@ def spend_statements(
     key: str,
     now: datetime,
     transfer_id: int,
+    keeping: int = 0,
 ) -> list[Statement]:
     """``spend`` of a person's or company's points as hand-written statements for the
     caller's write transaction (a busy catalog's hot path, which runs them with its own
     in one round trip, ``db.execute_together``, the last): the transfer row as
     ``_write_transfer`` writes it, with the id the caller took by
     ``next_transfer_id_sql``, then both accounts in one statement, the payer's by the
-    guarded condition (balance - held >= amount), the target's only with it. Its rows go
-    to ``check_spent``. A reused key fails the insert with IntegrityError."""
+    guarded condition (balance - held >= amount, and >= ``keeping``: the catalog's
+    threshold, kept by the same statement), the target's only with it. On PostgreSQL
+    its rows are locked in id order first, as ``_write_transfer`` changes them: an
+    UPDATE alone locks them in the order its plan meets them, and two payments of one
+    payer would deadlock. Its rows go to ``check_spent``. A reused key fails the insert
+    with IntegrityError."""
     _check_fields(amount, key, reason, reference, account_id, target_id)
+    ordered = ("(SELECT id FROM account WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE)"
+               if is_postgres(conn) else "(?, ?)")
     return [
         ("INSERT INTO transfer (id, key, kind, source_id, target_id, amount, reason, "
          "reason_message, reason_params, reference, season, created_at) "
@@ -739,10 +747,11 @@ def spend_statements(
          [transfer_id, key, TransferKind.SPEND.value, account_id, target_id, amount,
           reason.english(), reason.message, _json(reason.stored_params()), reference,
           season_of(now), now]),
-        ("UPDATE account SET balance = CASE WHEN id = ? THEN balance - ? "
-         "ELSE balance + ? END WHERE id IN (?, ?) AND (id <> ? OR balance >= held + ?) "
+        ("UPDATE account SET balance = CASE WHEN id = ? THEN balance - ? "  # noqa: S608
+         f"ELSE balance + ? END WHERE id IN {ordered} AND (id <> ? OR balance >= held + ?) "
          "RETURNING id",
-         [account_id, amount, amount, account_id, target_id, account_id, amount]),
+         [account_id, amount, amount, account_id, target_id, account_id,
+          max(amount, keeping)]),
     ]
 
 
@@ -778,17 +787,20 @@ def burn_reason(last_activity: date) -> Reason:
 
 
 @dataclass(frozen=True)
-class BurnedAccount:
-    account_id: int
-    amount: int
-    key: str
+class BurnedBatch:
+    """What a batch burned: how many accounts, and SQL for them (``where``, a condition on
+    ``account`` rows named ``a``, with its ``params``) that statements in the batch's
+    transaction can select them by, set-based, without their ids coming back to Python."""
+
+    count: int
+    where: str
+    params: list[Any]
 
 
 async def burn_idle_batch(
     *, due_by: datetime, idle_days: int, notice: timedelta, now: datetime, after: int,
-    limit: int,
-    also: Callable[[BaseDBAsyncClient, list[BurnedAccount]], Awaitable[object]] | None = None,
-) -> tuple[int, list[BurnedAccount]] | None:
+    limit: int, also: Callable[[BaseDBAsyncClient, BurnedBatch], Awaitable[object]] | None = None,
+) -> tuple[int, BurnedBatch] | None:
     """Burns the available points of the person accounts, among up to ``limit`` with ids
     above ``after``, whose points are due by ``due_by`` (see ``idle.burn_due``): one
     transaction, a handful of set-based statements. Returns the last id looked at and
@@ -798,48 +810,73 @@ async def burn_idle_batch(
     the same run burns nothing twice, whoever runs it and however often, while points
     that arrive after a burn get a burn of their own at a later run. Held points stay:
     bidding is activity. The rows are locked (FOR UPDATE, or SQLite's write lock) before
-    the arrivals are read, in a statement of its own, so points arriving meanwhile are
-    seen and not burned unwarned. ``also`` runs inside the same transaction with what
-    was burned, before the balances change: each account row still holds, as balance -
-    held, the points it burns, so ``also`` can read them from the rows it already has.
+    the arrivals are read, so points arriving meanwhile are seen and not burned unwarned.
+    ``also`` runs inside the same transaction with what was burned, before the balances
+    change: each account row still holds, as balance - held, the points it burns, so
+    ``also`` can read them from the rows it already has.
 
     A batch of burns is written set-based rather than one ``_write_transfer`` each: the
-    locked accounts' due points become transfers in one INSERT ... SELECT (which points
-    are due, and which burns this run already made, are decided in it), then one UPDATE
-    of their balances and one of the burns account. Each row's reason is the same
-    sentence with its day, filled in by the SQL. Only ids and amounts come back to
-    Python: a batch costs a few statements, not a Python object per account.
+    due points of the batch's accounts become transfers in one INSERT ... SELECT (which
+    accounts are idle, which points are due, and which burns this run already made, are
+    decided in it), then one UPDATE of the burns account and one of their balances. Each
+    row's reason is the same sentence with its day, filled in by the SQL.
+
+    On PostgreSQL the batch's accounts are locked FOR UPDATE in a statement of their own,
+    and the burns come back as ids and amounts. On SQLite ``BEGIN IMMEDIATE`` already
+    holds the write lock, so the batch is just a range of ids (up to its ``limit``-th
+    idle account) and its burns are the transfers written after the last one before it:
+    nothing per account comes back to Python (at a million accounts, the ids and the
+    parameter lists cost as much as the writes).
     """
     due_by = due_by.astimezone(UTC)
+    idle_since = due_by - timedelta(days=idle_days)
     async with write_transaction() as conn:
-        ids = await idle.candidate_ids(
-            conn, idle_since=due_by - timedelta(days=idle_days), after=after, limit=limit)
-        if not ids:
-            return None
+        if is_postgres(conn):
+            ids = await idle.candidate_ids(conn, idle_since=idle_since, after=after,
+                                           limit=limit)
+            if not ids:
+                return None
+            last, marker = ids[-1], None
+            chosen, listed = among(conn, "a.id", ids)
+        else:
+            # The batch's last account, and the last transfer before its burns.
+            _, found = await conn.execute_query(
+                "SELECT MAX(c.id), (SELECT MAX(id) FROM transfer) "  # noqa: S608
+                f"FROM ({idle.candidates_sql(conn, 'a.id')}) AS c", [after, idle_since, limit])
+            if found[0][0] is None:
+                return None
+            last, marker = int(found[0][0]), int(found[0][1] or 0)
+            chosen, listed = "a.id > ? AND a.id <= ?", [after, last]
         burns = await system_account(BURNS, name="Points burned", conn=conn)
         run = burn_run(due_by)
         reason = burn_reason(_SOME_DAY)
-        chosen, listed = among(conn, "a.id", ids)
-        # execute_query_dict: Tortoise's PostgreSQL execute_query drops RETURNING rows.
-        rows = await conn.execute_query_dict(
-            _burn_sql(conn, chosen),
-            [run, burns.id, reason.english(), _SOME_DAY.isoformat(), reason.message,
-             _json(reason.stored_params()), _SOME_DAY.isoformat(), season_of(now), now,
-             *listed, due_by - notice, due_by - notice])
-        due = [BurnedAccount(account, amount, f"burn:{account}:{run}") for account, amount
-               in sorted((int(row["source_id"]), int(row["amount"])) for row in rows)]
-        if due:
+        values = [run, burns.id, reason.english(), _SOME_DAY.isoformat(), reason.message,
+                  _json(reason.stored_params()), _SOME_DAY.isoformat(), season_of(now), now,
+                  *listed, idle_since, due_by - notice, due_by - notice]
+        if marker is None:
+            # execute_query_dict: Tortoise's PostgreSQL execute_query drops RETURNING rows.
+            rows = await conn.execute_query_dict(
+                _burn_sql(conn, chosen) + " RETURNING source_id", values)
+            burned = BurnedBatch(len(rows), *among(
+                conn, "a.id", [int(row["source_id"]) for row in rows]))
+        else:
+            count, _ = await conn.execute_query(_burn_sql(conn, chosen), values)
+            # Nobody else writes while this transaction holds the write lock: every burn
+            # transfer after the marker is this batch's.
+            burned = BurnedBatch(count, "a.id IN (SELECT t.source_id FROM transfer t "
+                                 "WHERE t.id > ? AND t.kind = 'burn')", [marker])
+        if burned.count:
             if also is not None:  # e.g. the notices, committed with the burn or not at all
-                await also(conn, due)
+                await also(conn, burned)
             # The rows are locked, so balance - held is still exactly the burned amount.
-            chosen, listed = among(conn, "id", [d.account_id for d in due])
+            await conn.execute_query(dialect_sql(conn, (
+                "UPDATE account SET balance = balance + (SELECT SUM(a.balance - a.held) "  # noqa: S608
+                f"FROM account a WHERE {burned.where}) WHERE id = ?")),
+                [*burned.params, burns.id])
             await conn.execute_query(dialect_sql(
-                conn, f"UPDATE account SET balance = held WHERE {chosen}"),  # noqa: S608
-                listed)
-            await conn.execute_query(
-                dialect_sql(conn, "UPDATE account SET balance = balance + ? WHERE id = ?"),
-                [sum(d.amount for d in due), burns.id])
-        return ids[-1], due
+                conn, f"UPDATE account AS a SET balance = held WHERE {burned.where}"),  # noqa: S608
+                burned.params)
+        return last, burned
 
 
 def among(conn: BaseDBAsyncClient, column: str, values: list[Any]) -> tuple[str, list[Any]]:
@@ -874,9 +911,9 @@ def activity_day(conn: BaseDBAsyncClient) -> str:
 
 
 def _burn_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
-    """The burn of a batch's locked accounts as one INSERT ... SELECT: those whose points
-    are due (no points arrived since the notice period began: see ``idle.burn_due``; the
-    idle days were checked when they were locked) and not yet burned by this run."""
+    """The burn of a batch's locked accounts (``chosen``) as one INSERT ... SELECT: those
+    still idle (``idle.idle_sql``) whose points are due (no points arrived since the
+    notice period began: see ``idle.burn_due``) and not yet burned by this run."""
     day = activity_day(conn)
     params = f"CAST(REPLACE(?, ?, {day}) AS jsonb)" if is_postgres(conn) else (
         f"REPLACE(?, ?, {day})")
@@ -885,7 +922,7 @@ def _burn_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
         "reason_message, reason_params, reference, season, created_at) "
         f"SELECT {BURN_KEY_SQL}, '{TransferKind.BURN.value}', a.id, ?, "
         f"a.balance - a.held, REPLACE(?, ?, {day}), ?, {params}, 'inactivity', ?, ? "
-        f"FROM account a WHERE {chosen} "
+        f"FROM account a WHERE {chosen} AND {idle.idle_sql(conn)} "
         # The arrivals as idle.arrivals reads them: the newest incoming transfer, and
         # released bids.
         "AND COALESCE((SELECT t.created_at FROM transfer t WHERE t.target_id = a.id "
@@ -893,8 +930,8 @@ def _burn_sql(conn: BaseDBAsyncClient, chosen: str) -> str:
         "AND NOT EXISTS (SELECT 1 FROM hold h WHERE h.account_id = a.id "
         "AND h.status = 'released' AND h.resolved_at > ?) "
         # A burn this run already made is its key's: the key's unique index skips it
-        # (and RETURNING leaves it out) without a look of its own per account.
-        "ON CONFLICT (key) DO NOTHING RETURNING source_id, amount"))
+        # without a look of its own per account.
+        "ON CONFLICT (key) DO NOTHING"))
 
 
 async def mark_active(conn: BaseDBAsyncClient, person_id: int, *, now: datetime) -> None:

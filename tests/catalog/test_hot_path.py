@@ -63,10 +63,10 @@ async def test_a_win_writes_the_order_its_mail_reveal_and_payment_in_one_round_t
     words = _first_words(sent)
     claim = next(n for n, w in enumerate(words) if w.startswith("UPDATE CATALOG_CODE"))
     if is_postgres(connections.get("default")):
-        # The read with no lock, the lock, the read, the claim, and one statement for
-        # every other write.
-        assert len(words) == 5 and claim == 3, sent
-        assert words[4].startswith("WITH S0 AS")
+        # The read with no lock, the claim, and one statement for every other write (no
+        # lock: the item has no monthly limit).
+        assert len(words) == 3 and claim == 1, sent
+        assert words[2].startswith("WITH S0 AS")
     else:
         # Logged one by one, run in one call on the connection's thread.
         assert [w.split()[:3] for w in words[claim + 1:]] == [
@@ -87,6 +87,20 @@ async def test_a_win_writes_the_order_its_mail_reveal_and_payment_in_one_round_t
     again = await catalog.redeem(alice, card.id, key="hot-path-04", settings=SETTINGS)
     assert again.order_id > order.id
     assert (await Order.get(id=again.order_id)).transfer_id > paid.id
+
+
+async def test_on_postgresql_only_an_item_with_a_monthly_limit_locks_the_account() -> None:
+    if not is_postgres(connections.get("default")):
+        pytest.skip("SQLite's write transaction already holds the database's one lock")
+    alice, card = await _player(), await item(price=100, codes=2, monthly_limit=2)
+    await ledger.system_account(ledger.catalog_code(alice.account.id), name="Catalog")
+    with statements() as sent:
+        await catalog.redeem(alice, card.id, key="hot-path-05", settings=SETTINGS)
+    words = _first_words(sent)
+    # The read with no lock, the lock, the read again (the month's orders as they are
+    # now), the claim, and one statement for every other write.
+    assert len(words) == 5 and words[1].startswith("SELECT 1 FROM"), sent
+    assert "FOR UPDATE" in sent[1] and words[3].startswith("UPDATE CATALOG_CODE"), sent
 
 
 async def test_writes_together_fail_together() -> None:

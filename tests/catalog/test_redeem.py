@@ -138,6 +138,23 @@ async def test_below_the_threshold_redeeming_is_locked_and_says_how_far() -> Non
     await catalog.redeem(alice, card.id, key="thresh-tap2", settings=settings, now=NOW)
 
 
+async def test_two_redemptions_at_once_never_take_a_player_below_the_threshold() -> None:
+    """Both may pass the first read (on PostgreSQL nothing is locked for an item with no
+    monthly limit); the payment's guard keeps the threshold, so only one goes through."""
+    alice = await player(2550)
+    card = await item(price=100, codes=4)
+    settings = SETTINGS.model_copy(update={"redemption_threshold": 2500})
+    results = await asyncio.gather(*(
+        catalog.redeem(alice, card.id, key=f"thresh-race-{n}", settings=settings, now=NOW)
+        for n in range(4)), return_exceptions=True)
+    assert sum(isinstance(r, catalog.Redeemed) for r in results) == 1, results
+    assert all(isinstance(r, catalog.BelowThreshold) for r in results
+               if not isinstance(r, catalog.Redeemed)), results
+    assert await balance(alice) == 2450
+    assert await Order.filter(item_id=card.id).count() == 1
+    assert await ledger.check_invariants() == []
+
+
 async def test_a_monthly_limit_counts_this_months_orders_per_person() -> None:
     alice = await player(1000)
     card = await item(price=10, codes=5, monthly_limit=2)

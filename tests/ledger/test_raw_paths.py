@@ -131,7 +131,7 @@ async def spend_raw(payer: Account, target: Account, amount: int, key: str) -> i
         transfer_id = int((await conn.execute_query_dict(
             f"SELECT {ledger.next_transfer_id_sql(conn)} AS id"))[0]["id"])  # noqa: S608
         statements = ledger.spend_statements(
-            payer.id, target_id=target.id, amount=amount,
+            conn, payer.id, target_id=target.id, amount=amount,
             reason=Reason("Reward: %(title)s", title="Mug"), reference="catalog-order:1",
             key=key, now=NOW, transfer_id=transfer_id)
         await ledger.check_spent(conn, await execute_together(conn, statements), payer.id,
