@@ -108,16 +108,15 @@ async def burn_inactive(now: datetime, *, days: int, batch: int = BURN_BATCH,
     run = last_burn_run(now)
     after, burned = 0, 0
 
-    async def tell(conn: BaseDBAsyncClient, accounts: list[ledger.BurnedAccount]) -> None:
-        chosen, listed = ledger.among(conn, "a.id", [a.account_id for a in accounts])
-        await conn.execute_query(_notices_sql(conn, chosen),
-                                 [ledger.burn_run(run), now, *listed])
+    async def tell(conn: BaseDBAsyncClient, burning: ledger.BurnedBatch) -> None:
+        await conn.execute_query(_notices_sql(conn, burning.where),
+                                 [ledger.burn_run(run), now, *burning.params])
 
     while (done := await ledger.burn_idle_batch(
             due_by=run, idle_days=days, notice=notice, now=now, after=after, limit=batch,
             also=tell)) is not None:
-        after, accounts = done
-        burned += len(accounts)
+        after, batch_burned = done
+        burned += batch_burned.count
     return burned
 
 

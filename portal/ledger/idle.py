@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from portal.db import is_postgres, placeholders
+from portal.db import dialect_sql, is_postgres, placeholders
 
 
 def burn_due(last_activity: datetime, *arrivals: datetime | None, idle_days: int,
@@ -44,8 +44,9 @@ async def candidates(conn: BaseDBAsyncClient, *, idle_since: datetime, after: in
     """Up to ``limit`` person accounts with ids above ``after``, points available and no
     finished game or course since ``idle_since``, by id."""
     rows = await conn.execute_query_dict(
-        _candidates_sql(conn, "a.id, a.person_id, a.balance - a.held AS amount, "
-                        "COALESCE(a.last_active_at, a.created_at) AS active"),
+        dialect_sql(conn, candidates_sql(
+            conn, "a.id, a.person_id, a.balance - a.held AS amount, "
+            "COALESCE(a.last_active_at, a.created_at) AS active")),
         [after, idle_since.astimezone(UTC), limit],
     )
     return [Candidate(row["id"], row["person_id"], int(row["amount"]),
@@ -58,20 +59,27 @@ async def candidate_ids(conn: BaseDBAsyncClient, *, idle_since: datetime, after:
     """The ids of ``candidates``, locked FOR UPDATE on PostgreSQL (on SQLite the caller's
     ``BEGIN IMMEDIATE`` holds the write lock): what a burn batch looks at."""
     _, rows = await conn.execute_query(
-        _candidates_sql(conn, "a.id", lock=is_postgres(conn)),
+        dialect_sql(conn, candidates_sql(conn, "a.id", lock=is_postgres(conn))),
         [after, idle_since.astimezone(UTC), limit])
     return [int(row[0]) for row in rows]
 
 
-def _candidates_sql(conn: BaseDBAsyncClient, columns: str, *, lock: bool = False) -> str:
-    p = placeholders(conn, 3)
+def candidates_sql(conn: BaseDBAsyncClient, columns: str, *, lock: bool = False) -> str:
+    """``columns`` of the ``candidates``, with ``?`` markers for ``after``, ``idle_since``
+    and ``limit`` (not yet in the connection's dialect: see ``dialect_sql``)."""
+    return (f"SELECT {columns} FROM account a "  # noqa: S608
+            f"WHERE a.id > ? AND {idle_sql(conn)} "
+            f"ORDER BY a.id LIMIT ?{' FOR UPDATE' if lock else ''}")
+
+
+def idle_sql(conn: BaseDBAsyncClient) -> str:
+    """SQL for account ``a`` being a candidate: a person's, with points available and no
+    finished game or course since the one ``?`` marker (``idle_since``)."""
     # Unary + keeps SQLite off the board index on kind, which would sort every remaining
     # account for each batch; it walks the primary key instead, as PostgreSQL does.
     kind = "a.kind" if is_postgres(conn) else "+a.kind"
-    return (f"SELECT {columns} FROM account a "  # noqa: S608
-            f"WHERE {kind} = 'person' AND a.id > {p[0]} AND a.balance - a.held > 0 "
-            f"AND COALESCE(a.last_active_at, a.created_at) <= {p[1]} "
-            f"ORDER BY a.id LIMIT {p[2]}{' FOR UPDATE' if lock else ''}")
+    return (f"{kind} = 'person' AND a.balance - a.held > 0 "
+            "AND COALESCE(a.last_active_at, a.created_at) <= ?")
 
 
 async def arrivals(conn: BaseDBAsyncClient, account_ids: list[int]
