@@ -9,6 +9,7 @@ before reading anything.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -157,11 +158,18 @@ async def execute_together(conn: BaseDBAsyncClient, statements: list[Statement]
     are given, not looked up). On SQLite they run one after another in one call to the
     connection's thread (the transaction holds the write lock: nobody else writes)."""
     if is_postgres(conn):
-        ctes = ", ".join(f"s{n} AS ({sql})" for n, (sql, _) in enumerate(statements[:-1]))
         return await conn.execute_query_dict(
-            dialect_sql(conn, f"WITH {ctes} {statements[-1][0]}"),
+            _together_sql(tuple(sql for sql, _ in statements)),
             [value for _, values in statements for value in values])
     return (await execute_each(conn, statements))[-1]
+
+
+@functools.lru_cache(maxsize=64)
+def _together_sql(sqls: tuple[str, ...]) -> str:
+    """PostgreSQL's one statement for ``execute_together``: a hot path sends the same
+    few shapes again and again, so each is put together once."""
+    ctes = ", ".join(f"s{n} AS ({sql})" for n, sql in enumerate(sqls[:-1]))
+    return _numbered(f"WITH {ctes} {sqls[-1]}")
 
 
 async def execute_each(conn: BaseDBAsyncClient, statements: list[Statement]
@@ -204,5 +212,9 @@ def dialect_sql(conn: BaseDBAsyncClient, sql: str) -> str:
     dialect: ``$1``, ``$2``, ... on PostgreSQL, unchanged on SQLite."""
     if not is_postgres(conn):
         return sql
+    return _numbered(sql)
+
+
+def _numbered(sql: str) -> str:
     parts = sql.split("?")
     return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))

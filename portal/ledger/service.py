@@ -69,7 +69,7 @@ CATALOG = "catalog"
 # redemption credits the catalog in its transaction, and on PostgreSQL that credit holds
 # the row's lock until the commit, so racing buyers on one account would queue behind
 # each other's commits (the catalog bench showed most of the race waiting on it).
-CATALOG_SHARDS = 8
+CATALOG_SHARDS = 32
 MAX_AMOUNT = 1_000_000_000
 
 _Result = TypeVar("_Result")
