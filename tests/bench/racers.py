@@ -21,7 +21,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import uvloop
 from tortoise import Tortoise
 
 from portal.db import tortoise_config
@@ -103,8 +102,4 @@ def worker_main(ready: Ready) -> None:
             await Tortoise.close_connections()
         return outcome
 
-    # The event loop the portal's web workers run on (uvicorn picks uvloop, installed
-    # with uvicorn[standard]), for the portal and its raw ceiling alike.
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        outcome = runner.run(main(sys.argv[1], json.loads(sys.argv[2])))
-    print(json.dumps(outcome), flush=True)
+    print(json.dumps(asyncio.run(main(sys.argv[1], json.loads(sys.argv[2])))), flush=True)
