@@ -119,7 +119,7 @@ def _now(now: datetime | None) -> datetime:
 
 def catalog_code(payer_id: int) -> str:
     """The code of the catalog account a payer's spends credit: ``catalog``, or
-    ``catalog:1`` to ``catalog:7``, by the paying account's id."""
+    ``catalog:1`` to ``catalog:31``, by the paying account's id."""
     shard = payer_id % CATALOG_SHARDS
     return CATALOG if shard == 0 else f"{CATALOG}:{shard}"
 
