@@ -19,7 +19,6 @@ from tortoise.exceptions import IntegrityError
 from portal.catalog import service as catalog
 from portal.catalog.models import Category, Code, Order, Reveal
 from portal.db import execute_together, is_postgres, write_transaction
-from portal.ledger import service as ledger
 from portal.ledger.models import Account, Transfer
 from portal.notifications import mail
 from portal.notifications.models import Email
@@ -56,8 +55,6 @@ async def test_a_sold_out_attempt_is_the_read_that_says_so_and_writes_nothing() 
 
 async def test_a_win_writes_the_order_its_mail_reveal_and_payment_in_one_round_trip() -> None:
     alice, card = await _player(), await item(price=100, codes=2, title="Fuel card")
-    # The first redemption credited to a catalog account makes it, once (not measured).
-    await ledger.system_account(ledger.catalog_code(alice.account.id), name="Catalog")
     with statements() as sent:
         done = await catalog.redeem(alice, card.id, key="hot-path-03", settings=SETTINGS)
     words = _first_words(sent)
@@ -93,7 +90,6 @@ async def test_on_postgresql_only_an_item_with_a_monthly_limit_locks_the_account
     if not is_postgres(connections.get("default")):
         pytest.skip("SQLite's write transaction already holds the database's one lock")
     alice, card = await _player(), await item(price=100, codes=2, monthly_limit=2)
-    await ledger.system_account(ledger.catalog_code(alice.account.id), name="Catalog")
     with statements() as sent:
         await catalog.redeem(alice, card.id, key="hot-path-05", settings=SETTINGS)
     words = _first_words(sent)

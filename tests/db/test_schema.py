@@ -186,3 +186,10 @@ async def test_the_standing_system_accounts_exist_before_any_transfer(any_db: st
         (ledger.BURNS, AccountKind.SYSTEM, 0), (ledger.CATALOG, AccountKind.SYSTEM, 0),
         (ledger.ISSUANCE, AccountKind.SYSTEM, 0)]
     assert all(a.created_at.tzinfo is not None for a in standing)
+
+
+async def test_every_catalog_account_exists_before_any_redemption(any_db: str) -> None:
+    # Made by migration 0021: a payer's first redemption finds its catalog account.
+    codes = [ledger.catalog_code(payer) for payer in range(ledger.CATALOG_SHARDS)]
+    made = await Account.filter(code__in=codes, kind=AccountKind.SYSTEM, balance=0).count()
+    assert made == len(set(codes)) == ledger.CATALOG_SHARDS
