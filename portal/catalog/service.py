@@ -658,27 +658,34 @@ async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> tuple[Code, int,
     """Takes the first available code of the pool by one conditional update, which also
     gives the ids the order and its payment will take (``_next_ids_sql``). On
     PostgreSQL rows other buyers have locked are skipped, so racers spread over the pool
-    instead of queueing on its first code (while codes remain that a buyer still holds,
-    it tries again); SQLite's write lock already makes one buyer at a time."""
+    instead of queueing on its first code; the same statement says whether codes were
+    left that others hold (then it tries again: a buyer whose payment fails puts theirs
+    back). SQLite's write lock already makes one buyer at a time: none claimed is none
+    left."""
     sql, values = _claim_statement(conn, item_id)
     for _ in range(20):
         rows = await conn.execute_query_dict(dialect_sql(conn, sql), values)
-        if rows:
+        if rows and rows[0]["id"] is not None:
             return _claimed(rows[0], item_id)
-        if not await conn.execute_query_dict(dialect_sql(
-                conn, "SELECT 1 FROM catalog_code WHERE item_id = ? AND status = ? LIMIT 1"),
-                [item_id, CodeStatus.AVAILABLE.value]):
+        if not rows or not rows[0]["codes_left"]:
             raise SoldOut()
     raise SoldOut()
 
 
 def _claim_statement(conn: BaseDBAsyncClient, item_id: int) -> Statement:
-    skip = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
-    return ("UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "  # noqa: S608
-            f"FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1{skip}) "
-            f"RETURNING id, sealed, value, expires_on, {_next_ids_sql(conn)}",
-            [CodeStatus.ISSUED.value, CodeStatus.AVAILABLE.value, item_id,
-             CodeStatus.AVAILABLE.value])
+    """The claim; on PostgreSQL always one row, its ``codes_left`` telling a pool whose
+    remaining codes others hold from an empty one (as the claim's snapshot saw it)."""
+    available = CodeStatus.AVAILABLE.value
+    claim = ("UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "  # noqa: S608
+             "FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1"
+             f"{' FOR UPDATE SKIP LOCKED' if is_postgres(conn) else ''}) "
+             f"RETURNING id, sealed, value, expires_on, {_next_ids_sql(conn)}")
+    values: list[Any] = [CodeStatus.ISSUED.value, available, item_id, available]
+    if not is_postgres(conn):
+        return claim, values
+    return (f"WITH claim AS ({claim}) SELECT claim.*, EXISTS (SELECT 1 FROM catalog_code "  # noqa: S608
+            "WHERE item_id = ? AND status = ?) AS codes_left "
+            "FROM (SELECT 1) AS one LEFT JOIN claim ON TRUE", [*values, item_id, available])
 
 
 def _claimed(row: dict[str, Any], item_id: int) -> tuple[Code, int, int]:

@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 
 from portal.catalog import service as catalog
 from portal.catalog.models import Category, Code, Order, Reveal
-from portal.db import execute_together, is_postgres, write_transaction
+from portal.db import dialect_sql, execute_together, is_postgres, write_transaction
 from portal.ledger.models import Account, Transfer
 from portal.notifications import mail
 from portal.notifications.models import Email
@@ -58,7 +58,8 @@ async def test_a_win_writes_the_order_its_mail_reveal_and_payment_in_one_round_t
     with statements() as sent:
         done = await catalog.redeem(alice, card.id, key="hot-path-03", settings=SETTINGS)
     words = _first_words(sent)
-    claim = next(n for n, w in enumerate(words) if w.startswith("UPDATE CATALOG_CODE"))
+    claim = next(n for n, w in enumerate(words)
+                 if w.startswith(("UPDATE CATALOG_CODE", "WITH CLAIM AS")))
     if is_postgres(connections.get("default")):
         # The read with no lock, the claim, and one statement for every other write (no
         # lock: the item has no monthly limit).
@@ -96,7 +97,7 @@ async def test_on_postgresql_only_an_item_with_a_monthly_limit_locks_the_account
     # The read with no lock, the lock, the read again (the month's orders as they are
     # now), the claim, and one statement for every other write.
     assert len(words) == 5 and words[1].startswith("SELECT 1 FROM"), sent
-    assert "FOR UPDATE" in sent[1] and words[3].startswith("UPDATE CATALOG_CODE"), sent
+    assert "FOR UPDATE" in sent[1] and words[3].startswith("WITH CLAIM AS"), sent
 
 
 async def test_writes_together_fail_together() -> None:
@@ -132,7 +133,8 @@ async def test_mail_sealed_whole_before_still_opens(tmp_path: Path) -> None:
 async def test_what_the_read_before_the_lock_let_through_is_decided_again_under_it() -> None:
     # Both attempts read before either takes the lock (one key; then two keys and a
     # monthly limit of one): the second's read under the lock sees the first's order, and
-    # its claim of a code (made with that read on SQLite) is rolled back.
+    # its claim of a code (made with that read on SQLite) is rolled back. (On PostgreSQL
+    # an item with no limit takes no lock: the order's unique key answers the replay.)
     alice, card = await _player(), await item(price=100, codes=3)
     first, again = await asyncio.gather(*(
         catalog.redeem(alice, card.id, key="hot-path-05", settings=SETTINGS)
@@ -150,3 +152,36 @@ async def test_what_the_read_before_the_lock_let_through_is_decided_again_under_
         assert await Code.filter(item_id=made.id, status="issued").count() == 1
     assert await Email.filter(key__startswith="email:catalog-order:").count() == 2
     assert (await Account.get(id=alice.account.id)).balance == 1000 - 2 * 100
+
+
+async def test_a_claim_tells_codes_others_hold_from_an_empty_pool(any_db: str) -> None:
+    """PostgreSQL skips codes other buyers hold; the claim's own statement says whether
+    any were left, so a buyer tries again only while someone may still put one back."""
+    if not is_postgres(connections.get("default")):
+        pytest.skip("SQLite's one writer: none claimed is none left")
+    import asyncpg
+
+    card = await item(price=100, codes=1)
+    code = await Code.get(item_id=card.id)
+    other = await asyncpg.connect(any_db)
+    async def claim() -> dict[str, object]:
+        async with write_transaction() as conn:
+            sql, values = catalog._claim_statement(conn, card.id)
+            [row] = await conn.execute_query_dict(dialect_sql(conn, sql), values)
+            return row
+
+    try:
+        async with other.transaction():  # another buyer holds the last code...
+            await other.execute("SELECT 1 FROM catalog_code WHERE id = $1 FOR UPDATE",
+                                code.id)
+            held = await claim()
+            await other.execute("UPDATE catalog_code SET status = 'issued' WHERE id = $1",
+                                code.id)
+        gone = await claim()  # ...and has taken it
+    finally:
+        await other.close()
+    assert held["id"] is None and held["codes_left"] is True
+    assert gone["id"] is None and gone["codes_left"] is False
+    with pytest.raises(catalog.SoldOut):
+        async with write_transaction() as conn:
+            await catalog._claim_code(conn, card.id)
