@@ -432,7 +432,7 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
                                             season_of(moment), lock=False)
     try:
         done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
-    except _NoCatalogAccount:  # the first redemption ever: made once, race-safe, outside
+    except _NoCatalogAccount:  # an account no migration made: made once, race-safe, outside
         await ledger.system_account(ledger.catalog_code(viewer.account.id), name="Catalog")
     else:
         if done is not None:
@@ -443,8 +443,8 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     decided = (account, item) if is_postgres(conn) and item.monthly_limit is None \
         and account.catalog_id is not None else None
     try:
-        return await _redeem_locked(viewer, item_id, full_key, key, address, early,
-                                    settings, moment, decided)
+        return await _write_redemption(viewer, item_id, full_key, key, address, early,
+                                       settings, moment, decided)
     except _Replayed as replayed:  # its transaction rolled back: nothing was written
         return replayed.done
     except IntegrityError:
@@ -502,14 +502,15 @@ class _Replayed(Exception):
         self.done = done
 
 
-async def _redeem_locked(viewer: Viewer, item_id: int, full_key: str, key: str,
-                         address: str, early: tuple[mail.Rendered, tuple[str, str]] | None,
-                         settings: Settings, moment: datetime,
-                         decided: tuple[_Paying, Item] | None) -> Redeemed:
+async def _write_redemption(viewer: Viewer, item_id: int, full_key: str, key: str,
+                            address: str,
+                            early: tuple[mail.Rendered, tuple[str, str]] | None,
+                            settings: Settings, moment: datetime,
+                            decided: tuple[_Paying, Item] | None) -> Redeemed:
     """The writes of a redemption the first read let through: under the account's lock
-    and decided again, or (``decided``, see ``redeem``) as that read decided."""
+    (SQLite's write lock, or PostgreSQL's row lock) and decided again, or (``decided``,
+    see ``redeem``) as that read decided, with no lock."""
     async with write_transaction() as conn:
-        # Everything of this account happens one at a time from here (the row lock).
         claimed: tuple[Code, int, int] | None = None
         if decided is not None:
             account, item = decided
