@@ -20,7 +20,7 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal.accounts.models import Person
-from portal.leaderboard import scores, standings
+from portal.leaderboard import place, scores, standings
 from portal.ledger.models import Account
 from portal.seasons import season_of
 
@@ -101,7 +101,7 @@ async def board(viewer: Person, *, kind: str, season: str | None = None,
 
     top = [row(r, n + 1) for n, r in enumerate(await _read(conn, scores.top(source, limit=TOP)))]
     me, around = None, []
-    found = await _read(conn, scores.place(source, me_id, above=NEIGHBOURS, below=NEIGHBOURS))
+    found = await _place(conn, source, me_id, above=NEIGHBOURS, below=NEIGHBOURS)
     if mine := _mine(found):
         rank = 1 + int(mine["ahead"])
         me = row(mine, rank)
@@ -117,8 +117,8 @@ async def season_place(viewer: Person, *, season: str, gained: int = 0) -> Place
     last ``gained`` points (ranked as if they still had that score); None off the board."""
     source = scores.season(season)
     conn = connections.get("default")
-    found = await _read(conn, scores.place(source, await _account_id(conn, viewer), above=1,
-                                           below=0, gained=gained if gained > 0 else None))
+    found = await _place(conn, source, await _account_id(conn, viewer), above=1, below=0,
+                         gained=gained if gained > 0 else None)
     if not (mine := _mine(found)):
         return None
     points = int(mine["points"])
@@ -131,6 +131,17 @@ async def season_place(viewer: Person, *, season: str, gained: int = 0) -> Place
         previous = int(mine["ahead_before"]) if points - gained > 0 else None
     return Place(rank=rank, points=points, previous_rank=previous,
                  to_next=int(above[0]["points"]) - points + 1 if above else None)
+
+
+async def _place(conn: BaseDBAsyncClient, source: scores.Scores, account_id: int, *,
+                 above: int, below: int, gained: int | None = None) -> list[dict[str, Any]]:
+    """The rows of ``scores.place``: on a live month's whole board (the one every player
+    sees after each answer) in its hand-written statement, ``place``."""
+    if source.hours is not None and source.people is None:
+        return await _rows(conn, *place.statement(conn, source.hours, account_id, above=above,
+                                                  below=below, gained=gained))
+    return await _read(conn, scores.place(source, account_id, above=above, below=below,
+                                          gained=gained))
 
 
 def _mine(found: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -3,16 +3,22 @@ and the points to the next place."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tortoise import connections
 
-from portal.leaderboard import ranking
+from portal.leaderboard import place, ranking, scores
 from portal.ledger import service as ledger
 from tests.factories import make_person
 from tests.leaderboard.players import T0, alice_and_bob
 
 pytestmark = pytest.mark.usefixtures("any_db")
+_runs = itertools.count()
 
 
 async def test_points_that_pass_two_players_move_a_player_up_two_places() -> None:
@@ -60,3 +66,36 @@ async def test_the_board_says_the_points_to_the_next_place() -> None:
     assert board.to_next == 101
     top = await ranking.board(alice, kind="season", season="2026-12", now=T0)
     assert top.to_next is None
+
+
+def _by_side(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(tuple(sorted(row.items())) for row in rows)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 11), st.integers(1, 3).map(lambda n: n * 50),
+                          st.sampled_from((0, 1, 59, 60, 61, 180))), min_size=1, max_size=30),
+       st.sampled_from((None, 50, 100)))
+async def test_the_hand_written_place_reads_what_the_built_one_reads(
+    earnings: list[tuple[int, int, int]], gained: int | None,
+) -> None:
+    # The live month's place is hand-written (place.statement); any other board's is
+    # built (scores.place). Same rows, ranks and neighbours at every tie-breaker: equal
+    # scores reached at the same moment, in the same hour or not, and at the floor.
+    run = next(_runs)
+    people = [await make_person(f"hw{run}p{i}@example.com") for i in range(12)]
+    accounts = [(await ledger.account_of_person(p.id)).id for p in people]
+    for n, (who, amount, minutes) in enumerate(earnings):
+        await ledger.earn(await ledger.account_of_person(people[who].id), amount=amount,
+                          reason="Quiz", reference="q", key=f"hw{run}:{n}",
+                          now=T0 + timedelta(minutes=minutes))
+    conn = connections.get("default")
+    for account in accounts:
+        for above, below in ((5, 5), (1, 0)):
+            built = await conn.execute_query_dict(*scores.sql(scores.place(
+                scores.season("2026-12"), account, above=above, below=below, gained=gained),
+                conn))
+            written = await conn.execute_query_dict(*place.statement(
+                conn, "2026-12", account, above=above, below=below, gained=gained))
+            assert _by_side(written) == _by_side(built)
