@@ -52,13 +52,13 @@ def _sql(postgres: bool, above: int, below: int, before: bool) -> str:
     me = (f"WITH me AS (SELECT {_COLUMNS} FROM season_score WHERE season = {season} "  # noqa: S608
           f"AND earned > 0 AND account_id = {account})")
     ahead = _ahead_postgres if postgres else _ahead_sqlite
-    counts = [f"{ahead(season, 'm.points')} AS ahead"]
+    counts = [f"{ahead(season, 'me.points')} AS ahead"]
     if before:
-        counts.append(f"{ahead(season, f'(m.points - {gained})')} AS ahead_before")
+        counts.append(f"{ahead(season, f'(me.points - {gained})')} AS ahead_before")
     nulls = "".join(f", CAST(NULL AS BIGINT) AS {name}"
                     for name in ("ahead", "ahead_before")[:len(counts)])
-    parts = [f"SELECT 0 AS side, 0 AS away, m.account_id, m.points, m.reached_at, "  # noqa: S608
-             f"{', '.join(counts)} FROM me m"]
+    parts = [f"SELECT 0 AS side, 0 AS away, me.account_id, me.points, me.reached_at, "  # noqa: S608
+             f"{', '.join(counts)} FROM me"]
     side = _side_postgres if postgres else _side_sqlite
     if above > 0:
         parts.append(side(season, -1, above, nulls))
@@ -71,25 +71,25 @@ def _sql(postgres: bool, above: int, below: int, before: bool) -> str:
 
 
 def _ahead_sqlite(season: str, points: str) -> str:
-    hour = "CAST(strftime('%Y%m%d%H', substr(m.reached_at, 1, 13) || ':00') AS INTEGER)"
+    hour = "CAST(strftime('%Y%m%d%H', substr(me.reached_at, 1, 13) || ':00') AS INTEGER)"
     return (f"((SELECT COALESCE(SUM(players), 0) FROM score_count WHERE board = {season} "  # noqa: S608
             f"AND points > {points}) "
             f"+ (SELECT COALESCE(SUM(players), 0) FROM score_hour_count WHERE season = {season} "
             f"AND points = {points} AND hour < {hour}) "
             f"+ (SELECT COUNT(*) FROM season_score WHERE season = {season} AND earned = {points} "
-            f"AND reached_at >= substr(m.reached_at, 1, 13) AND reached_at < m.reached_at) "
+            f"AND reached_at >= substr(me.reached_at, 1, 13) AND reached_at < me.reached_at) "
             f"+ (SELECT COUNT(*) FROM season_score WHERE season = {season} AND earned = {points} "
-            f"AND reached_at = m.reached_at AND account_id < m.account_id))")
+            f"AND reached_at = me.reached_at AND account_id < me.account_id))")
 
 
 def _ahead_postgres(season: str, points: str) -> str:
-    utc = "m.reached_at AT TIME ZONE 'UTC'"
+    utc = "me.reached_at AT TIME ZONE 'UTC'"
     return (f"((SELECT COALESCE(SUM(players), 0) FROM score_count WHERE board = {season} "  # noqa: S608
             f"AND points > {points}) "
             f"+ (SELECT COALESCE(SUM(players), 0) FROM score_hour_count WHERE season = {season} "
             f"AND points = {points} AND hour < CAST(to_char({utc}, 'YYYYMMDDHH24') AS BIGINT)) "
             f"+ (SELECT COUNT(*) FROM season_score WHERE season = {season} AND earned = {points} "
-            f"AND (reached_at, account_id) < (m.reached_at, m.account_id) "
+            f"AND (reached_at, account_id) < (me.reached_at, me.account_id) "
             f"AND reached_at >= date_trunc('hour', {utc}) AT TIME ZONE 'UTC'))")
 
 
@@ -125,15 +125,15 @@ def _side_sqlite(season: str, side: int, limit: int, nulls: str) -> str:
 
 
 def _side_postgres(season: str, side: int, limit: int, nulls: str) -> str:
-    tie, far = ("<", "earned > m.points") if side < 0 else (
-        ">", "earned > 0 AND earned < m.points")
+    tie, far = ("<", "earned > me.points") if side < 0 else (
+        ">", "earned > 0 AND earned < me.points")
     near = _UP if side < 0 else _DOWN
     by_index = near.replace("points", "earned")
     stretches = [
-        _stretch(season, f"earned = m.points AND (reached_at, account_id) {tie} "
-                 "(m.reached_at, m.account_id)", by_index, limit),
+        _stretch(season, f"earned = me.points AND (reached_at, account_id) {tie} "
+                 "(me.reached_at, me.account_id)", by_index, limit),
         _stretch(season, far, by_index, limit)]
     outer = ", ".join(f"x.{term}" for term in near.split(", "))
     return (f"SELECT {side} AS side, ROW_NUMBER() OVER (ORDER BY {outer}) AS away, "  # noqa: S608
-            f"x.account_id, x.points, x.reached_at{nulls} FROM me m, "
+            f"x.account_id, x.points, x.reached_at{nulls} FROM me, "
             f"LATERAL ({' UNION ALL '.join(stretches)} ORDER BY {near} LIMIT {int(limit)}) x")
