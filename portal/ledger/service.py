@@ -853,27 +853,30 @@ async def burn_idle_batch(
         values = [run, burns.id, reason.english(), _SOME_DAY.isoformat(), reason.message,
                   _json(reason.stored_params()), _SOME_DAY.isoformat(), season_of(now), now,
                   *listed, idle_since, due_by - notice, due_by - notice]
+        # What the burns account gains, as SQL and its parameters: the burns' own amounts
+        # (summed from the account rows instead, it cost a look-up per burned account).
+        points: tuple[str, list[Any]]
         if marker is None:
             # execute_query_dict: Tortoise's PostgreSQL execute_query drops RETURNING rows.
             rows = await conn.execute_query_dict(
-                _burn_sql(conn, chosen) + " RETURNING source_id", values)
+                _burn_sql(conn, chosen) + " RETURNING source_id, amount", values)
             burned = BurnedBatch(len(rows), *among(
                 conn, "a.id", [int(row["source_id"]) for row in rows]))
+            points = "?", [sum(int(row["amount"]) for row in rows)]
         else:
             # The rows the INSERT added (SQLite's changes; no trigger on transfer adds more).
             count, _ = await conn.execute_query(_burn_sql(conn, chosen), values)
             # Nobody else writes while this transaction holds the write lock: every burn
             # transfer after the marker is this batch's.
-            burned = BurnedBatch(count, "a.id IN (SELECT t.source_id FROM transfer t "
-                                 "WHERE t.id > ? AND t.kind = 'burn')", [marker])
+            burned = BurnedBatch(count, f"a.id IN (SELECT t.source_id {_BURNS_AFTER})",
+                                 [marker])
+            points = f"(SELECT SUM(t.amount) {_BURNS_AFTER})", [marker]
         if burned.count:
             if also is not None:  # e.g. the notices, committed with the burn or not at all
                 await also(conn, burned)
-            # The rows are locked, so balance - held is still exactly the burned amount.
             await conn.execute_query(dialect_sql(conn, (
-                "UPDATE account SET balance = balance + (SELECT SUM(a.balance - a.held) "  # noqa: S608
-                f"FROM account a WHERE {burned.where}) WHERE id = ?")),
-                [*burned.params, burns.id])
+                f"UPDATE account SET balance = balance + {points[0]} WHERE id = ?")),  # noqa: S608
+                [*points[1], burns.id])
             await conn.execute_query(dialect_sql(
                 conn, f"UPDATE account AS a SET balance = held WHERE {burned.where}"),  # noqa: S608
                 burned.params)
@@ -889,6 +892,9 @@ def among(conn: BaseDBAsyncClient, column: str, values: list[Any]) -> tuple[str,
     return f"{column} IN ({', '.join('?' * len(values))})", values
 
 
+# SQLite: the burn transfers written after the one ``?`` marker (a transfer id), in a
+# transaction that holds the write lock (see ``burn_idle_batch``).
+_BURNS_AFTER = "FROM transfer t WHERE t.id > ? AND t.kind = 'burn'"
 # A stand-in for the day in a burn's reason: the SQL puts each account's own in its place.
 _SOME_DAY = date(1, 1, 1)
 # SQL for the key of account ``a``'s burn in a run (``burn_run``, the one parameter), as
