@@ -107,6 +107,20 @@ async def test_nothing_to_burn_means_no_warning_and_no_burn(any_db: str) -> None
     assert await burns.burn_inactive(day(40), days=DAYS) == 0
 
 
+async def test_the_burns_account_gains_what_each_batch_burned_and_no_held_point(
+        any_db: str) -> None:
+    accounts = [(await player_with(100 + 7 * i, email=f"p{i}@example.com"))[1]
+                for i in range(5)]
+    lot = await ledger.system_account("auction:1")
+    await ledger.hold(accounts[1], target=lot, amount=30, reason="Bid", reference="lot:1",
+                      key="bid", now=day(1))
+    burned_account = await ledger.system_account(ledger.BURNS)
+    assert await burns.burn_inactive(day(31), days=DAYS, batch=2) == 5
+    assert (await Account.get(id=burned_account.id)).balance == sum(
+        100 + 7 * i for i in range(5)) - 30
+    assert await ledger.check_invariants() == []
+
+
 async def test_three_burn_runs_started_together_in_one_process_burn_each_account_once(
         any_db: str) -> None:
     accounts = [(await player_with(100 + i, email=f"p{i}@example.com"))[1] for i in range(12)]
