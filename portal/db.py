@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -149,26 +150,54 @@ async def migrate_database(database_url: str) -> None:
 Statement = tuple[str, list[Any]]  # hand-written SQL with ``?`` markers, and its values
 
 
+@dataclass(frozen=True)
+class Sql:
+    """A value of ``insert`` written into the statement as SQL, not sent as a parameter:
+    a column of an earlier part of the same statement (``claim.id``)."""
+
+    text: str
+
+
+def insert(table: str, row: dict[str, Any], *, source: str | None = None,
+           suffix: str = "") -> Statement:
+    """A hand-written INSERT of one row. With ``source`` (a part of the same statement,
+    ``together``), ``INSERT ... SELECT ... FROM source``: the row is written once for each
+    row that part gave (once, or not at all when it wrote nothing), and ``Sql`` values may
+    name its columns."""
+    columns = ", ".join(row)
+    marks = ", ".join(v.text if isinstance(v, Sql) else "?" for v in row.values())
+    values = [v for v in row.values() if not isinstance(v, Sql)]
+    rows = f"VALUES ({marks})" if source is None else f"SELECT {marks} FROM {source}"  # noqa: S608
+    return f"INSERT INTO {table} ({columns}) {rows}{suffix}", values  # noqa: S608 - no values
+
+
 async def execute_together(conn: BaseDBAsyncClient, statements: list[Statement]
                            ) -> list[dict[str, Any]]:
     """Several write statements of one transaction in one round trip (a hot path's
     writes, each statement written by the service that owns its table); returns the last
-    one's rows. On PostgreSQL they become one statement, the first ones data-modifying
-    CTEs: they all see the same snapshot, so none may read rows another one writes (ids
-    are given, not looked up). On SQLite they run one after another in one call to the
-    connection's thread (the transaction holds the write lock: nobody else writes)."""
+    one's rows. On PostgreSQL they become one statement (``together``): they all see the
+    same snapshot, so none may read rows another one writes (ids are given, not looked
+    up). On SQLite they run one after another in one call to the connection's thread (the
+    transaction holds the write lock: nobody else writes)."""
     if is_postgres(conn):
-        return await conn.execute_query_dict(
-            _together_sql(tuple(sql for sql, _ in statements)),
-            [value for _, values in statements for value in values])
+        return await conn.execute_query_dict(*together(statements))
     return (await execute_each(conn, statements))[-1]
 
 
+def together(statements: Sequence[Statement], names: Sequence[str] = ()) -> Statement:
+    """PostgreSQL: statements as one, in PostgreSQL's markers, the ones before the last
+    data-modifying CTEs named ``names`` (the rest ``s0``, ``s1``, ...), which later ones
+    may read (a part's RETURNING rows; never the rows it wrote, which no part of the
+    statement sees). One statement is one transaction even outside one."""
+    return (_together_sql(tuple(sql for sql, _ in statements), tuple(names)),
+            [value for _, values in statements for value in values])
+
+
 @functools.lru_cache(maxsize=64)
-def _together_sql(sqls: tuple[str, ...]) -> str:
-    """PostgreSQL's one statement for ``execute_together``: a hot path sends the same
-    few shapes again and again, so each is put together once."""
-    ctes = ", ".join(f"s{n} AS ({sql})" for n, sql in enumerate(sqls[:-1]))
+def _together_sql(sqls: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """A hot path sends the same few shapes again and again: each is put together once."""
+    named = [*names, *(f"s{n}" for n in range(len(sqls) - 1 - len(names)))]
+    ctes = ", ".join(f"{name} AS ({sql})" for name, sql in zip(named, sqls[:-1], strict=True))
     return _numbered(f"WITH {ctes} {sqls[-1]}")
 
 

@@ -42,12 +42,15 @@ from portal.catalog.models import (
     Reveal,
 )
 from portal.db import (
+    Sql,
     Statement,
     dialect_sql,
     execute_each,
     execute_together,
+    insert,
     is_postgres,
     placeholders,
+    together,
     write_transaction,
 )
 from portal.i18n import N_, Refusal
@@ -422,7 +425,10 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     other's absence). Otherwise the first read's decision stands, and the writes keep
     the rest: the claim or the stock update (sold out), the guarded payment (the points
     and the threshold), the order's unique key (a replay racing its first: the insert
-    fails, the transaction rolls back, and the order it lost to is the answer).
+    fails, the transaction rolls back, and the order it lost to is the answer). An
+    e-certificate is then redeemed by one statement, which is its own transaction
+    (``_redeem_at_once``); when that one finds no code it may take, the transaction
+    above decides.
     """
     moment = now or datetime.now(UTC)
     full_key = order_key(viewer, key)
@@ -443,6 +449,12 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     decided = (account, item) if is_postgres(conn) and item.monthly_limit is None \
         and account.catalog_id is not None else None
     try:
+        if decided is not None and item.kind == ItemKind.CERTIFICATE:
+            done = await _redeem_at_once(conn, viewer, account, item, full_key, settings,
+                                         moment)
+            if done is not None:
+                await _tell_if_low(item, now=moment, settings=settings)
+                return done
         return await _write_redemption(viewer, item_id, full_key, key, address, early,
                                        settings, moment, decided)
     except _Replayed as replayed:  # its transaction rolled back: nothing was written
@@ -458,6 +470,70 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
         done = await _decide(viewer, item_id, key, address, account, item, replay, settings)
         assert done is not None  # a replay's answer
         return done
+
+
+async def _redeem_at_once(conn: BaseDBAsyncClient, viewer: Viewer, account: _Paying,
+                          item: Item, full_key: str, settings: Settings, moment: datetime
+                          ) -> Redeemed | None:
+    """PostgreSQL, an e-certificate the first read let through with no lock (see
+    ``redeem``): the whole redemption as one statement, so one round trip and one commit,
+    with no transaction around it. Its parts, in the order each depends on the one
+    before: the payer and the catalog's account locked, the payer's row only if it can
+    pay (``ledger.payable``); a code claimed only with both (skipping codes other buyers
+    hold), of the value and expiry the first read saw first in the pool, so the e-mail
+    rendered before says them; then the order, the code's e-mail and its reveal, and
+    the payment (``ledger.spend_statements``), each written only if a code was claimed.
+    The payment cannot fail then: the payer stays locked, and could pay. A statement
+    fails whole, so a reused key writes nothing (IntegrityError, as in
+    ``_write_redemption``).
+
+    Returns None when no code was claimed yet some may be left (held by other buyers, of
+    another value, or the payer short of points): the transaction decides then. Raises
+    SoldOut when the pool had none."""
+    if account.first_code is None or account.ids is None or account.catalog_id is None:
+        return None
+    value, expires_on = account.first_code
+    order_id, transfer_id = account.ids
+    person = viewer.person
+    available = CodeStatus.AVAILABLE.value
+    threshold = 0 if viewer.for_company else settings.redemption_threshold
+    claim = ("UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "
+             "FROM catalog_code WHERE item_id = ? AND status = ? AND value = ? "
+             "AND expires_on IS NOT DISTINCT FROM ? ORDER BY id LIMIT 1 "
+             "FOR UPDATE SKIP LOCKED) AND (SELECT COUNT(*) FROM payable) = 2 "
+             "RETURNING id, sealed",
+             [CodeStatus.ISSUED.value, available, item.id, available, value, expires_on])
+    order = _order_statement(
+        order_id, key=full_key, item_id=item.id, person_id=person.id,
+        company_id=viewer.company_id, account_id=viewer.account.id, price=item.price,
+        month=season_of(moment), code_id=Sql("claim.id"), address="",
+        transfer_id=transfer_id, now=moment, source="claim")
+    rendered = _filled(_code_email(person, item, settings),
+                       _code_details(person.language, value, expires_on))
+    emailed = _email_statements(person, order_id, rendered, moment,
+                                mail.sealed_each_sql(CODE_PLACEHOLDER, "claim.sealed"),
+                                source="claim")
+    paid = ledger.spend_statements(
+        conn, viewer.account.id, target_id=account.catalog_id, amount=item.price,
+        reason=spend_reason(viewer, item), reference=f"catalog-order:{order_id}",
+        key=full_key, now=moment, transfer_id=transfer_id, keeping=threshold,
+        source="claim")
+    outcome = ("SELECT (SELECT id FROM claim) AS code_id, (SELECT COUNT(*) FROM paid) "
+               "AS paid, EXISTS (SELECT 1 FROM catalog_code WHERE item_id = ? "
+               "AND status = ?) AS codes_left", [item.id, available])
+    payable = ledger.payable(viewer.account.id, target_id=account.catalog_id,
+                             amount=item.price, keeping=threshold)
+    rows = await conn.execute_query_dict(*together(
+        [payable, claim, order, *emailed, *paid, outcome],
+        names=("payable", "claim", "ordered", "emailed", "revealed", "transferred",
+               "paid")))
+    if rows[0]["code_id"] is None:
+        if not rows[0]["codes_left"]:
+            raise SoldOut()
+        return None
+    if rows[0]["paid"] != 2:  # ledger.payable says it cannot be; the check costs nothing
+        raise RuntimeError(f"order {order_id}: a code was claimed, the payment not made")
+    return Redeemed(order_id, replayed=False)
 
 
 class _NoCatalogAccount(Exception):
@@ -580,6 +656,10 @@ class _Paying:
     used: int  # this month's orders of the item, cancelled ones aside
     stocked: bool  # the item's pool has a code available
     catalog_id: int | None  # the payer's catalog account, None before its first redemption
+    # PostgreSQL's first read (``ahead``): the value and expiry of the pool's first
+    # available code, and the ids an order and its payment may take.
+    first_code: tuple[str, date | None] | None = None
+    ids: tuple[int, int] | None = None
 
 
 async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full_key: str,
@@ -590,25 +670,35 @@ async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full
     orders of the item (by the index on account, item and month), whether the pool has a
     code, the catalog's account, and the item as it is now (NoSuchItem when there is
     none). On PostgreSQL the lock is a statement of its own, so the read sees every order
-    committed before the lock was granted."""
+    committed before the lock was granted; with no lock, the read also gives what
+    ``_redeem_at_once`` needs (``_Paying.first_code`` and ``ids``)."""
     if lock and is_postgres(conn):  # SQLite's BEGIN IMMEDIATE already took the write lock
         await conn.execute_query("SELECT 1 FROM account WHERE id = $1 FOR UPDATE",
                                  [account_id])
-    sql, values = _deciding_statement(account_id, item_id, full_key, month)
+    sql, values = _deciding_statement(account_id, item_id, full_key, month,
+                                      ahead=not lock and is_postgres(conn))
     return _decided(await conn.execute_query_dict(dialect_sql(conn, sql), values))
 
 
-def _deciding_statement(account_id: int, item_id: int, full_key: str, month: str
-                        ) -> Statement:
-    return ("SELECT i.*, a.balance - a.held AS paying_available, (SELECT COUNT(*) "
+def _deciding_statement(account_id: int, item_id: int, full_key: str, month: str, *,
+                        ahead: bool = False) -> Statement:
+    available = CodeStatus.AVAILABLE.value
+    first = ("(SELECT c.{} FROM catalog_code c WHERE c.item_id = i.id AND c.status = ? "
+             "ORDER BY c.id LIMIT 1)")
+    stocked = (f"{first.format('value')} AS paying_first_value, "
+               f"{first.format('expires_on')} AS paying_first_expires, "
+               f"{_next_ids_sql(postgres=True, prefix='paying_')}" if ahead else
+               "EXISTS (SELECT 1 FROM catalog_code c WHERE c.item_id = i.id AND c.status = ?) "
+               "AS paying_stocked")
+    return ("SELECT i.*, a.balance - a.held AS paying_available, (SELECT COUNT(*) "  # noqa: S608
         "FROM catalog_order o WHERE o.account_id = a.id AND o.item_id = i.id "
         "AND o.month = ? AND o.status <> ?) AS paying_used, (SELECT r.id FROM "
         "catalog_order r WHERE r.key = ?) AS paying_replay, (SELECT r.item_id FROM "
-        "catalog_order r WHERE r.key = ?) AS paying_replay_item, EXISTS (SELECT 1 FROM "
-        "catalog_code c WHERE c.item_id = i.id AND c.status = ?) AS paying_stocked, "
+        f"catalog_order r WHERE r.key = ?) AS paying_replay_item, {stocked}, "
         "(SELECT c.id FROM account c WHERE c.code = ?) AS paying_catalog "
         "FROM account a, catalog_item i WHERE a.id = ? AND i.id = ?",
-        [month, OrderStatus.CANCELLED.value, full_key, full_key, CodeStatus.AVAILABLE.value,
+        [month, OrderStatus.CANCELLED.value, full_key, full_key,
+         *([available, available] if ahead else [available]),
          ledger.catalog_code(account_id), account_id, item_id])
 
 
@@ -622,37 +712,48 @@ def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int]
     catalog = paying["paying_catalog"]
     item = Item._init_from_db(**row)
     item.active, item.for_companies = bool(item.active), bool(item.for_companies)
-    return (_Paying(int(paying["paying_available"]), int(paying["paying_used"]),
-                    bool(paying["paying_stocked"]), None if catalog is None else int(catalog)),
+    first = ids = None
+    if "paying_first_value" in paying:  # PostgreSQL's first read
+        stocked = paying["paying_first_value"] is not None
+        first = (paying["paying_first_value"], paying["paying_first_expires"]) if stocked \
+            else None
+        ids = int(paying["paying_next_order_id"]), int(paying["paying_next_transfer_id"])
+    else:
+        stocked = bool(paying["paying_stocked"])
+    return (_Paying(int(paying["paying_available"]), int(paying["paying_used"]), stocked,
+                    None if catalog is None else int(catalog), first, ids),
             item, replay)
 
 
-def _next_ids_sql(conn: BaseDBAsyncClient) -> str:
+def _next_ids_sql(postgres: bool, prefix: str = "") -> str:
     """The ids the order and its payment will take, given before they are written (so
     they are written together, ``execute_together``): the sequences' next values on
-    PostgreSQL; on SQLite, in a write transaction (the database's one write lock), one
-    above the highest ids."""
-    order = ("nextval(pg_get_serial_sequence('catalog_order', 'id'))" if is_postgres(conn)
+    PostgreSQL (an attempt that then writes nothing leaves a gap, as a rolled back one
+    does); on SQLite, in a write transaction (the database's one write lock), one above
+    the highest ids."""
+    order = ("nextval(pg_get_serial_sequence('catalog_order', 'id'))" if postgres
              else "(SELECT COALESCE(MAX(id), 0) + 1 FROM catalog_order)")
-    return f"{order} AS next_order_id, {ledger.next_transfer_id_sql(conn)} AS next_transfer_id"
+    transfer = ledger.next_transfer_id_sql(postgres)
+    return f"{order} AS {prefix}next_order_id, {transfer} AS {prefix}next_transfer_id"
 
 
 async def _next_ids(conn: BaseDBAsyncClient) -> tuple[int, int]:
-    rows = await conn.execute_query_dict(f"SELECT {_next_ids_sql(conn)}")  # noqa: S608
+    rows = await conn.execute_query_dict(f"SELECT {_next_ids_sql(is_postgres(conn))}")  # noqa: S608
     return int(rows[0]["next_order_id"]), int(rows[0]["next_transfer_id"])
 
 
 def _order_statement(order_id: int, *, key: str, item_id: int, person_id: int,
                      company_id: int | None, account_id: int, price: int, month: str,
-                     code_id: int | None, address: str, transfer_id: int,
-                     now: datetime) -> Statement:
-    """The order, with its id and the id of the transfer that will pay it."""
-    status = OrderStatus.ISSUED if code_id else OrderStatus.AWAITING
-    return ("INSERT INTO catalog_order (id, key, item_id, person_id, company_id, account_id, "
-            "price, month, status, code_id, address, cancel_reason, created_at, updated_at, "
-            "transfer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [order_id, key, item_id, person_id, company_id, account_id, price, month,
-             status.value, code_id, address, "", now, now, transfer_id])
+                     code_id: int | Sql | None, address: str, transfer_id: int,
+                     now: datetime, source: str | None = None) -> Statement:
+    """The order, with its id and the id of the transfer that will pay it (``source``:
+    see ``db.insert``)."""
+    status = OrderStatus.ISSUED if code_id is not None else OrderStatus.AWAITING
+    return insert("catalog_order", {
+        "id": order_id, "key": key, "item_id": item_id, "person_id": person_id,
+        "company_id": company_id, "account_id": account_id, "price": price, "month": month,
+        "status": status.value, "code_id": code_id, "address": address, "cancel_reason": "",
+        "created_at": now, "updated_at": now, "transfer_id": transfer_id}, source=source)
 
 
 async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> tuple[Code, int, int]:
@@ -680,7 +781,7 @@ def _claim_statement(conn: BaseDBAsyncClient, item_id: int) -> Statement:
     claim = ("UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "  # noqa: S608
              "FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1"
              f"{' FOR UPDATE SKIP LOCKED' if is_postgres(conn) else ''}) "
-             f"RETURNING id, sealed, value, expires_on, {_next_ids_sql(conn)}")
+             f"RETURNING id, sealed, value, expires_on, {_next_ids_sql(is_postgres(conn))}")
     values: list[Any] = [CodeStatus.ISSUED.value, available, item_id, available]
     if not is_postgres(conn):
         return claim, values
@@ -748,16 +849,24 @@ def _code_email_statements(person: Person, order_id: int, item: Item, code: Code
     reveal logged: the outbox keeps a placeholder and the code as the pool sealed it (not
     opened nor sealed again) until the message is delivered; its value and expiry, no
     secret (marketing's pool lists them), are written into the bodies."""
-    rendered = rendered or _code_email(person, item, settings)
-    details = _details(person, code)
-    rendered = mail.Rendered(
+    return _email_statements(person, order_id, _filled(
+        rendered or _code_email(person, item, settings), _details(person, code)),
+        now, mail.sealed_each({CODE_PLACEHOLDER: code.sealed}))
+
+
+def _filled(rendered: mail.Rendered, details: str) -> mail.Rendered:
+    return mail.Rendered(
         rendered.subject, rendered.text.replace(DETAILS_PLACEHOLDER, details),
         rendered.html.replace(DETAILS_PLACEHOLDER, html.escape(details)))
+
+
+def _email_statements(person: Person, order_id: int, rendered: mail.Rendered,
+                      now: datetime, sealed: str | Sql, source: str | None = None
+                      ) -> list[Statement]:
     return [mail.queue_statement(person, key=f"email:catalog-order:{order_id}",
-                                 rendered=rendered, now=now,
-                                 sealed=mail.sealed_each({CODE_PLACEHOLDER: code.sealed})),
-            ("INSERT INTO catalog_reveal (order_id, person_id, via, at) VALUES (?, ?, ?, ?)",
-             [order_id, person.id, "email", now])]
+                                 rendered=rendered, now=now, sealed=sealed, source=source),
+            insert("catalog_reveal", {"order_id": order_id, "person_id": person.id,
+                                      "via": "email", "at": now}, source=source)]
 
 
 # -- orders and codes ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ from tortoise.expressions import F
 from portal.db import (
     Statement,
     dialect_sql,
+    insert,
     is_postgres,
     placeholders,
     write_transaction,
@@ -703,12 +704,12 @@ async def replace_hold(
     return int(hold_id)
 
 
-def next_transfer_id_sql(conn: BaseDBAsyncClient) -> str:
+def next_transfer_id_sql(postgres: bool) -> str:
     """An SQL expression for the id the next transfer may take, so a caller can record
     it (an order's payment) before ``spend_statements`` write it: the sequence's next
     value on PostgreSQL; on SQLite, inside a write transaction (which holds the
     database's one write lock), one above the highest id."""
-    if is_postgres(conn):
+    if postgres:
         return "nextval(pg_get_serial_sequence('transfer', 'id'))"
     return "(SELECT COALESCE(MAX(id), 0) + 1 FROM transfer)"
 
@@ -725,6 +726,7 @@ def spend_statements(
     now: datetime,
     transfer_id: int,
     keeping: int = 0,
+    source: str | None = None,
 ) -> list[Statement]:
     """``spend`` of a person's or company's points as hand-written statements for the
     caller's write transaction (a busy catalog's hot path, which runs them with its own
@@ -736,23 +738,45 @@ def spend_statements(
     its rows are locked in id order first, as ``_write_transfer`` changes them: an
     UPDATE alone locks them in the order its plan meets them, and two payments of one
     payer would deadlock. Its rows go to ``check_spent``. A reused key fails the insert
-    with IntegrityError."""
+    with IntegrityError.
+
+    With ``source`` (PostgreSQL, a part of the caller's one statement, ``db.together``)
+    both are written only if that part gave a row (see ``payable``)."""
     _check_fields(amount, key, reason, reference, account_id, target_id)
     ordered = ("(SELECT id FROM account WHERE id IN (?, ?) ORDER BY id FOR NO KEY UPDATE)"
                if is_postgres(conn) else "(?, ?)")
+    given = f" AND EXISTS (SELECT 1 FROM {source})" if source else ""  # noqa: S608 - a name
     return [
-        ("INSERT INTO transfer (id, key, kind, source_id, target_id, amount, reason, "
-         "reason_message, reason_params, reference, season, created_at) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-         [transfer_id, key, TransferKind.SPEND.value, account_id, target_id, amount,
-          reason.english(), reason.message, _json(reason.stored_params()), reference,
-          season_of(now), now]),
+        insert("transfer", {
+            "id": transfer_id, "key": key, "kind": TransferKind.SPEND.value,
+            "source_id": account_id, "target_id": target_id, "amount": amount,
+            "reason": reason.english(), "reason_message": reason.message,
+            "reason_params": _json(reason.stored_params()), "reference": reference,
+            "season": season_of(now), "created_at": now}, source=source),
         ("UPDATE account SET balance = CASE WHEN id = ? THEN balance - ? "  # noqa: S608
-         f"ELSE balance + ? END WHERE id IN {ordered} AND (id <> ? OR balance >= held + ?) "
-         "RETURNING id",
+         f"ELSE balance + ? END WHERE id IN {ordered} AND {_CAN_PAY}{given} RETURNING id",
          [account_id, amount, amount, account_id, target_id, account_id,
           max(amount, keeping)]),
     ]
+
+
+# The guard of a spend's two rows: the target's always, the payer's only with the amount
+# (and the ``keeping`` a caller asks to stay) free. Values: the payer, the larger of both.
+_CAN_PAY = "(id <> ? OR balance >= held + ?)"
+
+
+def payable(account_id: int, *, target_id: int, amount: int, keeping: int = 0
+            ) -> Statement:
+    """PostgreSQL: a part of one statement (``db.together``) that locks both accounts of
+    a spend in id order, as ``spend_statements`` does, and gives the two rows only if the
+    payer can pay (the same guard, read from the row as locked: a payment committed
+    meanwhile is counted). The statement's other writes may then depend on a row of its
+    own (a claimed code) that depends on both, and its ``spend_statements(source=...)``
+    cannot fail: nobody else changes the payer until it commits. Its id is the only
+    column."""
+    return (f"SELECT id FROM account WHERE id IN (?, ?) AND {_CAN_PAY} "  # noqa: S608
+            "ORDER BY id FOR NO KEY UPDATE",
+            [account_id, target_id, account_id, max(amount, keeping)])
 
 
 async def check_spent(conn: BaseDBAsyncClient, rows: list[dict[str, Any]], account_id: int,

@@ -22,7 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
 from portal.accounts.models import Person, Role
-from portal.db import Statement, write_transaction
+from portal.db import Sql, Statement, insert, write_transaction
 from portal.notifications import service as notifications
 from portal.notifications.models import Email, EmailStatus
 from portal.sealing import Sealer
@@ -69,21 +69,33 @@ async def queue(person: Person, *, key: str, rendered: Rendered, now: datetime,
 
 
 def queue_statement(person: Person, *, key: str, rendered: Rendered, now: datetime,
-                    sealed: str | None = None) -> Statement:
+                    sealed: str | Sql | None = None, source: str | None = None
+                    ) -> Statement:
     """``queue`` as one hand-written statement for the caller's write transaction (a
     redeemed code's e-mail, run with the catalog's other writes in one round trip,
-    ``db.execute_together``): the same row, once per key."""
-    return ('INSERT INTO email (key, person_id, "to", subject, text, html, sealed, status, '
-            "attempts, next_attempt_at, last_error, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '', ?) ON CONFLICT (key) DO NOTHING",
-            [key, person.id, person.email, rendered.subject, rendered.text, rendered.html,
-             sealed, EmailStatus.PENDING.value, now, now])
+    ``db.execute_together``): the same row, once per key. With ``source``, written only
+    if that part of the caller's statement gave a row (``db.insert``)."""
+    return insert("email", {
+        "key": key, "person_id": person.id, '"to"': person.email,
+        "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
+        "sealed": sealed, "status": EmailStatus.PENDING.value, "attempts": 0,
+        "next_attempt_at": now, "last_error": "", "created_at": now,
+    }, source=source, suffix=" ON CONFLICT (key) DO NOTHING")
 
 
 def sealed_each(secrets: dict[str, str]) -> str:
     """``sealed`` for ``queue`` from secrets already sealed one by one (placeholder to
     sealed value): an e-certificate's code as its pool keeps it, not sealed again."""
     return json.dumps(secrets, separators=(",", ":"))
+
+
+def sealed_each_sql(placeholder: str, column: str) -> Sql:
+    """``sealed_each`` of one secret in SQL, from a column of an earlier part of the same
+    statement (a code claimed in it): PostgreSQL's JSON object, which ``_secrets`` reads
+    alike."""
+    if not placeholder.replace("[", "").replace("]", "").replace(":", "").isalnum():
+        raise ValueError(f"not a placeholder: {placeholder!r}")  # it is written into SQL
+    return Sql(f"json_build_object('{placeholder}', {column})::text")
 
 
 def _secrets(sealed: str, settings: Settings) -> dict[str, str]:

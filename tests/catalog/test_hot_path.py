@@ -23,7 +23,7 @@ from portal.ledger.models import Account, Transfer
 from portal.notifications import mail
 from portal.notifications.models import Email
 from portal.sealing import Sealer
-from tests.catalog.stock import SETTINGS, give, item
+from tests.catalog.stock import SETTINGS, code_file, give, item
 from tests.factories import make_person
 from tests.sql_log import statements
 
@@ -58,14 +58,13 @@ async def test_a_win_writes_the_order_its_mail_reveal_and_payment_in_one_round_t
     with statements() as sent:
         done = await catalog.redeem(alice, card.id, key="hot-path-03", settings=SETTINGS)
     words = _first_words(sent)
-    claim = next(n for n, w in enumerate(words)
-                 if w.startswith(("UPDATE CATALOG_CODE", "WITH CLAIM AS")))
     if is_postgres(connections.get("default")):
-        # The read with no lock, the claim, and one statement for every other write (no
-        # lock: the item has no monthly limit).
-        assert len(words) == 3 and claim == 1, sent
-        assert words[2].startswith("WITH S0 AS")
+        # The read with no lock (the item has no monthly limit), then one statement, its
+        # own transaction: the claim and every write.
+        assert len(words) == 2 and words[1].startswith("WITH PAYABLE AS"), sent
+        assert "FOR UPDATE SKIP LOCKED" in sent[1]
     else:
+        claim = next(n for n, w in enumerate(words) if w.startswith("UPDATE CATALOG_CODE"))
         # Logged one by one, run in one call on the connection's thread.
         assert [w.split()[:3] for w in words[claim + 1:]] == [
             ["INSERT", "INTO", "CATALOG_ORDER"], ["INSERT", "INTO", "EMAIL"],
@@ -185,3 +184,45 @@ async def test_a_claim_tells_codes_others_hold_from_an_empty_pool(any_db: str) -
     with pytest.raises(catalog.SoldOut):
         async with write_transaction() as conn:
             await catalog._claim_code(conn, card.id)
+
+
+async def test_a_win_of_another_value_than_the_first_read_saw_says_its_own(any_db: str) -> None:
+    """On PostgreSQL the one-statement redemption claims only a code of the value and
+    expiry the first read saw first in the pool (its e-mail is rendered with them); when
+    another buyer holds every such code, the transaction claims another, and the e-mail
+    says that one's value."""
+    if not is_postgres(connections.get("default")):
+        pytest.skip("SQLite claims in its write transaction, after the read")
+    import asyncpg
+
+    card = await item(price=100)
+    await catalog.import_codes(card.id, code_file(1, prefix="TEN-", value="10 EUR"),
+                               settings=SETTINGS)
+    await catalog.import_codes(card.id, code_file(1, prefix="FIFTY-", value="50 EUR",
+                                                  expiry="2098-06-30"), settings=SETTINGS)
+    ten = await Code.get(item_id=card.id, value="10 EUR")
+    alice = await _player()
+    other = await asyncpg.connect(any_db)
+    try:
+        async with other.transaction():  # another buyer holds the first code
+            await other.execute("SELECT 1 FROM catalog_code WHERE id = $1 FOR UPDATE",
+                                ten.id)
+            with statements() as sent:
+                done = await catalog.redeem(alice, card.id, key="hot-path-10",
+                                            settings=SETTINGS)
+    finally:
+        await other.close()
+    words = _first_words(sent)
+    assert words[1].startswith("WITH PAYABLE AS") and len(words) > 2, sent  # it fell back
+    order = await Order.get(id=done.order_id)
+    code = await Code.get(id=order.code_id)
+    assert code.value == "50 EUR"
+    queued = await Email.get(key=f"email:catalog-order:{order.id}")
+    assert "Value: 50 EUR" in queued.text and "10 EUR" not in queued.text
+    assert "2098" in queued.text
+    # Nothing was half-written by the statement that claimed nothing: one order, one
+    # payment, the held code still available.
+    assert await Order.filter(person_id=alice.person.id).count() == 1
+    assert await Transfer.filter(key=order.key).count() == 1
+    assert (await Code.get(id=ten.id)).status == "available"
+    assert (await Account.get(id=alice.account.id)).balance == 900

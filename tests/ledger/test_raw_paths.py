@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from portal.db import execute_together, write_transaction
+from portal.db import execute_together, is_postgres, write_transaction
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, AccountKind, Hold, HoldStatus, Transfer
 from portal.ledger.reasons import Reason
@@ -129,7 +129,7 @@ async def spend_raw(payer: Account, target: Account, amount: int, key: str) -> i
     one round trip, then ``check_spent``."""
     async with write_transaction() as conn:
         transfer_id = int((await conn.execute_query_dict(
-            f"SELECT {ledger.next_transfer_id_sql(conn)} AS id"))[0]["id"])  # noqa: S608
+            f"SELECT {ledger.next_transfer_id_sql(is_postgres(conn))} AS id"))[0]["id"])  # noqa: S608
         statements = ledger.spend_statements(
             conn, payer.id, target_id=target.id, amount=amount,
             reason=Reason("Reward: %(title)s", title="Mug"), reference="catalog-order:1",
