@@ -12,8 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from portal.accounts.models import Role
+from portal.accounts.service import Also, SignedIn
 from portal.accounts.sessions import require_token
-from portal.play import games, month
+from portal.play import games, gamesql, month
+from portal.play.errors import NotFound
 from portal.play.games import ChoicePosition, Rules
 from portal.web.api import ApiError, json_body, validate
 from portal.web.forms import DatabaseId
@@ -112,10 +114,21 @@ MODELS: list[type[BaseModel]] = [MonthOut, CardOut, GameStartedOut, QuestionOut,
 
 
 async def _player(request: Request) -> Any:
-    who = await require_token(request)
+    return (await _signed_in_player(request)).person
+
+
+async def _signed_in_player(request: Request, also: Also | None = None) -> SignedIn:
+    who = await require_token(request, also=also)
     if Role.PLAYER not in who.roles:
         raise ApiError(403, "Playing is for players.")
-    return who.person
+    return who
+
+
+def _found(who: SignedIn) -> gamesql.Found:
+    found = gamesql.found_in(who.row)
+    if found is None:
+        raise NotFound()  # no such game of theirs
+    return found
 
 
 def _now() -> datetime:
@@ -192,9 +205,11 @@ async def question(request: Request) -> Response:
       403: {description: Playing is for players}
       404: {description: No such game of mine}
     """
-    person = await _player(request)
-    view = await games.current_question(person, request.path_params["game_id"], now=_now(),
-                                        rules=_rules(request))
+    game_id = request.path_params["game_id"]
+    # Who asks and their game, in one statement.
+    who = await _signed_in_player(request, also=gamesql.with_session(game_id))
+    view = await games.current_question(who.person, game_id, now=_now(),
+                                        rules=_rules(request), found=_found(who))
     if view is None:
         return Response(status_code=204)
     return JSONResponse(QuestionOut.model_validate(asdict(view)).model_dump())
@@ -223,10 +238,17 @@ async def answer(request: Request) -> Response:
       409: {description: Not the current question, or the game is over}
       422: {description: Invalid body}
     """
-    person = await _player(request)
-    body = validate(AnswerIn, json_body(await request.body()))
-    result = await games.answer(person, request.path_params["game_id"], body.question_id,
-                                body.choices, now=_now(), rules=_rules(request))
+    try:
+        body = validate(AnswerIn, json_body(await request.body()))
+    except ApiError:
+        await _signed_in_player(request)  # who asks is answered first: 401, 403
+        raise
+    game_id = request.path_params["game_id"]
+    # Who asks, their game and the question with any answer already given, in one statement.
+    who = await _signed_in_player(request,
+                                  also=gamesql.with_session(game_id, body.question_id))
+    result = await games.answer(who.person, game_id, body.question_id, body.choices,
+                                now=_now(), rules=_rules(request), found=_found(who))
     return JSONResponse(AnswerOut.model_validate(result, from_attributes=True)
                         .model_dump(mode="json"))
 

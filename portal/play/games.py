@@ -195,13 +195,15 @@ async def _read(person: Person, game_id: int, question_id: int | None = None
 
 
 async def current_question(person: Person, game_id: int, *, now: datetime,
-                           rules: Rules) -> QuestionView | None:
+                           rules: Rules, found: gamesql.Found | None = None
+                           ) -> QuestionView | None:
     """The question the player is on, starting its clock the first time it is shown.
 
     None when the game is over. A question whose time ran out while the player was away
-    is recorded as unanswered (0 points) and the next one is shown.
+    is recorded as unanswered (0 points) and the next one is shown. ``found``: the game
+    already read with the session (``gamesql.with_session``), for the current question.
     """
-    found = await _read(person, game_id)
+    found = found or await _read(person, game_id)
     while True:
         game, quiz, question = found.game, found.quiz, found.question
         if await _expire_if_late(game, now) or question is None:
@@ -251,14 +253,16 @@ def _shown(person: Person, game: gamesql.GameRow, quiz: gamesql.QuizRow,
 
 
 async def answer(person: Person, game_id: int, question_id: int, positions: list[int], *,
-                 now: datetime, rules: Rules) -> AnswerResult:
+                 now: datetime, rules: Rules, found: gamesql.Found | None = None
+                 ) -> AnswerResult:
     """Records the answer to the current question (once: a repeat returns the first).
 
     One read (the game, its quiz, the question and any answer already given to it) and
     one transaction: the guarded step of the game and the answer's row, with the game's
-    end and its award on the last question.
+    end and its award on the last question. ``found``: that read, already made with the
+    session (``gamesql.with_session``, for ``question_id``).
     """
-    found = await _read(person, game_id, question_id)
+    found = found or await _read(person, game_id, question_id)
     game, quiz, question = found.game, found.quiz, found.question
     if found.answer is not None and question is not None:
         return _result_of(person, game, quiz, question, found.answer, rules)
@@ -288,16 +292,20 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
                            scoring=quiz.scoring)
     stored = gamesql.AnswerRow(question_id=question.id, chosen=chosen, elapsed_ms=elapsed_ms,
                                correct=correct, points=points)
-    last = game.current + 1 == len(game.question_order)
+    moved = replace(game, current=game.current + 1, sent_at=None,
+                    correct=game.correct + int(correct), points=game.points + points)
     try:
-        async with write_transaction() as conn:
-            # Claim the step: only one request moves the game past this question.
-            if not await gamesql.step(conn, game, correct=correct, points=points, now=now):
+        if moved.current < len(game.question_order):
+            # Claim the step (only one request moves the game past this question) and
+            # store the answer: one durable commit in one round trip.
+            if not await gamesql.record(game, stored, now=now):
                 raise _Lost()
-            await gamesql.insert_answer(conn, game.id, stored, now=now)
-            moved = replace(game, current=game.current + 1, sent_at=None,
-                            correct=game.correct + int(correct), points=game.points + points)
-            if last:
+        else:
+            async with write_transaction() as conn:
+                if not await gamesql.step(conn, game, correct=correct, points=points,
+                                          now=now):
+                    raise _Lost()
+                await gamesql.insert_answer(conn, game.id, stored, now=now)
                 moved = await _finish(conn, person, moved, now, rules)
     except (_Lost, IntegrityError):
         # A double tap or a second tab answered first: answer as that one did. If nobody

@@ -18,17 +18,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from portal.db import DatabaseBusy, is_postgres
+from portal.accounts.service import Also
+from portal.db import DatabaseBusy, is_postgres, placeholders, write_transaction
 from portal.play.models import GameStatus
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -87,16 +92,26 @@ class Found:
     answer: AnswerRow | None
 
 
-_SELECT = """SELECT g.id, g.quiz_id, g.attempt, g.status, g.question_order, g.choice_order,
- g.current, g.sent_at, g.deadline, g.correct, g.points,
- z.title AS quiz_title, z.time_limit, z.base_points, z.scoring, p.default_language,
+# The hot path's columns, named apart from the person's: the API reads them in the
+# session's own statement (``with_session``), next to the person's columns.
+_COLUMNS = """g.id AS game_id, g.quiz_id, g.attempt, g.status, g.question_order,
+ g.choice_order, g.current, g.sent_at, g.deadline, g.correct, g.points,
+ z.title AS quiz_title, z.time_limit, z.base_points, z.scoring, pk.default_language,
  q.id AS question_id, q.type, q.text, q.image, q.image_alt, q.choices, q.explanation,
- {answer_columns}
+ {answer_columns}"""
+_SELECT = "SELECT " + _COLUMNS + """
 FROM game g
 JOIN quiz z ON z.id = g.quiz_id
-JOIN pack p ON p.id = z.pack_id
+JOIN pack pk ON pk.id = z.pack_id
 LEFT JOIN question q ON q.id = {question}{answer_join}
 WHERE g.id = {game} AND g.person_id = {person}"""
+# In the session's statement (accounts.resume_session: the person is p) every join is
+# LEFT, so a game that is not the person's leaves the session's row with no game in it.
+_SESSION_JOINS = """
+LEFT JOIN game g ON g.id = {game} AND g.person_id = p.id
+LEFT JOIN quiz z ON z.id = g.quiz_id
+LEFT JOIN pack pk ON pk.id = z.pack_id
+LEFT JOIN question q ON q.id = {question}{answer_join}"""
 # A question named by the request may have its answer already (a replay); the current one
 # cannot: an answer moves the game past its question in the same transaction.
 _ANSWER_COLUMNS = "a.chosen, a.elapsed_ms, a.correct AS answer_correct, a.points AS answer_points"
@@ -114,6 +129,13 @@ WHERE id = {2} AND current = {3} AND status = 'active' AND deadline > {4}"""
 _INSERT_ANSWER = """INSERT INTO answer
  (game_id, question_id, chosen, answered_at, elapsed_ms, correct, points)
 VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6})"""
+# _STEP and _INSERT_ANSWER as one statement: the answer's row is inserted from the step's
+# RETURNING row, so none is when the step moved nothing.
+_RECORD_POSTGRES = """WITH step AS (UPDATE game SET current = current + 1, sent_at = NULL,
+ correct = correct + $1, points = points + $2
+WHERE id = $3 AND current = $4 AND status = 'active' AND deadline > $5 RETURNING id)
+INSERT INTO answer (game_id, question_id, chosen, answered_at, elapsed_ms, correct, points)
+SELECT $6, $7, $8, $9, $10, $11, $12 FROM step RETURNING id"""
 _SHOW = "UPDATE game SET sent_at = {0} WHERE id = {1} AND current = {2} AND sent_at IS NULL"
 
 
@@ -133,9 +155,9 @@ def _moment(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _found(row: dict[str, Any]) -> Found:
+def _found(row: Mapping[str, Any]) -> Found:
     game = GameRow(
-        id=row["id"], quiz_id=row["quiz_id"], attempt=row["attempt"],
+        id=row["game_id"], quiz_id=row["quiz_id"], attempt=row["attempt"],
         status=GameStatus(row["status"]), question_order=_json(row["question_order"]),
         choice_order=_json(row["choice_order"]), current=row["current"],
         sent_at=None if row["sent_at"] is None else _moment(row["sent_at"]),
@@ -176,13 +198,37 @@ async def read(person_id: int, game_id: int, question_id: int | None = None
     return _found(rows[0]) if rows else None
 
 
+def with_session(game_id: int, question_id: int | None = None) -> Also:
+    """``read``'s columns for the session's own statement (``require_token(also=...)``):
+    the API's question and answer read who asks and their game in one statement, as
+    their raw twins do. ``found_in`` turns the row back into what ``read`` returns."""
+    dialect = _dialect(connections.get("default"))
+    marks = placeholders(connections.get("default"), 2)
+    params: tuple[Any, ...]
+    if question_id is None:
+        question, columns, join = _CURRENT[dialect], _NO_ANSWER, ""
+        params = (game_id,)
+    else:
+        question, columns, join = marks[1], _ANSWER_COLUMNS, _ANSWER_JOIN
+        params = (game_id, question_id)
+    return Also(columns=", " + _COLUMNS.format(answer_columns=columns),
+                joins=_SESSION_JOINS.format(game=marks[0], question=question,
+                                            answer_join=join),
+                params=params)
+
+
+def found_in(row: Mapping[str, Any]) -> Found | None:
+    """What ``read`` would have found, from a session's row read ``with_session``."""
+    return None if row.get("game_id") is None else _found(row)
+
+
 async def step(conn: BaseDBAsyncClient, game: GameRow, *, correct: bool, points: int,
                now: datetime) -> bool:
     """Moves the game past its current question, guarded: only if it is still on it,
     active and before its deadline. False: another request moved it, or it ended."""
     sql = _STEP.format(*_marks(conn, 5))
-    moved, _ = await conn.execute_query(sql, [int(correct), points, game.id, game.current,
-                                              now])
+    moved, _ = await conn.execute_query(sql, _step_values(game, answer_correct=correct,
+                                                          points=points, now=now))
     return moved == 1
 
 
@@ -190,10 +236,80 @@ async def insert_answer(conn: BaseDBAsyncClient, game_id: int, answer: AnswerRow
                         now: datetime) -> None:
     """The answer's row; a second one for the same game and question is an
     IntegrityError."""
+    await conn.execute_query(_INSERT_ANSWER.format(*_marks(conn, 7)),
+                             _answer_values(game_id, answer, now=now))
+
+
+async def record(game: GameRow, answer: AnswerRow, *, now: datetime) -> bool:
+    """``step`` and ``insert_answer`` as one durable transaction in one round trip, for
+    an answer that does not end the game. False (nothing written): another request moved
+    the game on, or it ended; an answer already stored is an IntegrityError.
+
+    On SQLite the transaction runs whole on the driver's thread (``BEGIN IMMEDIATE``, the
+    two writes, ``COMMIT`` at the connection's own synchronous level): one hand-off to it
+    instead of five. On PostgreSQL it is one statement, the answer's row inserted from the
+    step's RETURNING row, so nothing is written unless the step moved the game.
+    """
+    step_values = _step_values(game, answer_correct=answer.correct, points=answer.points,
+                               now=now)
+    answer_values = _answer_values(game.id, answer, now=now)
+    client = connections.get("default")
+    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
+        return await _on_driver_thread(client, _record_sqlite, step_values, answer_values)
+    if is_postgres(client):
+        rows = await client.execute_query_dict(_RECORD_POSTGRES,
+                                               [*step_values, *answer_values])
+        return len(rows) == 1
+    async with write_transaction() as conn:  # SQLite inside a transaction already
+        if not await step(conn, game, correct=answer.correct, points=answer.points, now=now):
+            return False
+        await insert_answer(conn, game.id, answer, now=now)
+    return True
+
+
+def _step_values(game: GameRow, *, answer_correct: bool, points: int, now: datetime
+                 ) -> list[Any]:
+    return [int(answer_correct), points, game.id, game.current, now]
+
+
+def _answer_values(game_id: int, answer: AnswerRow, *, now: datetime) -> list[Any]:
     chosen = json.dumps(answer.chosen, separators=(",", ":"))
-    await conn.execute_query(_INSERT_ANSWER.format(*_marks(conn, 7)), [
-        game_id, answer.question_id, chosen, now, answer.elapsed_ms, answer.correct,
-        answer.points])
+    return [game_id, answer.question_id, chosen, now, answer.elapsed_ms, answer.correct,
+            answer.points]
+
+
+def _record_sqlite(db: sqlite3.Connection, step_values: list[Any],
+                   answer_values: list[Any]) -> bool:
+    """``record`` on SQLite, run whole on the driver's thread."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute(_STEP.format(*"?" * 5), step_values).rowcount != 1:
+            db.execute("ROLLBACK")
+            return False
+        db.execute(_INSERT_ANSWER.format(*"?" * 7), answer_values)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return True
+
+
+async def _on_driver_thread(client: SqliteClient, work: Callable[..., _T], *args: Any) -> _T:
+    """``work(connection, *args)`` run whole on the SQLite driver's thread, in one hand-off,
+    taking its turn with the process's other transactions; the write lock held past the
+    busy timeout is DatabaseBusy, a broken constraint Tortoise's IntegrityError."""
+    await client.create_connection(with_db=True)
+    async with client._lock:  # the transactions of this process take turns
+        connection = client._connection
+        assert connection is not None  # made just above
+        try:
+            found: _T = await connection._execute(work, connection._conn, *args)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(exc) from exc
+        except sqlite3.OperationalError as exc:  # the write lock, past the busy timeout
+            raise DatabaseBusy(str(exc)) from exc
+    return found
 
 
 async def show(game: GameRow, now: datetime) -> bool:
@@ -210,17 +326,8 @@ async def show(game: GameRow, now: datetime) -> bool:
     """
     client = connections.get("default")
     if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
-        await client.create_connection(with_db=True)
-        values = (now.isoformat(" "), game.id, game.current)
-        async with client._lock:  # the transactions of this process take turns
-            connection = client._connection
-            assert connection is not None  # made just above
-            try:
-                started: bool = await connection._execute(_show_sqlite, connection._conn,
-                                                          values)
-            except sqlite3.OperationalError as exc:  # the write lock, past the busy timeout
-                raise DatabaseBusy(str(exc)) from exc
-        return started
+        return await _on_driver_thread(client, _show_sqlite,
+                                       (now.isoformat(" "), game.id, game.current))
     async with in_transaction("default") as conn:
         if is_postgres(conn):
             await conn.execute_query("SET LOCAL synchronous_commit TO OFF")
