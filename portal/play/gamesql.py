@@ -24,13 +24,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from tortoise import connections
-from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionWrapper
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
+from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from portal.accounts.service import Also
-from portal.db import DatabaseBusy, is_postgres, placeholders, write_transaction
+from portal.db import DatabaseBusy, is_postgres, placeholders
 from portal.play.models import GameStatus
 
 _T = TypeVar("_T")
@@ -137,6 +136,12 @@ WHERE id = $3 AND current = $4 AND status = 'active' AND deadline > $5 RETURNING
 INSERT INTO answer (game_id, question_id, chosen, answered_at, elapsed_ms, correct, points)
 SELECT $6, $7, $8, $9, $10, $11, $12 FROM step RETURNING id"""
 _SHOW = "UPDATE game SET sent_at = {0} WHERE id = {1} AND current = {2} AND sent_at IS NULL"
+# _SHOW as one statement, its own transaction, whose commit does not wait for the disk: a
+# row is written only where every condition held, set_config's (SET LOCAL's, for this
+# transaction only) included, so it always ran before anything this commit makes durable.
+_SHOW_POSTGRES = ("UPDATE game SET sent_at = $1 WHERE id = $2 AND current = $3 "
+                  "AND sent_at IS NULL "
+                  "AND set_config('synchronous_commit', 'off', true) = 'off'")
 
 
 def _dialect(conn: BaseDBAsyncClient) -> str:
@@ -254,17 +259,16 @@ async def record(game: GameRow, answer: AnswerRow, *, now: datetime) -> bool:
                                now=now)
     answer_values = _answer_values(game.id, answer, now=now)
     client = connections.get("default")
-    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
-        return await _on_driver_thread(client, _record_sqlite, step_values, answer_values)
-    if is_postgres(client):
-        rows = await client.execute_query_dict(_RECORD_POSTGRES,
-                                               [*step_values, *answer_values])
-        return len(rows) == 1
-    async with write_transaction() as conn:  # SQLite inside a transaction already
-        if not await step(conn, game, correct=answer.correct, points=answer.points, now=now):
+    if isinstance(client, TransactionalDBClient):  # in a transaction: written in it
+        if not await step(client, game, correct=answer.correct, points=answer.points,
+                          now=now):
             return False
-        await insert_answer(conn, game.id, answer, now=now)
-    return True
+        await insert_answer(client, game.id, answer, now=now)
+        return True
+    if isinstance(client, SqliteClient):
+        return await _on_driver_thread(client, _record_sqlite, step_values, answer_values)
+    rows = await client.execute_query_dict(_RECORD_POSTGRES, [*step_values, *answer_values])
+    return len(rows) == 1
 
 
 def _step_values(game: GameRow, *, answer_correct: bool, points: int, now: datetime
@@ -317,7 +321,8 @@ async def show(game: GameRow, now: datetime) -> bool:
     (a second tab at the same moment keeps the first). True when this call started it.
 
     The commit does not wait for the disk: on PostgreSQL ``synchronous_commit`` is off
-    for this transaction only; on SQLite (WAL) the connection is at ``synchronous=NORMAL``
+    for this transaction only (one statement, its own transaction, sets it locally as it
+    writes); on SQLite (WAL) the connection is at ``synchronous=NORMAL``
     for this transaction only, in one call on the driver's thread that puts the
     connection's own level back whatever happens. Each is made durable by the next
     durable commit (the WAL is one ordered log: flushing a later commit flushes this one),
@@ -325,14 +330,14 @@ async def show(game: GameRow, now: datetime) -> bool:
     question nobody has answered yet: it starts again when the question is next shown.
     """
     client = connections.get("default")
-    if isinstance(client, SqliteClient) and not isinstance(client, SqliteTransactionWrapper):
+    if isinstance(client, TransactionalDBClient):  # in a transaction: its commit decides
+        moved, _ = await client.execute_query(_SHOW.format(*_marks(client, 3)),
+                                              [now, game.id, game.current])
+    elif isinstance(client, SqliteClient):
         return await _on_driver_thread(client, _show_sqlite,
                                        (now.isoformat(" "), game.id, game.current))
-    async with in_transaction("default") as conn:
-        if is_postgres(conn):
-            await conn.execute_query("SET LOCAL synchronous_commit TO OFF")
-        moved, _ = await conn.execute_query(_SHOW.format(*_marks(conn, 3)),
-                                            [now, game.id, game.current])
+    else:  # one round trip instead of BEGIN, SET LOCAL, UPDATE, COMMIT
+        moved, _ = await client.execute_query(_SHOW_POSTGRES, [now, game.id, game.current])
     return moved == 1
 
 

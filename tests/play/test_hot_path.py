@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from tortoise import connections
 from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.transactions import in_transaction
 
 from portal.accounts.models import Person
 from portal.content.models import Question, Quiz
@@ -128,6 +129,25 @@ async def test_the_clocks_commit_leaves_postgresql_committing_synchronously(
     assert rows == [{"synchronous_commit": "on"}]
     stored = await Game.get(id=game.id)
     assert stored.sent_at == at(0)
+
+
+async def test_the_clocks_statement_turns_postgresqls_synchronous_commit_off_as_it_writes(
+    alice: Person,
+) -> None:
+    conn = connections.get("default")
+    if conn.capabilities.dialect != "postgres":
+        pytest.skip("PostgreSQL's synchronous_commit")
+    game = await _game(alice)
+    values = [at(0), game.id, game.current]
+    async with in_transaction() as tx:  # to look inside the statement's transaction
+        moved, _ = await tx.execute_query(gamesql._SHOW_POSTGRES, values)
+        inside = await tx.execute_query_dict("SHOW synchronous_commit")
+    assert moved == 1 and inside == [{"synchronous_commit": "off"}]
+    assert await conn.execute_query_dict("SHOW synchronous_commit") == [
+        {"synchronous_commit": "on"}]
+    async with in_transaction() as tx:  # a clock already started: nothing written
+        moved, _ = await tx.execute_query(gamesql._SHOW_POSTGRES, values)
+    assert moved == 0
 
 
 async def test_a_second_tab_at_the_same_moment_keeps_the_first_clock(alice: Person) -> None:
