@@ -370,9 +370,14 @@ def _person_columns() -> str:
 
 
 def _session_time(value: object) -> datetime:
-    """A session's timestamp from a raw row (text on SQLite), as the model reads it."""
-    found: datetime = Session._meta.fields_map["last_seen_at"].to_python_value(value)
-    return found
+    """A session's timestamp from a raw row (text on SQLite), as the model reads it (in
+    UTC when stored without a zone). Every signed-in request reads two, so SQLite's text is
+    read by ``datetime.fromisoformat``, several times faster than the model's parser."""
+    if isinstance(value, str):
+        found = datetime.fromisoformat(value)
+        return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+    model: datetime = Session._meta.fields_map["last_seen_at"].to_python_value(value)
+    return model
 
 
 async def end_session(session_hash: str) -> None:

@@ -113,6 +113,26 @@ MODELS: list[type[BaseModel]] = [MonthOut, CardOut, GameStartedOut, QuestionOut,
                                  AnswerIn, AnswerOut, GameOut]
 
 
+# The hot path's replies are built straight from the service's dataclasses, field by field
+# of their models (no asdict copy, no validation of what the service made): the models
+# still document them, and tests/play/test_api_hot_path.py holds that each reply is its
+# model's dump.
+_QUESTION_FIELDS = tuple(name for name in QuestionOut.model_fields if name != "choices")
+_ANSWER_FIELDS = tuple(AnswerOut.model_fields)
+
+
+def question_json(view: games.QuestionView) -> dict[str, Any]:
+    """``QuestionOut``'s JSON of a question view."""
+    found = {name: getattr(view, name) for name in _QUESTION_FIELDS}
+    found["choices"] = [{"position": c.position, "text": c.text} for c in view.choices]
+    return found
+
+
+def answer_json(result: games.AnswerResult) -> dict[str, Any]:
+    """``AnswerOut``'s JSON of an answer's result (the outcome, a StrEnum, is its text)."""
+    return {name: getattr(result, name) for name in _ANSWER_FIELDS}
+
+
 async def _player(request: Request) -> Any:
     return (await _signed_in_player(request)).person
 
@@ -212,7 +232,7 @@ async def question(request: Request) -> Response:
                                         rules=_rules(request), found=_found(who))
     if view is None:
         return Response(status_code=204)
-    return JSONResponse(QuestionOut.model_validate(asdict(view)).model_dump())
+    return JSONResponse(question_json(view))
 
 
 async def answer(request: Request) -> Response:
@@ -249,8 +269,7 @@ async def answer(request: Request) -> Response:
                                   also=gamesql.with_session(game_id, body.question_id))
     result = await games.answer(who.person, game_id, body.question_id, body.choices,
                                 now=_now(), rules=_rules(request), found=_found(who))
-    return JSONResponse(AnswerOut.model_validate(result, from_attributes=True)
-                        .model_dump(mode="json"))
+    return JSONResponse(answer_json(result))
 
 
 async def game(request: Request) -> Response:

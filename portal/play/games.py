@@ -229,7 +229,7 @@ def _shown(person: Person, game: gamesql.GameRow, quiz: gamesql.QuizRow,
     """A question of the game as the player sees it: their language, the game's order of
     choices, and nothing that says which is correct."""
     language, default = person.language, quiz.default_language
-    order = game.choice_order[str(question.id)]
+    order = question.order
     return QuestionView(
         game_id=game.id,
         quiz_title=localized(quiz.title, language, default),
@@ -273,7 +273,7 @@ async def answer(person: Person, game_id: int, question_id: int, positions: list
         raise PlayError(N_("This is not the question you are on. Reload the page."))
     if game.sent_at is None:
         raise PlayError(N_("This question has not been shown yet."))
-    order = game.choice_order[str(question.id)]
+    order = question.order
     if any(p not in range(len(order)) for p in positions) or len(set(positions)) != len(
             positions):
         raise PlayError(N_("Choose one of the offered answers."))
@@ -330,7 +330,7 @@ def _result_of(person: Person, game: gamesql.GameRow, quiz: gamesql.QuizRow,
     ``game`` is the game as the answer left it (or as read together with the answer: the
     answer and the game's end commit together, so they are read together too).
     """
-    order = game.choice_order[str(question.id)]
+    order = question.order
     survey = is_survey(quiz.scoring)
     if not stored.chosen:
         outcome = AnswerOutcome.TIMED_OUT

@@ -42,7 +42,6 @@ class GameRow:
     attempt: int
     status: GameStatus
     question_order: list[int]
-    choice_order: dict[str, list[int]]
     current: int
     sent_at: datetime | None
     deadline: datetime
@@ -69,6 +68,9 @@ class QuestionRow:
     image_alt: dict[str, str] | None
     choices: list[dict[str, Any]]
     explanation: dict[str, str] | None
+    # The game's order of the choices: position as shown -> authored index. Only this
+    # question's is read, not the game's whole choice_order.
+    order: list[int]
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,10 @@ class Found:
 # The hot path's columns, named apart from the person's: the API reads them in the
 # session's own statement (``with_session``), next to the person's columns.
 _COLUMNS = """g.id AS game_id, g.quiz_id, g.attempt, g.status, g.question_order,
- g.choice_order, g.current, g.sent_at, g.deadline, g.correct, g.points,
+ g.current, g.sent_at, g.deadline, g.correct, g.points,
  z.title AS quiz_title, z.time_limit, z.base_points, z.scoring, pk.default_language,
  q.id AS question_id, q.type, q.text, q.image, q.image_alt, q.choices, q.explanation,
- {answer_columns}"""
+ {choice_order} AS choice_order, {answer_columns}"""
 _SELECT = "SELECT " + _COLUMNS + """
 FROM game g
 JOIN quiz z ON z.id = g.quiz_id
@@ -120,6 +122,9 @@ _ANSWER_JOIN = "\nLEFT JOIN answer a ON a.game_id = g.id AND a.question_id = q.i
 # The id at the game's current position of its JSON question_order (NULL past the end).
 _CURRENT = {"sqlite": "json_extract(g.question_order, '$[' || g.current || ']')",
             "postgres": "(g.question_order ->> g.current)::int"}
+# The question's own entry of the game's JSON choice_order (keyed by the question's id).
+_CHOICE_ORDER = {"sqlite": """json_extract(g.choice_order, '$."' || q.id || '"')""",
+                 "postgres": "g.choice_order -> q.id::text"}
 _MARKS = {"sqlite": ("?", "?", "?"), "postgres": ("$1", "$2", "$3")}
 
 _STEP = """UPDATE game SET current = current + 1, sent_at = NULL,
@@ -164,7 +169,7 @@ def _found(row: Mapping[str, Any]) -> Found:
     game = GameRow(
         id=row["game_id"], quiz_id=row["quiz_id"], attempt=row["attempt"],
         status=GameStatus(row["status"]), question_order=_json(row["question_order"]),
-        choice_order=_json(row["choice_order"]), current=row["current"],
+        current=row["current"],
         sent_at=None if row["sent_at"] is None else _moment(row["sent_at"]),
         deadline=_moment(row["deadline"]), correct=row["correct"], points=row["points"])
     quiz = QuizRow(id=game.quiz_id, title=_json(row["quiz_title"]),
@@ -173,7 +178,8 @@ def _found(row: Mapping[str, Any]) -> Found:
     question = None if row["question_id"] is None else QuestionRow(
         id=row["question_id"], type=row["type"], text=_json(row["text"]),
         image=row["image"], image_alt=_json(row["image_alt"]),
-        choices=_json(row["choices"]), explanation=_json(row["explanation"]))
+        choices=_json(row["choices"]), explanation=_json(row["explanation"]),
+        order=_json(row["choice_order"]))
     answer = None if row["chosen"] is None else AnswerRow(
         question_id=row["question_id"], chosen=_json(row["chosen"]),
         elapsed_ms=row["elapsed_ms"], correct=bool(row["answer_correct"]),
@@ -196,7 +202,8 @@ async def read(person_id: int, game_id: int, question_id: int | None = None
         question, columns, join = question_mark, _ANSWER_COLUMNS, _ANSWER_JOIN
         values.append(question_id)
     sql = _SELECT.format(question=question, answer_columns=columns, answer_join=join,
-                         game=game_mark, person=person_mark)
+                         game=game_mark, person=person_mark,
+                         choice_order=_CHOICE_ORDER[dialect])
     if dialect == "sqlite":  # its markers are positional: the question's comes first
         values = values[2:] + values[:2]
     rows = await conn.execute_query_dict(sql, values)
@@ -216,7 +223,8 @@ def with_session(game_id: int, question_id: int | None = None) -> Also:
     else:
         question, columns, join = marks[1], _ANSWER_COLUMNS, _ANSWER_JOIN
         params = (game_id, question_id)
-    return Also(columns=", " + _COLUMNS.format(answer_columns=columns),
+    return Also(columns=", " + _COLUMNS.format(answer_columns=columns,
+                                               choice_order=_CHOICE_ORDER[dialect]),
                 joins=_SESSION_JOINS.format(game=marks[0], question=question,
                                             answer_join=join),
                 params=params)

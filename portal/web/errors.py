@@ -7,7 +7,7 @@ mounted application has its own handlers, so nothing here asks which one a path 
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from http import HTTPStatus
 from typing import TypeVar
 from urllib.parse import quote
@@ -47,7 +47,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        request_id = secrets.token_hex(8)  # 16 hex digits, without uuid4's UUID object
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_headers(message: Message) -> None:

@@ -4,8 +4,10 @@ end the game is written in one round trip (``gamesql.record``), all or nothing."
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +17,13 @@ from tortoise import connections
 from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.exceptions import IntegrityError
 
+from portal.accounts.models import Person
 from portal.content.models import Question, Quiz
-from portal.play import gamesql
+from portal.play import api, games, gamesql
 from portal.play.models import Answer, Game
 from portal.settings import Settings
 from tests.factories import People, publish_live_copy, token_for
+from tests.play.playing import RULES
 from tests.sql_log import statements
 
 
@@ -179,3 +183,23 @@ async def test_an_answer_already_stored_undoes_the_step_of_its_transaction(
     game = await Game.get(id=game_id)
     assert (game.current, game.points) == (0, 0)
     assert await Answer.filter(game_id=game_id).count() == 1
+
+
+async def test_the_replies_built_by_hand_are_their_models_dumps(
+    bot: httpx.AsyncClient,
+) -> None:
+    game_id = await _game_id(bot)
+    game = await Game.get(id=game_id)
+    alice = await Person.get(id=game.person_id)
+    now = datetime.now(UTC)
+    view = await games.current_question(alice, game_id, now=now, rules=RULES)
+    assert view is not None
+    assert api.question_json(view) == api.QuestionOut.model_validate(asdict(view)).model_dump()
+    for positions in (await _right(game_id, view.question_id), [0], []):
+        found = await gamesql.read(alice.id, game_id, view.question_id)
+        assert found is not None
+        result = await games.answer(alice, game_id, view.question_id, positions, now=now,
+                                    rules=RULES, found=found)
+        model = api.AnswerOut.model_validate(result, from_attributes=True)
+        assert json.dumps(api.answer_json(result)) == json.dumps(model.model_dump(mode="json"))
+        assert isinstance(api.answer_json(result)["correct_positions"], list)
