@@ -138,3 +138,15 @@ async def test_a_person_is_found_by_e_mail_however_it_is_written(people: People)
     assert (await accounts.find_by_email(" Alice@EXAMPLE.com")).id == people.alice.id
     with pytest.raises(accounts.UnknownPerson):
         await accounts.find_by_email("nobody@example.com")
+
+
+async def test_a_session_reads_its_persons_times_as_the_model_does(people: People) -> None:
+    login = T0 - timedelta(days=2, microseconds=7)
+    await Person.filter(id=people.alice.id).update(last_login_at=login)
+    token, _ = await accounts.start_session(people.alice, lifetime=timedelta(days=1), now=T0)
+    who = await accounts.resume_session(token, kind="web", idle=IDLE,
+                                        now=T0 + timedelta(minutes=5))
+    stored = await Person.get(id=people.alice.id)
+    assert who is not None and stored.last_login_at == login
+    assert (who.person.created_at, who.person.last_login_at) == (stored.created_at, login)
+    assert who.person.created_at.utcoffset() == timedelta(0)
