@@ -81,3 +81,39 @@ class ScoreHourCount(Model):
         unique_together = (("season", "points", "hour"),)
         # Covering: a rank's sum reads the index alone.
         indexes = (("season", "points", "hour", "players"),)
+
+
+class ScoreMinuteCount(Model):
+    """How many players reached each score of a season in each minute (``minute``: whole
+    minutes since 1970 of ``season_score.reached_at``). A rank sums the minutes of its own
+    hour before its own (at most 60), so a monthly rush, every score reached in the same
+    few hours, costs no more than a month spread over weeks.
+
+    Kept by triggers on ``season_score`` (migration 0022, with the hour counts). No covering
+    index: a rank reads at most 60 rows, and every score change writes one."""
+
+    id = fields.BigIntField(primary_key=True)
+    season = fields.CharField(max_length=7)
+    points = fields.BigIntField()
+    minute = fields.BigIntField()
+    players = fields.IntField()
+
+    class Meta:
+        table = "score_minute_count"
+        unique_together = (("season", "points", "minute"),)
+
+
+class ScoreSecondCount(Model):
+    """The same per second (``second``: whole seconds since 1970): a rank sums the seconds
+    of its own minute before its own (at most 60) and counts only the rows of its own
+    second reached first. Migration 0022, as ``ScoreMinuteCount``."""
+
+    id = fields.BigIntField(primary_key=True)
+    season = fields.CharField(max_length=7)
+    points = fields.BigIntField()
+    second = fields.BigIntField()
+    players = fields.IntField()
+
+    class Meta:
+        table = "score_second_count"
+        unique_together = (("season", "points", "second"),)

@@ -3,11 +3,16 @@ statement: the board page, the dashboard and every answered question ask for it.
 
 It reads what ``scores.place`` builds for any board, rows and columns alike (its own row
 with ``ahead``, up to ``above`` and ``below`` neighbours numbered by ``away``, names
-joined), and ranks as it does: the players of every higher score (``score_count``), of
-the same score in earlier hours (``score_hour_count``), then a count of the rows of the
-same score and hour reached first. Written by hand, its SQL is put together once per
-shape and dialect (no query builder on every call), in the shape each database reads
-fastest:
+joined), and the same ranks, counted finer: the players of every higher score
+(``score_count``), of the same score in earlier hours (``score_hour_count``), in the
+earlier minutes of the viewer's hour and the earlier seconds of its minute
+(``score_minute_count``, ``score_second_count``, migration 0022), then a count of the rows
+of the same score and second reached first. (``scores.place`` stops at the hour and counts
+the rest of it: it ranks no live month's whole board, and the tests read both.) So a rank
+costs about the same on any day of the month, when a month's scores are spread over weeks
+as in its first hours, when everybody reaches them at once. Written by hand, its SQL is
+put together once per shape and dialect (no query builder on every call), in the shape
+each database reads fastest:
 
 * SQLite bounds an index range by a row value ``(reached_at, account_id) < (...)`` only
   when the values are bound parameters; read from the viewer's row it walks every row of
@@ -31,6 +36,10 @@ from portal.db import is_postgres
 _COLUMNS = "account_id, earned AS points, reached_at"
 _UP = "points ASC, reached_at DESC, account_id DESC"  # nearest first, above the viewer
 _DOWN = "points DESC, reached_at ASC, account_id ASC"  # nearest first, below the viewer
+# The second a reached_at is counted in (migration 0022): seconds since 1970, on SQLite
+# read off the stored text's first 19 characters, "YYYY-MM-DD HH:MM:SS" in UTC.
+_SECOND = {False: "CAST(strftime('%s', substr(reached_at, 1, 19)) AS INTEGER)",
+           True: "CAST(floor(extract(epoch FROM reached_at)) AS BIGINT)"}
 _NAMES = ("JOIN account a ON a.id = r.account_id JOIN person p ON p.id = a.person_id "
           "LEFT JOIN outlet o ON o.id = p.outlet_id")
 
@@ -49,8 +58,9 @@ def _sql(postgres: bool, above: int, below: int, before: bool) -> str:
     season = "$1" if postgres else "?1"
     account = "$2" if postgres else "?2"
     gained = "$3" if postgres else "?3"
-    me = (f"WITH me AS (SELECT {_COLUMNS} FROM season_score WHERE season = {season} "  # noqa: S608
-          f"AND earned > 0 AND account_id = {account})")
+    me = (f"WITH me AS (SELECT {_COLUMNS}, season, {_SECOND[postgres]} AS second "  # noqa: S608
+          f"FROM season_score WHERE season = {season} AND earned > 0 "
+          f"AND account_id = {account})")
     ahead = _ahead_postgres if postgres else _ahead_sqlite
     counts = [f"{ahead(season, 'me.points')} AS ahead"]
     if before:
@@ -76,8 +86,9 @@ def _ahead_sqlite(season: str, points: str) -> str:
             f"AND points > {points}) "
             f"+ (SELECT COALESCE(SUM(players), 0) FROM score_hour_count WHERE season = {season} "
             f"AND points = {points} AND hour < {hour}) "
+            f"{_earlier_minutes_and_seconds(season, points)}"
             f"+ (SELECT COUNT(*) FROM season_score WHERE season = {season} AND earned = {points} "
-            f"AND reached_at >= substr(me.reached_at, 1, 13) AND reached_at < me.reached_at) "
+            f"AND reached_at >= substr(me.reached_at, 1, 19) AND reached_at < me.reached_at) "
             f"+ (SELECT COUNT(*) FROM season_score WHERE season = {season} AND earned = {points} "
             f"AND reached_at = me.reached_at AND account_id < me.account_id))")
 
@@ -88,9 +99,22 @@ def _ahead_postgres(season: str, points: str) -> str:
             f"AND points > {points}) "
             f"+ (SELECT COALESCE(SUM(players), 0) FROM score_hour_count WHERE season = {season} "
             f"AND points = {points} AND hour < CAST(to_char({utc}, 'YYYYMMDDHH24') AS BIGINT)) "
+            f"{_earlier_minutes_and_seconds('me.season', points)}"
             f"+ (SELECT COUNT(*) FROM season_score WHERE season = {season} AND earned = {points} "
             f"AND (reached_at, account_id) < (me.reached_at, me.account_id) "
-            f"AND reached_at >= date_trunc('hour', {utc}) AT TIME ZONE 'UTC'))")
+            f"AND reached_at >= date_trunc('second', me.reached_at)))")
+
+
+def _earlier_minutes_and_seconds(season: str, points: str) -> str:
+    """The players of the score reached in the earlier minutes of the viewer's hour and
+    the earlier seconds of its minute (``me.second``: seconds since 1970, as migration 0022
+    counts them)."""
+    return (f"+ (SELECT COALESCE(SUM(players), 0) FROM score_minute_count "  # noqa: S608
+            f"WHERE season = {season} AND points = {points} "
+            f"AND minute >= me.second / 3600 * 60 AND minute < me.second / 60) "
+            f"+ (SELECT COALESCE(SUM(players), 0) FROM score_second_count "
+            f"WHERE season = {season} AND points = {points} "
+            f"AND second >= me.second / 60 * 60 AND second < me.second) ")
 
 
 def _stretch(season: str, where: str, order: str, limit: int) -> str:

@@ -7,7 +7,11 @@ engine in ``PORTAL_BENCH_SCALE_DATABASES``:
 * **leaderboards**: a fresh database (migrated with ``portal.db.migrate_database``) is
   filled in bulk by SQL alone: ``PORTAL_BENCH_SCALE_PLAYERS`` people with their accounts
   (default 1,000,000), ``PORTAL_BENCH_SCALE_ENTRIES`` earn transfers (default
-  10,000,000) spread over the previous and the current month, and the account totals and
+  10,000,000) spread over the whole previous month and the current month's first
+  ``PORTAL_BENCH_SCALE_MONTH_HOURS`` hours (default 3: a monthly rush, when every score of
+  the month is reached in a few hours, the hardest case for a rank; the board is read at
+  that moment of the clock's month, whatever the day, so the 1st and the 20th measure the
+  same board; 480 spreads them over 20 days), and the account totals and
   ``season_score`` rows aggregated from those transfers with INSERT ... SELECT ... GROUP
   BY. Then, in-process with Tortoise, ``leaderboard.ranking.board(kind="season")`` is
   timed, query by query and whole, for a viewer near the top and one in the middle of the
@@ -37,7 +41,7 @@ the server of ``PORTAL_BENCH_SCALE_POSTGRES_URL`` (default
 ``postgres://postgres@127.0.0.1:5432/postgres``; the user must be allowed to CREATE
 DATABASE) and dropped afterwards; SQLite files live in the work directory.
 
-Knobs, besides the three above: ``PORTAL_BENCH_SCALE_BURN_ACCOUNTS`` (comma-separated
+Knobs, besides the four above: ``PORTAL_BENCH_SCALE_BURN_ACCOUNTS`` (comma-separated
 sizes), ``PORTAL_BENCH_SCALE_POSTGRES_URL``, ``PORTAL_BENCH_SCALE_RUNS`` (timed runs per
 figure, default 5: the median is shown), ``PORTAL_BENCH_SCALE_CONNECTIONS`` (wrk
 connections for the page and its bare ceiling, default 1: at a million players a page
@@ -90,14 +94,17 @@ from portal.seasons import season_of
 from tests.bench import run as bench
 from tests.bench.rawdb import sqlite_pragmas
 
-# The score counts the leaderboards keep (per score, and per score and hour), filled from
-# the scores as the migrations fill them.
+# The score counts the leaderboards keep (per score, and per score and hour, minute and
+# second), filled from the scores as the migrations fill them.
 _SCORE_COUNTS = importlib.import_module("portal.migrations.0016_score_counts")
 _HOUR_COUNTS = importlib.import_module("portal.migrations.0020_score_hour_counts")
+_MOMENT_COUNTS = importlib.import_module("portal.migrations.0022_score_moment_counts")
+COUNT_TABLES = ("score_count", "score_hour_count", "score_minute_count", "score_second_count")
 
 
 def count_backfill(postgres: bool) -> list[str]:
-    return [*_SCORE_COUNTS.BACKFILL, *_HOUR_COUNTS.backfill_sql(postgres)]
+    return [*_SCORE_COUNTS.BACKFILL, *_HOUR_COUNTS.backfill_sql(postgres),
+            *_MOMENT_COUNTS.backfill_sql(postgres)]
 
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -137,6 +144,7 @@ class Config:
     connections: int  # for the page and its bare ceiling
     loadgen: str
     full_plans: bool
+    month_hours: int = 3  # this month's earnings: spread over its first this many hours
 
 
 def _env_int(name: str, default: int, *, minimum: int = 1) -> int:
@@ -178,7 +186,8 @@ def config_from_env() -> Config:
                   warmup=bench._env_number("PORTAL_BENCH_WARMUP", 2),
                   connections=_env_int("PORTAL_BENCH_SCALE_CONNECTIONS", 1),
                   loadgen=loadgen,
-                  full_plans=os.environ.get("PORTAL_BENCH_SCALE_PLANS", "") == "full")
+                  full_plans=os.environ.get("PORTAL_BENCH_SCALE_PLANS", "") == "full",
+                  month_hours=_env_int("PORTAL_BENCH_SCALE_MONTH_HOURS", 3))
 
 
 def _say(message: str) -> None:
@@ -486,8 +495,8 @@ def burn_steps(d: Dialect, accounts: int, now: datetime) -> Steps:
 def load_sqlite(path: str, tables: Sequence[str], steps: Steps, tag: str) -> float:
     """Runs ``steps`` in one transaction on a fresh migrated file, its secondary indexes
     dropped meanwhile and rebuilt after (same definitions), its triggers too (the score
-    counts are filled after, as migrations 0016 and 0020 fill them), then ANALYZE. Journal and
-    fsync are off while loading: a failed load is thrown away anyway."""
+    counts are filled after, as migrations 0016, 0020 and 0022 fill them), then ANALYZE.
+    Journal and fsync are off while loading: a failed load is thrown away anyway."""
     started = time.perf_counter()
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -510,7 +519,7 @@ def load_sqlite(path: str, tables: Sequence[str], steps: Steps, tag: str) -> flo
         with _step(tag, f"{len(indexes)} indexes rebuilt"):
             for _, sql in indexes:
                 conn.execute(sql)
-        with _step(tag, "score counts (migrations 0016 and 0020's backfills)"):
+        with _step(tag, "score counts (migrations 0016, 0020 and 0022's backfills)"):
             for sql in count_backfill(postgres=False):
                 conn.execute(sql)
             for _, sql in triggers:
@@ -534,7 +543,7 @@ def _step(tag: str, what: str) -> Iterator[None]:
 async def load_postgres(dsn: str, tables: Sequence[str], steps: Steps, tag: str) -> float:
     """Runs ``steps`` on a fresh migrated database, the loaded tables' foreign keys and
     secondary indexes dropped meanwhile and made again after, their triggers off (the
-    score counts are filled after, as migrations 0016 and 0020 fill them) (same
+    score counts are filled after, as migrations 0016, 0020 and 0022 fill them) (same
     definitions: the foreign keys are validated then), sequences moved past the ids used,
     VACUUM ANALYZE, the counts too (as autovacuum would, so index-only scans see an
     up-to-date visibility map)."""
@@ -561,7 +570,7 @@ async def load_postgres(dsn: str, tables: Sequence[str], steps: Steps, tag: str)
         for what, sql in steps:
             with _step(tag, what):
                 await conn.execute(sql)
-        with _step(tag, "score counts (migrations 0016 and 0020's backfills)"):
+        with _step(tag, "score counts (migrations 0016, 0020 and 0022's backfills)"):
             for sql in count_backfill(postgres=True):
                 await conn.execute(sql)
         for table in names:
@@ -579,8 +588,9 @@ async def load_postgres(dsn: str, tables: Sequence[str], steps: Steps, tag: str)
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) "  # noqa: S608
                 f'FROM "{table}" HAVING MAX(id) IS NOT NULL')
         began = time.perf_counter()
-        counts = ("score_count", "score_hour_count")  # filled above, read as the scores are
-        await conn.execute("VACUUM (ANALYZE) " + ", ".join(f'"{t}"' for t in (*names, *counts)))
+        # The counts too: filled above, read as the scores are.
+        await conn.execute("VACUUM (ANALYZE) "
+                           + ", ".join(f'"{t}"' for t in (*names, *COUNT_TABLES)))
         _say(f"[{tag}] VACUUM ANALYZE: {time.perf_counter() - began:.1f} s")
     finally:
         await conn.close()
@@ -1366,9 +1376,19 @@ class Scratches:
                       file=sys.stderr)
 
 
+def board_moment(config: Config, clock: datetime) -> datetime:
+    """When the board is read (and its month's earnings end): ``month_hours`` into the
+    clock's month, whatever day the bench runs on, so that the 1st and the 20th measure
+    the same board."""
+    if config.month_hours > 27 * 24:
+        raise bench.BenchError("PORTAL_BENCH_SCALE_MONTH_HOURS must stay within a month's "
+                               "first 27 days (648 hours)")
+    return _month_start(clock) + timedelta(hours=config.month_hours)
+
+
 def leaderboard_section(config: Config, workdir: Path, scratches: Scratches,
                         outcome: Outcome) -> None:
-    now = datetime.now(UTC)
+    now = board_moment(config, datetime.now(UTC))
     dbs = [scratch(engine, "board", workdir, config.postgres_url) for engine in config.engines]
     scratches.add(*dbs)
     print(f"leaderboards at scale: generating {config.players:,} players and "

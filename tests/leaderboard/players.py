@@ -9,6 +9,15 @@ from portal.ledger import service as ledger
 from tests.factories import make_person
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
+_TICK, _SECOND, _MINUTE, _HOUR = (timedelta(microseconds=1), timedelta(seconds=1),
+                                  timedelta(minutes=1), timedelta(hours=1))
+# Moments after T0 that the property tests draw from: few, so ties are common, and on both
+# sides of each level a rank counts apart (migrations 0020 and 0022: hour, minute, second,
+# then the rows of its own second): the same second, microseconds apart; a second's, a
+# minute's and an hour's last and first moments; later in the hour and hours later.
+MOMENTS = (timedelta(), _TICK, _SECOND - _TICK, _SECOND, _SECOND + _TICK, 1.5 * _SECOND,
+           _MINUTE - _TICK, _MINUTE, _MINUTE + _SECOND, 59 * _MINUTE + 59 * _SECOND,
+           _HOUR - _TICK, _HOUR, _HOUR + _TICK, _HOUR + _MINUTE, 3 * _HOUR)
 
 
 async def alice_and_bob() -> tuple[Person, Person]:

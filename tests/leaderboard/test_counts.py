@@ -1,6 +1,7 @@
-"""The players per score that ranks sum (``score_count``), and per score and hour
-(``score_hour_count``): kept by migrations 0016's and 0020's triggers in the statement that
-changes a score, and filled by them from the scores there."""
+"""The players per score that ranks sum (``score_count``), and per score and hour, minute
+and second (``score_hour_count``, ``score_minute_count``, ``score_second_count``): kept by
+migrations 0016's, 0020's and 0022's triggers in the statement that changes a score, and
+filled by them from the scores there."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from portal.leaderboard import ranking, standings
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, SeasonScore
 from tests.factories import make_person
-from tests.leaderboard.players import T0
+from tests.leaderboard.players import MOMENTS, T0
 
 pytestmark = pytest.mark.usefixtures("any_db")
 migration = importlib.import_module("portal.migrations.0016_score_counts")
 hour_migration = importlib.import_module("portal.migrations.0020_score_hour_counts")
+moment_migration = importlib.import_module("portal.migrations.0022_score_moment_counts")
 _runs = itertools.count()
 
 
@@ -60,24 +62,50 @@ async def hours_counted_by_hand() -> set[tuple[Any, ...]]:
     return {(*key, players) for key, players in held.items()}
 
 
+async def moment_counts() -> set[tuple[Any, ...]]:
+    """("minute" or "second", season, points, when, players) of every score and minute,
+    and every score and second, somebody holds."""
+    return await _rows(
+        "SELECT 'minute', season, points, minute, players FROM score_minute_count "
+        "WHERE players > 0 UNION ALL "
+        "SELECT 'second', season, points, second, players FROM score_second_count "
+        "WHERE players > 0")
+
+
+async def moments_counted_by_hand() -> set[tuple[Any, ...]]:
+    """The same, counted here from the season scores (minutes and seconds since 1970)."""
+    held: Counter[tuple[Any, ...]] = Counter()
+    for s in await SeasonScore.filter(earned__gt=0):
+        second = int(s.reached_at.timestamp() // 1)
+        held["minute", s.season, s.earned, second // 60] += 1
+        held["second", s.season, s.earned, second] += 1
+    return {(*key, players) for key, players in held.items()}
+
+
+async def assert_every_count_is_a_recount() -> None:
+    assert await counts() == await counted_by_hand()
+    assert await hour_counts() == await hours_counted_by_hand()
+    assert await moment_counts() == await moments_counted_by_hand()
+
+
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(1, 3).map(lambda n: n * 25),
-                          st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=25))
+                          st.integers(0, 2), st.sampled_from(MOMENTS)),
+                min_size=1, max_size=25))
 async def test_the_counts_follow_every_earning_in_every_month(
-    earnings: list[tuple[int, int, int, int]],
+    earnings: list[tuple[int, int, int, timedelta]],
 ) -> None:
     run = next(_runs)
     people = [await make_person(f"c{run}p{i}@example.com") for i in range(5)]
     accounts = [await ledger.account_of_person(p.id) for p in people]
-    for n, (who, amount, month, hour) in enumerate(earnings):
-        # Three months of three hours; equal amounts on purpose, so scores are shared
-        # within an hour and across hours, and counts grow.
+    for n, (who, amount, month, after) in enumerate(earnings):
+        # Three months, each at moments on both sides of an hour, a minute and a second;
+        # equal amounts on purpose, so scores are shared within each level and across,
+        # and counts grow.
         await ledger.earn(accounts[who], amount=amount, reason="Quiz", reference="q",
-                          key=f"c{run}:{n}",
-                          now=T0 + timedelta(days=31 * month, hours=hour, seconds=n))
-    assert await counts() == await counted_by_hand()
-    assert await hour_counts() == await hours_counted_by_hand()
+                          key=f"c{run}:{n}", now=T0 + timedelta(days=31 * month) + after)
+    await assert_every_count_is_a_recount()
 
 
 async def test_a_score_corrected_or_removed_by_hand_moves_its_counts_too() -> None:
@@ -90,12 +118,11 @@ async def test_a_score_corrected_or_removed_by_hand_moves_its_counts_too() -> No
         await SeasonScore.filter(account_id=first.id).using_db(conn).update(earned=300)
         await Account.filter(id=first.id).using_db(conn).update(earned_total=300)
     assert await counts() >= {("2026-12", 300, 2), ("all-time", 300, 2)}
-    assert await counts() == await counted_by_hand()
-    assert await hour_counts() == await hours_counted_by_hand()
+    await assert_every_count_is_a_recount()
     async with write_transaction() as conn:
         await SeasonScore.filter(account_id=first.id).using_db(conn).delete()
         await Account.filter(id=first.id).using_db(conn).update(earned_total=0)
-    assert await counts() == await counted_by_hand()
+    await assert_every_count_is_a_recount()
     assert ("2026-12", 300, 1) in await counts()
     assert await hour_counts() == await hours_counted_by_hand() == {
         ("2026-12", 200, 2026120100, 1), ("2026-12", 300, 2026120100, 1)}
@@ -112,12 +139,17 @@ async def test_a_moment_moved_by_hand_moves_its_hour_count() -> None:
     moves = [(first, T0 + timedelta(minutes=59, seconds=59, microseconds=999_999)),
              (first, T0 + timedelta(hours=1)),  # the next hour's very first moment
              (second, T0 + timedelta(days=2, hours=23, minutes=30)),
-             (second, T0 + timedelta(minutes=5))]
+             (second, T0 + timedelta(minutes=5)),
+             # Within its second, to the next second, the next minute: moved or not.
+             (second, T0 + timedelta(minutes=5, microseconds=999_999)),
+             (second, T0 + timedelta(minutes=5, seconds=1)),
+             (second, T0 + timedelta(minutes=6, seconds=1))]
     for account_id, moment in moves:
         async with write_transaction() as conn:
             await SeasonScore.filter(account_id=account_id).using_db(conn).update(
                 reached_at=moment)
         assert await hour_counts() == await hours_counted_by_hand()
+        assert await moment_counts() == await moments_counted_by_hand()
     assert await hour_counts() == {("2026-12", 100, 2026120100, 2),
                                    ("2026-12", 100, 2026120101, 1)}
     async with write_transaction() as conn:  # another month, and a score back to nothing
@@ -125,6 +157,7 @@ async def test_a_moment_moved_by_hand_moves_its_hour_count() -> None:
         await SeasonScore.filter(account_id=second).using_db(conn).update(earned=0)
     assert await hour_counts() == await hours_counted_by_hand() == {
         ("2026-11", 100, 2026120101, 1), ("2026-12", 100, 2026120100, 1)}
+    assert await moment_counts() == await moments_counted_by_hand()
 
 
 async def test_the_migration_fills_the_counts_from_the_scores_already_there() -> None:
@@ -155,6 +188,23 @@ async def test_migration_0020_fills_the_hour_counts_from_the_scores_already_ther
         await conn.execute_script("DELETE FROM score_hour_count")
         await hour_migration.backfill(conn)
     assert await hour_counts() == expected
+
+
+async def test_migration_0022_fills_the_minute_and_second_counts_from_the_scores() -> None:
+    people = [await make_person(f"w{i}@example.com") for i in range(8)]
+    for i, person in enumerate(people):
+        # Pairs in one second, in one minute, in one hour; two scores.
+        await ledger.earn(await ledger.account_of_person(person.id), amount=50 * (i // 4 + 1),
+                          reason="Quiz", reference="q", key=f"w{i}",
+                          now=T0 + MOMENTS[i // 2 * 4 % len(MOMENTS)] + timedelta(
+                              microseconds=i))
+    expected = await moments_counted_by_hand()
+    assert {2, 4} <= {row[4] for row in expected}
+    async with write_transaction() as conn:
+        await conn.execute_script("DELETE FROM score_minute_count")
+        await conn.execute_script("DELETE FROM score_second_count")
+        await moment_migration.backfill(conn)
+    assert await moment_counts() == expected
 
 
 async def test_a_frozen_month_gives_each_player_the_rank_it_froze() -> None:

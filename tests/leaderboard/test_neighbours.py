@@ -17,7 +17,7 @@ from portal.leaderboard import ranking, standings
 from portal.ledger import service as ledger
 from portal.ledger.models import Transfer
 from tests.factories import make_company, make_outlet, make_person
-from tests.leaderboard.players import T0
+from tests.leaderboard.players import MOMENTS, T0
 from tests.leaderboard.test_ranking import brute_force
 
 pytestmark = pytest.mark.usefixtures("any_db")
@@ -42,7 +42,7 @@ async def earn(person: Person, amount: int, key: str, minutes: int = 0, *,
     """``person`` earns ``amount``, ``minutes`` (or exactly ``after``) past T0."""
     await ledger.earn(await ledger.account_of_person(person.id), amount=amount,
                       reason="Quiz", reference="q", key=key,
-                      now=T0 + (after or timedelta(minutes=minutes)))
+                      now=T0 + (timedelta(minutes=minutes) if after is None else after))
 
 
 def seen(board: ranking.Board) -> list[tuple[int, int]]:
@@ -52,17 +52,17 @@ def seen(board: ranking.Board) -> list[tuple[int, int]]:
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 13), st.integers(1, 3).map(lambda n: n * 50),
-                          st.sampled_from((0, 1, 59, 60, 61, 180))), min_size=1, max_size=40))
+                          st.sampled_from(MOMENTS)), min_size=1, max_size=40))
 async def test_neighbours_match_a_brute_force_order_of_the_ledger(
-    earnings: list[tuple[int, int, int]],
+    earnings: list[tuple[int, int, timedelta]],
 ) -> None:
     run = next(_runs)
     people, accounts = await players(14, f"nb{run}p")
-    for n, (who, amount, minutes) in enumerate(earnings):
+    for n, (who, amount, after) in enumerate(earnings):
         # Few amounts and few moments on purpose: equal scores reached at the same moment
         # are common, so every tie-breaker (the moment, then the account) is exercised,
-        # within an hour and across hours (a rank counts its own hour apart).
-        await earn(people[who], amount, f"nb{run}:{n}", minutes)
+        # within and across each hour, minute and second (a rank counts each level apart).
+        await earn(people[who], amount, f"nb{run}:{n}", after=after)
     transfers = await Transfer.all()  # earlier examples' players are on the board too
     for kind, season in (("season", "2026-12"), ("all-time", None)):
         expected = brute_force(transfers, season=season)
@@ -119,6 +119,28 @@ async def test_ties_within_and_across_hours_rank_by_the_moment_to_the_microsecon
         await earn(people[i], amount, f"hour{i}", after=after)
     expected = brute_force(await Transfer.all(), season="2026-12")
     assert expected == [accounts[i] for i in (11, *range(11))]
+    for person, account in zip(people, accounts, strict=True):
+        board = await ranking.board(person, kind="season", now=LATER)
+        assert seen(board) == window(expected, account)
+        place = await ranking.season_place(person, season="2026-12")
+        assert place is not None and place.rank == expected.index(account) + 1
+
+
+async def test_ties_within_and_across_minutes_and_seconds_rank_by_the_moment() -> None:
+    people, accounts = await players(14, "sec")
+    # All on 100 points, in one hour: both sides of a second, of a minute, of the next
+    # second (to the microsecond); a second's first moment twice (by account); the
+    # minute's last second; a later minute; 50s below, 150 above, in the same seconds.
+    second, minute, tick = timedelta(seconds=1), timedelta(minutes=1), timedelta(microseconds=1)
+    plan = [(100, second - tick), (100, second), (100, second), (100, second + tick),
+            (100, 2 * second - tick), (100, 2 * second), (100, minute - second),
+            (100, minute - tick), (100, minute), (100, minute + tick),
+            (100, 59 * minute + 59 * second), (50, second), (50, second + tick),
+            (150, second + tick)]
+    for i, (amount, after) in enumerate(reversed(plan)):  # later moments earned first
+        await earn(people[len(plan) - 1 - i], amount, f"sec{i}", after=after)
+    expected = brute_force(await Transfer.all(), season="2026-12")
+    assert expected == [accounts[i] for i in (13, *range(13))]
     for person, account in zip(people, accounts, strict=True):
         board = await ranking.board(person, kind="season", now=LATER)
         assert seen(board) == window(expected, account)

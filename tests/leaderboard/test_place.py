@@ -15,7 +15,7 @@ from tortoise import connections
 from portal.leaderboard import place, ranking, scores
 from portal.ledger import service as ledger
 from tests.factories import make_person
-from tests.leaderboard.players import T0, alice_and_bob
+from tests.leaderboard.players import MOMENTS, T0, alice_and_bob
 
 pytestmark = pytest.mark.usefixtures("any_db")
 _runs = itertools.count()
@@ -75,21 +75,21 @@ def _by_side(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 @settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 11), st.integers(1, 3).map(lambda n: n * 50),
-                          st.sampled_from((0, 1, 59, 60, 61, 180))), min_size=1, max_size=30),
+                          st.sampled_from(MOMENTS)), min_size=1, max_size=30),
        st.sampled_from((None, 50, 100)))
 async def test_the_hand_written_place_reads_what_the_built_one_reads(
-    earnings: list[tuple[int, int, int]], gained: int | None,
+    earnings: list[tuple[int, int, timedelta]], gained: int | None,
 ) -> None:
     # The live month's place is hand-written (place.statement); any other board's is
-    # built (scores.place). Same rows, ranks and neighbours at every tie-breaker: equal
-    # scores reached at the same moment, in the same hour or not, and at the floor.
+    # built (scores.place), which counts the viewer's own hour row by row. Same rows,
+    # ranks and neighbours at every tie-breaker: equal scores reached at the same moment,
+    # in the same hour, minute or second or not, and at the floor.
     run = next(_runs)
     people = [await make_person(f"hw{run}p{i}@example.com") for i in range(12)]
     accounts = [(await ledger.account_of_person(p.id)).id for p in people]
-    for n, (who, amount, minutes) in enumerate(earnings):
+    for n, (who, amount, after) in enumerate(earnings):
         await ledger.earn(await ledger.account_of_person(people[who].id), amount=amount,
-                          reason="Quiz", reference="q", key=f"hw{run}:{n}",
-                          now=T0 + timedelta(minutes=minutes))
+                          reason="Quiz", reference="q", key=f"hw{run}:{n}", now=T0 + after)
     conn = connections.get("default")
     for account in accounts:
         for above, below in ((5, 5), (1, 0)):
