@@ -683,23 +683,29 @@ async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full
 def _deciding_statement(account_id: int, item_id: int, full_key: str, month: str, *,
                         ahead: bool = False) -> Statement:
     available = CodeStatus.AVAILABLE.value
-    first = ("(SELECT c.{} FROM catalog_code c WHERE c.item_id = i.id AND c.status = ? "
-             "ORDER BY c.id LIMIT 1)")
-    stocked = (f"{first.format('value')} AS paying_first_value, "
-               f"{first.format('expires_on')} AS paying_first_expires, "
-               f"{_next_ids_sql(postgres=True, prefix='paying_')}" if ahead else
-               "EXISTS (SELECT 1 FROM catalog_code c WHERE c.item_id = i.id AND c.status = ?) "
-               "AS paying_stocked")
+    if ahead:  # the pool's first code, and ids only for an attempt that may win
+        order_id, transfer_id = (
+            f"CASE WHEN f.value IS NOT NULL THEN {sql} END"
+            for sql in (_NEXT_ORDER_ID_PG, ledger.next_transfer_id_sql(postgres=True)))
+        stocked = ("f.value AS paying_first_value, f.expires_on AS paying_first_expires, "
+                   f"{order_id} AS paying_next_order_id, "
+                   f"{transfer_id} AS paying_next_transfer_id")
+        first = (" LEFT JOIN LATERAL (SELECT c.value, c.expires_on FROM catalog_code c "
+                 "WHERE c.item_id = i.id AND c.status = ? ORDER BY c.id LIMIT 1) f ON TRUE")
+    else:
+        stocked = ("EXISTS (SELECT 1 FROM catalog_code c WHERE c.item_id = i.id AND "
+                   "c.status = ?) AS paying_stocked")
+        first = ""
     return ("SELECT i.*, a.balance - a.held AS paying_available, (SELECT COUNT(*) "  # noqa: S608
         "FROM catalog_order o WHERE o.account_id = a.id AND o.item_id = i.id "
         "AND o.month = ? AND o.status <> ?) AS paying_used, (SELECT r.id FROM "
         "catalog_order r WHERE r.key = ?) AS paying_replay, (SELECT r.item_id FROM "
         f"catalog_order r WHERE r.key = ?) AS paying_replay_item, {stocked}, "
         "(SELECT c.id FROM account c WHERE c.code = ?) AS paying_catalog "
-        "FROM account a, catalog_item i WHERE a.id = ? AND i.id = ?",
+        f"FROM account a, catalog_item i{first} WHERE a.id = ? AND i.id = ?",
         [month, OrderStatus.CANCELLED.value, full_key, full_key,
-         *([available, available] if ahead else [available]),
-         ledger.catalog_code(account_id), account_id, item_id])
+         *([ledger.catalog_code(account_id), available] if ahead
+           else [available, ledger.catalog_code(account_id)]), account_id, item_id])
 
 
 def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int] | None]:
@@ -717,7 +723,8 @@ def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int]
         stocked = paying["paying_first_value"] is not None
         first = (paying["paying_first_value"], paying["paying_first_expires"]) if stocked \
             else None
-        ids = int(paying["paying_next_order_id"]), int(paying["paying_next_transfer_id"])
+        if stocked:
+            ids = int(paying["paying_next_order_id"]), int(paying["paying_next_transfer_id"])
     else:
         stocked = bool(paying["paying_stocked"])
     return (_Paying(int(paying["paying_available"]), int(paying["paying_used"]), stocked,
@@ -725,16 +732,19 @@ def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int]
             item, replay)
 
 
-def _next_ids_sql(postgres: bool, prefix: str = "") -> str:
+_NEXT_ORDER_ID_PG = "nextval(pg_get_serial_sequence('catalog_order', 'id'))"
+
+
+def _next_ids_sql(postgres: bool) -> str:
     """The ids the order and its payment will take, given before they are written (so
     they are written together, ``execute_together``): the sequences' next values on
     PostgreSQL (an attempt that then writes nothing leaves a gap, as a rolled back one
     does); on SQLite, in a write transaction (the database's one write lock), one above
     the highest ids."""
-    order = ("nextval(pg_get_serial_sequence('catalog_order', 'id'))" if postgres
-             else "(SELECT COALESCE(MAX(id), 0) + 1 FROM catalog_order)")
+    order = _NEXT_ORDER_ID_PG if postgres else \
+        "(SELECT COALESCE(MAX(id), 0) + 1 FROM catalog_order)"
     transfer = ledger.next_transfer_id_sql(postgres)
-    return f"{order} AS {prefix}next_order_id, {transfer} AS {prefix}next_transfer_id"
+    return f"{order} AS next_order_id, {transfer} AS next_transfer_id"
 
 
 async def _next_ids(conn: BaseDBAsyncClient) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tortoise import connections
@@ -36,6 +37,17 @@ async def _player() -> catalog.Viewer:
     return await catalog.as_player(person)
 
 
+async def _next_ids_taken() -> list[Any]:
+    """PostgreSQL: the last values the order and transfer sequences gave."""
+    conn = connections.get("default")
+    if not is_postgres(conn):
+        return []
+    rows = await conn.execute_query_dict(
+        "SELECT (SELECT last_value FROM catalog_order_id_seq) AS o, "
+        "(SELECT last_value FROM transfer_id_seq) AS t")
+    return [rows[0]["o"], rows[0]["t"]]
+
+
 def _first_words(sent: list[str]) -> list[str]:
     return [" ".join(sql.split()[:3]).upper() for sql in sent]
 
@@ -43,8 +55,12 @@ def _first_words(sent: list[str]) -> list[str]:
 async def test_a_sold_out_attempt_is_the_read_that_says_so_and_writes_nothing() -> None:
     alice, card = await _player(), await item(price=100, codes=1)
     await catalog.redeem(alice, card.id, key="hot-path-01", settings=SETTINGS)
+    ids_before = await _next_ids_taken()
     with statements() as sent, pytest.raises(catalog.SoldOut):
         await catalog.redeem(alice, card.id, key="hot-path-02", settings=SETTINGS)
+    # No id was taken for an order or a payment that cannot be (PostgreSQL's read takes
+    # them ahead only while the pool has codes).
+    assert await _next_ids_taken() == ids_before
     words = _first_words(sent)
     # The deciding read, with no lock and no transaction (no e-mail rendered either).
     assert len(words) == 1 and words[0].startswith("SELECT"), sent
