@@ -145,17 +145,28 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    from portal.leaderboard.counts import count_problems
     from portal.ledger.service import check_invariants
 
-    problems = asyncio.run(_with_db(settings, check_invariants))
+    async def check() -> tuple[list[Any], list[Any]]:
+        return await check_invariants(), await count_problems()
+
+    problems, counts = asyncio.run(_with_db(settings, check))
     if not problems:
         print("ledger OK: every invariant holds")
-        return 0
     for problem in problems:
         print(f"account {problem.account_id} ({problem.account_name}): {problem.message}",
               file=sys.stderr)
-    print(f"{len(problems)} ledger problem(s) found", file=sys.stderr)
-    return 1
+    if problems:
+        print(f"{len(problems)} ledger problem(s) found", file=sys.stderr)
+    if not counts:
+        print("leaderboards OK: every score count equals a recount of the scores")
+    for count in counts:
+        print(f"leaderboard counts {count.table}: {count.message}", file=sys.stderr)
+    if counts:
+        print("Ranks on these boards are off until the counts are refilled from the "
+              "scores (the backfills of migrations 0016, 0020 and 0022).", file=sys.stderr)
+    return 1 if problems or counts else 0
 
 
 def cmd_raffle_verify(settings: Settings, args: argparse.Namespace) -> int:
@@ -343,8 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_migrate)
     commands.add_parser("demo", help="load the demo data (safe to repeat)").set_defaults(
         func=cmd_demo)
-    commands.add_parser("check", help="verify the ledger invariants").set_defaults(
-        func=cmd_check)
+    commands.add_parser(
+        "check", help="verify the ledger invariants and the leaderboards' score counts"
+    ).set_defaults(func=cmd_check)
     commands.add_parser("jobs", help="list the scheduled jobs").set_defaults(func=cmd_jobs)
     run_job = commands.add_parser("run-job", help="run a scheduled job now")
     run_job.add_argument("name", help="see `portal jobs`")

@@ -85,6 +85,23 @@ def test_check_passes_on_a_healthy_ledger_and_names_a_broken_account(portal: Por
     assert f"({name}): balance differs from the sum of its transfers" in broken.stderr
 
 
+def test_check_names_a_score_count_that_differs_from_the_scores(portal: Portal) -> None:
+    assert portal("demo").returncode == 0
+    healthy = portal("check")
+    assert healthy.returncode == 0 and "every score count equals a recount" in healthy.stdout
+    with sqlite3.connect(portal.database) as db:  # a count changed with no score changing
+        season, points, second = db.execute(
+            "SELECT season, points, second FROM score_second_count WHERE players > 0 "
+            "ORDER BY id LIMIT 1").fetchone()
+        db.execute("UPDATE score_second_count SET players = players + 1 WHERE season = ? "
+                   "AND points = ? AND second = ?", (season, points, second))
+    broken = portal("check")
+    assert broken.returncode == 1 and "every invariant holds" in broken.stdout
+    assert "leaderboard counts score_second_count: 2 row(s) differ" in broken.stderr
+    assert f"stored {season}, {points}, {second}" in broken.stderr
+    assert "score_hour_count" not in broken.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["create-user", "not-an-email", "--name", "X", "--role", "admin", "--password",
       "long enough password"], "not a valid e-mail address"),

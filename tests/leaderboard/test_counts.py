@@ -18,6 +18,7 @@ from tortoise import connections
 
 from portal.db import write_transaction
 from portal.leaderboard import ranking, standings
+from portal.leaderboard.counts import count_problems
 from portal.ledger import service as ledger
 from portal.ledger.models import Account, SeasonScore
 from tests.factories import make_person
@@ -86,6 +87,25 @@ async def assert_every_count_is_a_recount() -> None:
     assert await counts() == await counted_by_hand()
     assert await hour_counts() == await hours_counted_by_hand()
     assert await moment_counts() == await moments_counted_by_hand()
+    assert await count_problems() == []  # ``portal check`` agrees
+
+
+@pytest.mark.parametrize("table", ["score_count", "score_hour_count", "score_minute_count",
+                                   "score_second_count"])
+async def test_portal_check_names_a_count_that_differs_from_the_scores(table: str) -> None:
+    people = [await make_person(f"x{i}@example.com") for i in range(2)]
+    for i, person in enumerate(people):
+        await ledger.earn(await ledger.account_of_person(person.id), amount=100,
+                          reason="Quiz", reference="q", key=f"x{i}", now=T0)
+    assert await count_problems() == []
+    conn = connections.get("default")
+    await conn.execute_query(  # a count changed with its score left alone
+        f"UPDATE {table} SET players = players - 1 WHERE id = "  # noqa: S608
+        f"(SELECT MIN(id) FROM {table} WHERE players = 2)")
+    problems = await count_problems()
+    assert [p.table for p in problems] == [table]
+    assert problems[0].message.startswith("2 row(s) differ")
+    assert ", 100, " in problems[0].message and ", 1;" in problems[0].message
 
 
 @settings(max_examples=15, deadline=None,
