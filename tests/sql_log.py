@@ -1,10 +1,14 @@
-"""The SQL a piece of code sends, read from Tortoise's own debug log."""
+"""The SQL a piece of code sends: read from Tortoise's own debug log, or on SQLite as the
+connection runs it (hot paths send some statements past Tortoise, on the driver's
+thread)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+from tortoise.backends.sqlite.client import SqliteClient
 
 
 @contextmanager
@@ -25,3 +29,16 @@ def statements() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+@asynccontextmanager
+async def sqlite_trace(client: SqliteClient) -> AsyncIterator[list[str]]:
+    """Every statement SQLite runs meanwhile on the portal's connection, as sent."""
+    await client.create_connection(with_db=True)
+    assert client._connection is not None
+    seen: list[str] = []
+    await client._connection.set_trace_callback(lambda sql: seen.append(sql.strip()))
+    try:
+        yield seen
+    finally:
+        await client._connection.set_trace_callback(None)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from portal.play.models import Answer, Game
 from portal.settings import Settings
 from tests.factories import People, publish_live_copy, token_for
 from tests.play.playing import RULES
-from tests.sql_log import statements
+from tests.sql_log import sqlite_trace, statements
 
 
 @pytest.fixture
@@ -64,14 +64,8 @@ async def _sent() -> AsyncIterator[list[str]]:
             yield kinds
         kinds += [sql.split()[0].upper() for sql in sent]
         return
-    await client.create_connection(with_db=True)
-    assert client._connection is not None
-    seen: list[str] = []
-    await client._connection.set_trace_callback(lambda sql: seen.append(sql.strip()))
-    try:
+    async with sqlite_trace(client) as seen:
         yield seen
-    finally:
-        await client._connection.set_trace_callback(None)  # type: ignore[arg-type]
     seen[:] = [" ".join(sql.split()[:2]).upper() if sql.upper().startswith("BEGIN")
                else sql.split()[0].upper() for sql in seen
                if not sql.upper().startswith("PRAGMA")]

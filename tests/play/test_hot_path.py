@@ -8,8 +8,8 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from portal.play.models import Answer, Game
 from portal.settings import PROJECT_ROOT
 from tests.factories import make_person
 from tests.play.playing import RULES, T0, at, publish_example, right_positions
+from tests.sql_log import sqlite_trace
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -51,18 +52,9 @@ def _sqlite() -> SqliteClient:
     return client
 
 
-@asynccontextmanager
-async def _statements() -> AsyncIterator[list[str]]:
+def _statements() -> AbstractAsyncContextManager[list[str]]:
     """Every statement SQLite runs meanwhile on the portal's connection, as sent."""
-    client = _sqlite()
-    await client.create_connection(with_db=True)
-    assert client._connection is not None
-    seen: list[str] = []
-    await client._connection.set_trace_callback(lambda sql: seen.append(sql.strip()))
-    try:
-        yield seen
-    finally:
-        await client._connection.set_trace_callback(None)  # type: ignore[arg-type]
+    return sqlite_trace(_sqlite())
 
 
 def _kinds(seen: list[str]) -> Iterator[str]:
