@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from tortoise import connections
@@ -85,6 +85,9 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+_T = TypeVar("_T")
 
 
 class DatabaseBusy(Exception):
@@ -215,14 +218,34 @@ async def execute_each(conn: BaseDBAsyncClient, statements: list[Statement]
 
     async with conn.acquire_connection() as connection:
         try:
-            # aiosqlite runs ``run`` on the connection's own thread, as it runs each call.
-            found: list[list[dict[str, Any]]] = await connection._execute(
-                run, connection._conn)
-        except sqlite3.IntegrityError as exc:
-            raise IntegrityError(exc) from exc
+            return await _on_thread(connection, run)
         except sqlite3.OperationalError as exc:
             raise OperationalError(exc) from exc
-        return found
+
+
+async def sqlite_alone(client: SqliteClient, work: Callable[..., _T], *args: Any) -> _T:
+    """SQLite, outside a transaction: ``work(connection, *args)`` run whole on the
+    driver's thread in one hand-off (a hot path's own short transaction, begun and ended
+    by ``work``), taking its turn with the process's other transactions; the write lock
+    held past the busy timeout is DatabaseBusy."""
+    await client.create_connection(with_db=True)
+    async with client._lock:  # the transactions of this process take turns
+        assert client._connection is not None  # made just above
+        try:
+            return await _on_thread(client._connection, work, *args)
+        except sqlite3.OperationalError as exc:  # the write lock, past the busy timeout
+            raise DatabaseBusy(str(exc)) from exc
+
+
+async def _on_thread(connection: Any, work: Callable[..., _T], *args: Any) -> _T:
+    """``work(sqlite3 connection, *args)`` on an aiosqlite connection's own thread, as it
+    runs each of its calls (aiosqlite has no public way to do this); a broken constraint
+    is Tortoise's IntegrityError."""
+    try:
+        found: _T = await connection._execute(work, connection._conn, *args)
+    except sqlite3.IntegrityError as exc:
+        raise IntegrityError(exc) from exc
+    return found
 
 
 def placeholders(conn: BaseDBAsyncClient, count: int, start: int = 1) -> list[str]:

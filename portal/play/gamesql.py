@@ -18,21 +18,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.backends.sqlite.client import SqliteClient
-from tortoise.exceptions import IntegrityError
 
 from portal.accounts.service import Also
-from portal.db import DatabaseBusy, is_postgres, placeholders
+from portal.db import is_postgres, placeholders, sqlite_alone
 from portal.play.models import GameStatus
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -274,7 +271,7 @@ async def record(game: GameRow, answer: AnswerRow, *, now: datetime) -> bool:
         await insert_answer(client, game.id, answer, now=now)
         return True
     if isinstance(client, SqliteClient):
-        return await _on_driver_thread(client, _record_sqlite, step_values, answer_values)
+        return await sqlite_alone(client, _record_sqlite, step_values, answer_values)
     rows = await client.execute_query_dict(_RECORD_POSTGRES, [*step_values, *answer_values])
     return len(rows) == 1
 
@@ -307,23 +304,6 @@ def _record_sqlite(db: sqlite3.Connection, step_values: list[Any],
     return True
 
 
-async def _on_driver_thread(client: SqliteClient, work: Callable[..., _T], *args: Any) -> _T:
-    """``work(connection, *args)`` run whole on the SQLite driver's thread, in one hand-off,
-    taking its turn with the process's other transactions; the write lock held past the
-    busy timeout is DatabaseBusy, a broken constraint Tortoise's IntegrityError."""
-    await client.create_connection(with_db=True)
-    async with client._lock:  # the transactions of this process take turns
-        connection = client._connection
-        assert connection is not None  # made just above
-        try:
-            found: _T = await connection._execute(work, connection._conn, *args)
-        except sqlite3.IntegrityError as exc:
-            raise IntegrityError(exc) from exc
-        except sqlite3.OperationalError as exc:  # the write lock, past the busy timeout
-            raise DatabaseBusy(str(exc)) from exc
-    return found
-
-
 async def show(game: GameRow, now: datetime) -> bool:
     """Starts the clock of the game's current question at ``now``, unless it has started
     (a second tab at the same moment keeps the first). True when this call started it.
@@ -342,7 +322,7 @@ async def show(game: GameRow, now: datetime) -> bool:
         moved, _ = await client.execute_query(_SHOW.format(*_marks(client, 3)),
                                               [now, game.id, game.current])
     elif isinstance(client, SqliteClient):
-        return await _on_driver_thread(client, _show_sqlite,
+        return await sqlite_alone(client, _show_sqlite,
                                        (now.isoformat(" "), game.id, game.current))
     else:  # one round trip instead of BEGIN, SET LOCAL, UPDATE, COMMIT
         moved, _ = await client.execute_query(_SHOW_POSTGRES, [now, game.id, game.current])
