@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
-import pytest
 
 from portal.content.models import Question, Quiz
 from portal.play import games
 from portal.play.models import Game
-from portal.settings import Settings
-from tests.factories import People, publish_live_copy, token_for
-
-
-@pytest.fixture
-async def bot(client: httpx.AsyncClient, people: People, settings: Settings,
-              tmp_path: Path) -> httpx.AsyncClient:
-    await publish_live_copy("example", tmp_path / "pack", Path(settings.media_dir))
-    client.headers["Authorization"] = f"Bearer {await token_for(client, 'alice@example.com')}"
-    return client
 
 
 async def test_a_bot_plays_a_quiz_through_the_api(bot: httpx.AsyncClient) -> None:

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,8 +20,7 @@ from portal.accounts.models import Person
 from portal.content.models import Question, Quiz
 from portal.play import api, games, gamesql
 from portal.play.models import Answer, Game
-from portal.settings import Settings
-from tests.factories import People, publish_live_copy, token_for
+from tests.factories import token_for
 from tests.play.playing import RULES
 from tests.sql_log import sqlite_trace, statements
 
@@ -30,14 +28,6 @@ from tests.sql_log import sqlite_trace, statements
 @pytest.fixture
 def db_url(any_db_url: str) -> str:
     return any_db_url
-
-
-@pytest.fixture
-async def bot(client: httpx.AsyncClient, people: People, settings: Settings,
-              tmp_path: Path) -> httpx.AsyncClient:
-    await publish_live_copy("example", tmp_path / "pack", Path(settings.media_dir))
-    client.headers["Authorization"] = f"Bearer {await token_for(client, 'alice@example.com')}"
-    return client
 
 
 async def _game_id(bot: httpx.AsyncClient) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.sqlite.client import SqliteClient
 from tortoise.transactions import in_transaction
 
@@ -50,6 +51,13 @@ def _sqlite() -> SqliteClient:
     if not isinstance(client, SqliteClient):
         pytest.skip("SQLite's statement trace")
     return client
+
+
+def _postgres() -> BaseDBAsyncClient:
+    conn = connections.get("default")
+    if conn.capabilities.dialect != "postgres":
+        pytest.skip("PostgreSQL's synchronous_commit")
+    return conn
 
 
 def _statements() -> AbstractAsyncContextManager[list[str]]:
@@ -111,9 +119,7 @@ async def test_an_answer_is_one_read_and_one_durable_transaction_of_two_writes(
 async def test_the_clocks_commit_leaves_postgresql_committing_synchronously(
     alice: Person,
 ) -> None:
-    conn = connections.get("default")
-    if conn.capabilities.dialect != "postgres":
-        pytest.skip("PostgreSQL's synchronous_commit")
+    conn = _postgres()
     game = await _game(alice)
     assert await games.current_question(alice, game.id, now=at(0), rules=RULES) is not None
     # SET LOCAL: off for the clock's transaction only, never for the next on that connection.
@@ -126,9 +132,7 @@ async def test_the_clocks_commit_leaves_postgresql_committing_synchronously(
 async def test_the_clocks_statement_turns_postgresqls_synchronous_commit_off_as_it_writes(
     alice: Person,
 ) -> None:
-    conn = connections.get("default")
-    if conn.capabilities.dialect != "postgres":
-        pytest.skip("PostgreSQL's synchronous_commit")
+    conn = _postgres()
     game = await _game(alice)
     values = [at(0), game.id, game.current]
     async with in_transaction() as tx:  # to look inside the statement's transaction
