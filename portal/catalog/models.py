@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from tortoise import fields
+from tortoise.indexes import PartialIndex
 from tortoise.models import Model
 
 from portal.accounts.models import Company, Person
@@ -126,6 +127,9 @@ class Order(Model):
         "portal.Code", related_name="order", null=True, on_delete=fields.RESTRICT
     )
     code_id: int | None
+    # An e-certificate's code still to be e-mailed to its owner: set by the order's own
+    # insert, so the order is the e-mail's outbox (``catalog.mail_codes``, the mail job).
+    mail_pending = fields.BooleanField(default=False, db_default=False)
     transfer_id = fields.BigIntField(null=True)  # the spend that paid it
     refund_transfer_id = fields.BigIntField(null=True)
     address = fields.TextField(default="")  # gifts: where to deliver
@@ -135,7 +139,10 @@ class Order(Model):
 
     class Meta:
         table = "catalog_order"
-        indexes = (("account_id", "item_id", "month"), ("status", "id"))
+        indexes = (("account_id", "item_id", "month"), ("status", "id"),
+                   # Only the orders whose code is still to be e-mailed: a few at a time.
+                   PartialIndex(fields=("id",), name="catalog_order_mail_pending",
+                                condition={"mail_pending": True}))
 
 
 class Reveal(Model):

@@ -19,13 +19,14 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
+from tortoise.models import Model
 
 from portal import i18n
 from portal.accounts.models import Company, Person, Role
@@ -63,6 +64,7 @@ from portal.sealing import Sealer
 from portal.seasons import season_of
 from portal.settings import Settings
 
+_M = TypeVar("_M", bound=Model)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 CODE_PLACEHOLDER = "[[sealed:code]]"
 DETAILS_PLACEHOLDER = "[[sealed:details]]"  # the code's value and expiry, filled in at once
@@ -412,13 +414,11 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     began). Otherwise, under the lock, the same read decides again (a sold-out attempt
     that lost the race ends there); a win claims the code (which gives the ids the
     order and its payment will take; on SQLite in the same call as that read, the claim
-    rolled back when the read refuses), then writes the order, the code's e-mail and its
-    reveal, and pays (``ledger.spend_statements``) in one round trip
-    (``db.execute_together``), the statement crediting the catalog's account (the
-    payer's of ``ledger.CATALOG_SHARDS``, so racers spread over several) the last. The
-    code's e-mail is rendered only when the pool has codes: on PostgreSQL in the
-    transaction (its lock holds only this account), on SQLite before it (its lock holds
-    the whole database).
+    rolled back when the read refuses), then writes the order and pays
+    (``ledger.spend_statements``) in one round trip (``db.execute_together``), the
+    statement crediting the catalog's account (the payer's of ``ledger.CATALOG_SHARDS``,
+    so racers spread over several) the last. The code's e-mail is left to the mail job
+    (``mail_codes``): the order says it is owed.
 
     On PostgreSQL the account is locked only for an item with a monthly limit, the one
     rule a statement cannot keep on its own (two orders at once would each count the
@@ -443,9 +443,6 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
     else:
         if done is not None:
             return done
-    early: tuple[mail.Rendered, tuple[str, str]] | None = None
-    if not is_postgres(conn) and item.kind == ItemKind.CERTIFICATE:
-        early = (_code_email(viewer.person, item, settings), (item.title, item.how_to_use))
     decided = (account, item) if is_postgres(conn) and item.monthly_limit is None \
         and account.catalog_id is not None else None
     try:
@@ -455,8 +452,9 @@ async def redeem(viewer: Viewer, item_id: int, *, key: str, address: str = "",
             if done is not None:
                 await _tell_if_low(item, now=moment, settings=settings)
                 return done
-        return await _write_redemption(viewer, item_id, full_key, key, address, early,
-                                       settings, moment, decided)
+        return await _write_redemption(viewer, item_id, full_key, key, address,
+                                       item.kind == ItemKind.CERTIFICATE, settings, moment,
+                                       decided)
     except _Replayed as replayed:  # its transaction rolled back: nothing was written
         return replayed.done
     except IntegrityError:
@@ -480,39 +478,29 @@ async def _redeem_at_once(conn: BaseDBAsyncClient, viewer: Viewer, account: _Pay
     with no transaction around it. Its parts, in the order each depends on the one
     before: the payer and the catalog's account locked, the payer's row only if it can
     pay (``ledger.payable``); a code claimed only with both (skipping codes other buyers
-    hold), of the value and expiry the first read saw first in the pool, so the e-mail
-    rendered before says them; then the order, the code's e-mail and its reveal, and
-    the payment (``ledger.spend_statements``), each written only if a code was claimed.
-    The payment cannot fail then: the payer stays locked, and could pay. A statement
-    fails whole, so a reused key writes nothing (IntegrityError, as in
-    ``_write_redemption``).
+    hold); then the order (its code's e-mail pending, ``mail_codes``) and the payment
+    (``ledger.spend_statements``), each written only if a code was claimed. The payment
+    cannot fail then: the payer stays locked, and could pay. A statement fails whole, so
+    a reused key writes nothing (IntegrityError, as in ``_write_redemption``).
 
-    Returns None when no code was claimed yet some may be left (held by other buyers, of
-    another value, or the payer short of points): the transaction decides then. Raises
-    SoldOut when the pool had none."""
-    if account.first_code is None or account.ids is None or account.catalog_id is None:
+    Returns None when no code was claimed yet some may be left (held by other buyers, or
+    the payer short of points): the transaction decides then. Raises SoldOut when the
+    pool had none."""
+    if account.ids is None or account.catalog_id is None:
         return None
-    value, expires_on = account.first_code
     order_id, transfer_id = account.ids
     person = viewer.person
     available = CodeStatus.AVAILABLE.value
     threshold = 0 if viewer.for_company else settings.redemption_threshold
     claim = ("UPDATE catalog_code SET status = ? WHERE status = ? AND id = (SELECT id "
-             "FROM catalog_code WHERE item_id = ? AND status = ? AND value = ? "
-             "AND expires_on IS NOT DISTINCT FROM ? ORDER BY id LIMIT 1 "
-             "FOR UPDATE SKIP LOCKED) AND (SELECT COUNT(*) FROM payable) = 2 "
-             "RETURNING id, sealed",
-             [CodeStatus.ISSUED.value, available, item.id, available, value, expires_on])
+             "FROM catalog_code WHERE item_id = ? AND status = ? ORDER BY id LIMIT 1 "
+             "FOR UPDATE SKIP LOCKED) AND (SELECT COUNT(*) FROM payable) = 2 RETURNING id",
+             [CodeStatus.ISSUED.value, available, item.id, available])
     order = _order_statement(
         order_id, key=full_key, item_id=item.id, person_id=person.id,
         company_id=viewer.company_id, account_id=viewer.account.id, price=item.price,
         month=season_of(moment), code_id=Sql("claim.id"), address="",
         transfer_id=transfer_id, now=moment, source="claim")
-    rendered = _filled(_code_email(person, item, settings),
-                       _code_details(person.language, value, expires_on))
-    emailed = _email_statements(person, order_id, rendered, moment,
-                                mail.sealed_each_sql(CODE_PLACEHOLDER, "claim.sealed"),
-                                source="claim")
     paid = ledger.spend_statements(
         conn, viewer.account.id, target_id=account.catalog_id, amount=item.price,
         reason=spend_reason(viewer, item), reference=f"catalog-order:{order_id}",
@@ -524,9 +512,8 @@ async def _redeem_at_once(conn: BaseDBAsyncClient, viewer: Viewer, account: _Pay
     payable = ledger.payable(viewer.account.id, target_id=account.catalog_id,
                              amount=item.price, keeping=threshold)
     rows = await conn.execute_query_dict(*together(
-        [payable, claim, order, *emailed, *paid, outcome],
-        names=("payable", "claim", "ordered", "emailed", "revealed", "transferred",
-               "paid")))
+        [payable, claim, order, *paid, outcome],
+        names=("payable", "claim", "ordered", "transferred", "paid")))
     if rows[0]["code_id"] is None:
         if not rows[0]["codes_left"]:
             raise SoldOut()
@@ -579,18 +566,18 @@ class _Replayed(Exception):
 
 
 async def _write_redemption(viewer: Viewer, item_id: int, full_key: str, key: str,
-                            address: str,
-                            early: tuple[mail.Rendered, tuple[str, str]] | None,
-                            settings: Settings, moment: datetime,
-                            decided: tuple[_Paying, Item] | None) -> Redeemed:
+                            address: str, certificate: bool, settings: Settings,
+                            moment: datetime, decided: tuple[_Paying, Item] | None
+                            ) -> Redeemed:
     """The writes of a redemption the first read let through: under the account's lock
     (SQLite's write lock, or PostgreSQL's row lock) and decided again, or (``decided``,
-    see ``redeem``) as that read decided, with no lock."""
+    see ``redeem``) as that read decided, with no lock. ``certificate``: what the first
+    read found the item to be."""
     async with write_transaction() as conn:
         claimed: tuple[Code, int, int] | None = None
         if decided is not None:
             account, item = decided
-        elif early is not None and not is_postgres(conn):
+        elif certificate and not is_postgres(conn):
             # SQLite, a certificate the read before the lock found in stock: the read and
             # the claim in one call, the claim undone (rolled back) unless the read says go.
             read, claim = await execute_each(conn, [
@@ -621,18 +608,12 @@ async def _write_redemption(viewer: Viewer, item_id: int, full_key: str, key: st
             code, order_id, transfer_id = claimed
         else:
             code, order_id, transfer_id = await _claim_code(conn, item.id)
-        # The order, the code's e-mail and its reveal, and the payment: one round trip.
+        # The order (its code's e-mail pending) and the payment: one round trip.
         writes = [_order_statement(
             order_id, key=full_key, item_id=item.id, person_id=viewer.person.id,
             company_id=viewer.company_id, account_id=viewer.account.id, price=item.price,
             month=season_of(moment), code_id=code.id if code else None,
             address=address if not code else "", transfer_id=transfer_id, now=moment)]
-        if code is not None:
-            # An e-mail rendered before the lock, unless the item's text changed since.
-            rendered = early[0] if early and early[1] == (item.title, item.how_to_use) \
-                else None
-            writes += _code_email_statements(viewer.person, order_id, item, code, settings,
-                                             moment, rendered)
         threshold = 0 if viewer.for_company else settings.redemption_threshold
         writes += ledger.spend_statements(
             conn, viewer.account.id, target_id=account.catalog_id, amount=item.price,
@@ -656,9 +637,8 @@ class _Paying:
     used: int  # this month's orders of the item, cancelled ones aside
     stocked: bool  # the item's pool has a code available
     catalog_id: int | None  # the payer's catalog account, None before its first redemption
-    # PostgreSQL's first read (``ahead``): the value and expiry of the pool's first
-    # available code, and the ids an order and its payment may take.
-    first_code: tuple[str, date | None] | None = None
+    # PostgreSQL's first read (``ahead``), when the pool has a code: the ids an order and
+    # its payment may take.
     ids: tuple[int, int] | None = None
 
 
@@ -671,7 +651,7 @@ async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full
     code, the catalog's account, and the item as it is now (NoSuchItem when there is
     none). On PostgreSQL the lock is a statement of its own, so the read sees every order
     committed before the lock was granted; with no lock, the read also gives what
-    ``_redeem_at_once`` needs (``_Paying.first_code`` and ``ids``)."""
+    ``_redeem_at_once`` needs (``_Paying.ids``)."""
     if lock and is_postgres(conn):  # SQLite's BEGIN IMMEDIATE already took the write lock
         await conn.execute_query("SELECT 1 FROM account WHERE id = $1 FOR UPDATE",
                                  [account_id])
@@ -685,13 +665,12 @@ def _deciding_statement(account_id: int, item_id: int, full_key: str, month: str
     available = CodeStatus.AVAILABLE.value
     if ahead:  # the pool's first code, and ids only for an attempt that may win
         order_id, transfer_id = (
-            f"CASE WHEN f.value IS NOT NULL THEN {sql} END"
+            f"CASE WHEN f.id IS NOT NULL THEN {sql} END"
             for sql in (_NEXT_ORDER_ID_PG, ledger.next_transfer_id_sql(postgres=True)))
-        stocked = ("f.value AS paying_first_value, f.expires_on AS paying_first_expires, "
-                   f"{order_id} AS paying_next_order_id, "
+        stocked = (f"f.id IS NOT NULL AS paying_stocked, {order_id} AS paying_next_order_id, "
                    f"{transfer_id} AS paying_next_transfer_id")
-        first = (" LEFT JOIN LATERAL (SELECT c.value, c.expires_on FROM catalog_code c "
-                 "WHERE c.item_id = i.id AND c.status = ? ORDER BY c.id LIMIT 1) f ON TRUE")
+        first = (" LEFT JOIN LATERAL (SELECT c.id FROM catalog_code c "
+                 "WHERE c.item_id = i.id AND c.status = ? LIMIT 1) f ON TRUE")
     else:
         stocked = ("EXISTS (SELECT 1 FROM catalog_code c WHERE c.item_id = i.id AND "
                    "c.status = ?) AS paying_stocked")
@@ -718,17 +697,11 @@ def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int]
     catalog = paying["paying_catalog"]
     item = Item._init_from_db(**row)
     item.active, item.for_companies = bool(item.active), bool(item.for_companies)
-    first = ids = None
-    if "paying_first_value" in paying:  # PostgreSQL's first read
-        stocked = paying["paying_first_value"] is not None
-        first = (paying["paying_first_value"], paying["paying_first_expires"]) if stocked \
-            else None
-        if stocked:
-            ids = int(paying["paying_next_order_id"]), int(paying["paying_next_transfer_id"])
-    else:
-        stocked = bool(paying["paying_stocked"])
+    stocked = bool(paying["paying_stocked"])
+    ids = (int(paying["paying_next_order_id"]), int(paying["paying_next_transfer_id"])) \
+        if stocked and "paying_next_order_id" in paying else None  # PostgreSQL's first read
     return (_Paying(int(paying["paying_available"]), int(paying["paying_used"]), stocked,
-                    None if catalog is None else int(catalog), first, ids),
+                    None if catalog is None else int(catalog), ids),
             item, replay)
 
 
@@ -757,13 +730,14 @@ def _order_statement(order_id: int, *, key: str, item_id: int, person_id: int,
                      code_id: int | Sql | None, address: str, transfer_id: int,
                      now: datetime, source: str | None = None) -> Statement:
     """The order, with its id and the id of the transfer that will pay it (``source``:
-    see ``db.insert``)."""
+    see ``db.insert``); a code's e-mail pending (``mail_codes``)."""
     status = OrderStatus.ISSUED if code_id is not None else OrderStatus.AWAITING
     return insert("catalog_order", {
         "id": order_id, "key": key, "item_id": item_id, "person_id": person_id,
         "company_id": company_id, "account_id": account_id, "price": price, "month": month,
-        "status": status.value, "code_id": code_id, "address": address, "cancel_reason": "",
-        "created_at": now, "updated_at": now, "transfer_id": transfer_id}, source=source)
+        "status": status.value, "code_id": code_id, "mail_pending": code_id is not None,
+        "address": address, "cancel_reason": "", "created_at": now, "updated_at": now,
+        "transfer_id": transfer_id}, source=source)
 
 
 async def _claim_code(conn: BaseDBAsyncClient, item_id: int) -> tuple[Code, int, int]:
@@ -813,70 +787,95 @@ def _sealer(settings: Settings) -> Sealer:
     return Sealer(settings.sealing_keys)
 
 
-def _code_email(person: Person, item: Item, settings: Settings) -> mail.Rendered:
-    """The e-mail of a code of ``item``, its code and details still placeholders: rendered
-    before the redemption's transaction, so the templates never run under its lock. The
-    templates run once per item text and language (``_item_email``), as every buyer of an
-    item gets the same message but for their name: in a rush on one item they were most
-    of a win's work."""
+# -- code e-mails -------------------------------------------------------------------------
+
+MAIL_BATCH = 200
+
+
+async def mail_codes(now: datetime, settings: Settings, *, batch: int = MAIL_BATCH) -> int:
+    """Queues the e-mail of each e-certificate's code its order still owes
+    (``Order.mail_pending``, set by the order's own insert), with its reveal logged; run by
+    the mail job just before it sends. Returns how many were queued.
+
+    A redemption or a prize writes no e-mail itself: in a rush on one pool the e-mail's
+    bodies and the reveal were a third of each win's work, and the order already says
+    all the e-mail needs, committed with it. Each batch is one write transaction whose
+    first statement takes its orders off the list (on PostgreSQL skipping any another
+    run holds), so no code is queued twice; an order cancelled before is not mailed.
+    The outbox keeps a placeholder and the code as the pool sealed it (not opened nor
+    sealed again) until the message is delivered; its value and expiry, no secret
+    (marketing's pool lists them), are written into the bodies."""
+    queued = 0
+    while True:
+        async with write_transaction() as conn:
+            taken = await conn.execute_query_dict(*_mail_owed(conn, batch))
+            orders = [o for o in taken if o["status"] == OrderStatus.ISSUED.value]
+            people = await _by_id(Person, conn, {o["person_id"] for o in orders})
+            items = await _by_id(Item, conn, {o["item_id"] for o in orders})
+            codes = await _by_id(Code, conn, {o["code_id"] for o in orders})
+            await mail.queue_all([mail.Outgoing(
+                people[o["person_id"]], f"email:catalog-order:{o['id']}",
+                _code_email(people[o["person_id"]], items[o["item_id"]], codes[o["code_id"]],
+                            settings),
+                mail.sealed_each({CODE_PLACEHOLDER: codes[o["code_id"]].sealed}))
+                for o in orders], now=now, conn=conn)
+            await Reveal.bulk_create([Reveal(order_id=o["id"], person_id=o["person_id"],
+                                             via="email", at=now) for o in orders],
+                                     using_db=conn)
+        queued += len(orders)
+        if len(taken) < batch:
+            return queued
+
+
+def _mail_owed(conn: BaseDBAsyncClient, batch: int) -> Statement:
+    """Takes up to ``batch`` orders off the list of code e-mails owed, by the partial
+    index of those (its predicate repeated word for word, so both engines use it)."""
+    skip = " FOR UPDATE SKIP LOCKED" if is_postgres(conn) else ""
+    return dialect_sql(
+        conn, "UPDATE catalog_order SET mail_pending = FALSE WHERE id IN (SELECT id "  # noqa: S608
+        f"FROM catalog_order WHERE mail_pending = true ORDER BY id LIMIT ?{skip}) "
+        "RETURNING id, status, person_id, item_id, code_id"), [batch]
+
+
+async def _by_id(model: type[_M], conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, _M]:
+    return {row.pk: row for row in await model.filter(id__in=ids).using_db(conn)} if ids else {}
+
+
+def _code_email(person: Person, item: Item, code: Code, settings: Settings) -> mail.Rendered:
+    """The e-mail of ``code``, the code itself still a placeholder. The templates run once
+    per item text and language (``_item_email``): every buyer of an item gets the same
+    message but for their name and the code's value and expiry, filled in here."""
     rendered = _item_email(person.language, item.title, item.how_to_use, settings)
-    name = person.display_name
-    return mail.Rendered(rendered.subject, rendered.text.replace(NAME_PLACEHOLDER, name),
-                         rendered.html.replace(NAME_PLACEHOLDER, html.escape(name)))
+    name, details = person.display_name, _code_details(person.language, code.value,
+                                                       code.expires_on)
+    return mail.Rendered(
+        rendered.subject,
+        rendered.text.replace(NAME_PLACEHOLDER, name).replace(DETAILS_PLACEHOLDER, details),
+        rendered.html.replace(NAME_PLACEHOLDER, html.escape(name)).replace(
+            DETAILS_PLACEHOLDER, html.escape(details)))
 
 
 @functools.lru_cache(maxsize=256)
 def _item_email(language: str, title: str, how_to_use: str, settings: Settings
                 ) -> mail.Rendered:
-    """The e-mail of a code of an item with this text, the buyer's name a placeholder too.
-    Cached by everything it is made of (templates and translations do not change while
-    the portal runs)."""
+    """The e-mail of a code of an item with this text, the buyer's name and the code's
+    details placeholders too. Cached by everything it is made of (templates and
+    translations do not change while the portal runs)."""
     reader = Person(language=language, display_name=NAME_PLACEHOLDER)
     return mail.render("catalog_code", reader, settings, title=title,
                        how_to_use=how_to_use, code=CODE_PLACEHOLDER,
                        details=DETAILS_PLACEHOLDER)
 
 
-def _details(person: Person, code: Code) -> str:
-    """The code's value and expiry, in the owner's language."""
-    return _code_details(person.language, code.value, code.expires_on)
-
-
 @functools.lru_cache(maxsize=1024)
 def _code_details(language: str, value: str, expires_on: date | None) -> str:
-    """Cached: a pool's codes mostly share their value and expiry."""
+    """The code's value and expiry, in the owner's language. Cached: a pool's codes mostly
+    share them."""
     with i18n.language(language):
         parts = [i18n.gettext("Value: %(value)s") % {"value": value}] if value else []
         if expires_on is not None:
             parts.append(i18n.gettext("Use it by %(date)s.") % {"date": i18n.day(expires_on)})
     return " · ".join(parts)
-
-
-def _code_email_statements(person: Person, order_id: int, item: Item, code: Code,
-                           settings: Settings, now: datetime,
-                           rendered: mail.Rendered | None = None) -> list[Statement]:
-    """The code e-mailed to its owner, in the same transaction as the order, and its
-    reveal logged: the outbox keeps a placeholder and the code as the pool sealed it (not
-    opened nor sealed again) until the message is delivered; its value and expiry, no
-    secret (marketing's pool lists them), are written into the bodies."""
-    return _email_statements(person, order_id, _filled(
-        rendered or _code_email(person, item, settings), _details(person, code)),
-        now, mail.sealed_each({CODE_PLACEHOLDER: code.sealed}))
-
-
-def _filled(rendered: mail.Rendered, details: str) -> mail.Rendered:
-    return mail.Rendered(
-        rendered.subject, rendered.text.replace(DETAILS_PLACEHOLDER, details),
-        rendered.html.replace(DETAILS_PLACEHOLDER, html.escape(details)))
-
-
-def _email_statements(person: Person, order_id: int, rendered: mail.Rendered,
-                      now: datetime, sealed: str | Sql, source: str | None = None
-                      ) -> list[Statement]:
-    return [mail.queue_statement(person, key=f"email:catalog-order:{order_id}",
-                                 rendered=rendered, now=now, sealed=sealed, source=source),
-            insert("catalog_reveal", {"order_id": order_id, "person_id": person.id,
-                                      "via": "email", "at": now}, source=source)]
 
 
 # -- orders and codes ---------------------------------------------------------------------
@@ -1236,9 +1235,9 @@ async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
                 now: datetime | None = None) -> Redeemed:
     """An order of the item for ``person`` that nobody pays (a prize won in an auction or
     a raffle): one order per ``key``, at price 0 and with no ledger transfer. A code is
-    claimed from the pool and e-mailed as with a redemption; a gift awaits delivery with
-    no address yet (marketing asks the winner). Raises NoSuchItem or SoldOut, and then
-    nothing is written."""
+    claimed from the pool and e-mailed as with a redemption (``mail_codes``); a gift
+    awaits delivery with no address yet (marketing asks the winner). Raises NoSuchItem or
+    SoldOut, and then nothing is written."""
     moment = now or datetime.now(UTC)
     async with write_transaction() as conn:
         existing = await Order.filter(key=key).using_db(conn).first()
@@ -1258,11 +1257,8 @@ async def grant(person: Person, item_id: int, *, key: str, settings: Settings,
         order = await Order.create(
             key=key, item_id=item.id, person_id=person.id, account_id=account.id, price=0,
             month=season_of(moment), status=OrderStatus.ISSUED if code else OrderStatus.AWAITING,
-            code_id=code.id if code else None, created_at=moment, updated_at=moment,
-            using_db=conn)
-        if code is not None:
-            await execute_together(conn, _code_email_statements(person, order.id, item, code,
-                                                                settings, moment))
+            code_id=code.id if code else None, mail_pending=code is not None,
+            created_at=moment, updated_at=moment, using_db=conn)
     await _tell_if_low(item, now=moment, settings=settings)
     return Redeemed(order.id, replayed=False)
 

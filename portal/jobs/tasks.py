@@ -18,6 +18,7 @@ from portal.analytics import rollups
 from portal.auctions import raffles
 from portal.auctions import service as auctions
 from portal.burns import service as burns
+from portal.catalog import service as catalog
 from portal.jobs.locks import job_lock
 from portal.jobs.models import JobRun
 from portal.leaderboard import standings
@@ -87,6 +88,9 @@ async def monthly_report(now: datetime, settings: Settings) -> int:
 
 
 async def send_email(now: datetime, settings: Settings) -> int:
+    """Queues the code e-mails new e-certificate orders owe, then sends what is due: a
+    code bought a moment ago goes out in the same run."""
+    await catalog.mail_codes(now, settings)
     return await mail.send_due(now, settings)
 
 

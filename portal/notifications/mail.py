@@ -10,6 +10,7 @@ import asyncio
 import html
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -22,7 +23,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from portal import i18n
 from portal.accounts.models import Person, Role
-from portal.db import Sql, Statement, insert, write_transaction
+from portal.db import write_transaction
 from portal.notifications import service as notifications
 from portal.notifications.models import Email, EmailStatus
 from portal.sealing import Sealer
@@ -55,47 +56,39 @@ def render(template: str, person: Person, settings: Settings, **context: Any) ->
     return Rendered(subject.strip(), body.strip() + "\n", html)
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """An e-mail for ``queue_all``: see ``queue``."""
+
+    person: Person
+    key: str
+    rendered: Rendered
+    sealed: str | None = None
+
+
 async def queue(person: Person, *, key: str, rendered: Rendered, now: datetime,
                 conn: BaseDBAsyncClient | None = None, sealed: str | None = None) -> None:
     """Adds the e-mail to the outbox once per key (inside ``conn``'s transaction if given).
 
     ``sealed``: secrets sealed with the settings' sealing keys (``portal.sealing``), a JSON
     object from placeholder to value; the bodies keep the placeholders until delivery."""
+    await queue_all([Outgoing(person, key, rendered, sealed)], now=now, conn=conn)
+
+
+async def queue_all(outgoing: Sequence[Outgoing], *, now: datetime,
+                    conn: BaseDBAsyncClient | None = None) -> None:
+    """``queue`` for several e-mails in one statement."""
     await Email.bulk_create(
-        [Email(key=key, person_id=person.id, to=person.email, subject=rendered.subject,
-               text=rendered.text, html=rendered.html, sealed=sealed, next_attempt_at=now,
-               created_at=now)],
+        [Email(key=e.key, person_id=e.person.id, to=e.person.email,
+               subject=e.rendered.subject, text=e.rendered.text, html=e.rendered.html,
+               sealed=e.sealed, next_attempt_at=now, created_at=now) for e in outgoing],
         ignore_conflicts=True, using_db=conn)
-
-
-def queue_statement(person: Person, *, key: str, rendered: Rendered, now: datetime,
-                    sealed: str | Sql | None = None, source: str | None = None
-                    ) -> Statement:
-    """``queue`` as one hand-written statement for the caller's write transaction (a
-    redeemed code's e-mail, run with the catalog's other writes in one round trip,
-    ``db.execute_together``): the same row, once per key. With ``source``, written only
-    if that part of the caller's statement gave a row (``db.insert``)."""
-    return insert("email", {
-        "key": key, "person_id": person.id, '"to"': person.email,
-        "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
-        "sealed": sealed, "status": EmailStatus.PENDING.value, "attempts": 0,
-        "next_attempt_at": now, "last_error": "", "created_at": now,
-    }, source=source, suffix=" ON CONFLICT (key) DO NOTHING")
 
 
 def sealed_each(secrets: dict[str, str]) -> str:
     """``sealed`` for ``queue`` from secrets already sealed one by one (placeholder to
     sealed value): an e-certificate's code as its pool keeps it, not sealed again."""
     return json.dumps(secrets, separators=(",", ":"))
-
-
-def sealed_each_sql(placeholder: str, column: str) -> Sql:
-    """``sealed_each`` of one secret in SQL, from a column of an earlier part of the same
-    statement (a code claimed in it): PostgreSQL's JSON object, which ``_secrets`` reads
-    alike."""
-    if not placeholder.replace("[", "").replace("]", "").replace(":", "").isalnum():
-        raise ValueError(f"not a placeholder: {placeholder!r}")  # it is written into SQL
-    return Sql(f"json_build_object('{placeholder}', {column})::text")
 
 
 def _secrets(sealed: str, settings: Settings) -> dict[str, str]:

@@ -44,6 +44,7 @@ async def test_redeeming_a_certificate_hands_out_one_code_charges_the_price_and_
     assert await balance(alice) == 700
     spend = await Transfer.get(id=order.transfer_id)
     assert spend.kind == TransferKind.SPEND and spend.amount == 300
+    assert await catalog.mail_codes(NOW, SETTINGS) == 1  # the mail job's first step
     revealed = await catalog.reveal(alice, order.id, via="web", settings=SETTINGS)
     assert revealed.code.endswith("-SECRET") and revealed.value == "50 EUR"
     email = await Email.get(key=f"email:catalog-order:{order.id}")
@@ -57,6 +58,7 @@ async def test_the_database_holds_no_plain_code() -> None:
     card = await item(price=100, codes=5)
     done = await catalog.redeem(alice, card.id, key="tap-00000002", settings=SETTINGS, now=NOW)
     code = (await catalog.reveal(alice, done.order_id, via="web", settings=SETTINGS)).code
+    assert await catalog.mail_codes(NOW, SETTINGS) == 1
     conn = connections.get("default")
     for table in ("catalog_code", "catalog_order", "email", "transfer", "notification"):
         rows = await conn.execute_query_dict(f"SELECT * FROM {table}")  # noqa: S608

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime
 
 import httpx
 from starlette.applications import Starlette
@@ -168,6 +169,7 @@ async def test_the_reveal_log_lists_who_saw_which_code_masked_and_pages(
     card = await item(price=10, codes=3, title="Cinema code")
     alice = await catalog.as_player(people.alice)
     done = await catalog.redeem(alice, card.id, key="log-tap-01", settings=SETTINGS)
+    assert await catalog.mail_codes(datetime.now(UTC), SETTINGS) == 1
     code = (await catalog.reveal(alice, done.order_id, via="web", settings=SETTINGS)).code
     await catalog.reveal(alice, done.order_id, via="api", settings=SETTINGS)
     page = await carol.get("/marketing/catalog/reveals")

@@ -5,7 +5,7 @@ and database default; primary keys, unique keys, indexes, foreign keys) so that 
 databases can be compared and each difference printed on its own line. Unique keys are
 compared by their columns (SQLite names a table's UNIQUE constraint
 ``sqlite_autoindex_...``, a repaired one has a real name); ordinary indexes by name too,
-because later migrations find them by name.
+because later migrations find them by name, and a partial one by its predicate.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class Column:
 class Index:
     name: str
     columns: tuple[IndexColumn, ...]
+    where: str = ""  # a partial index's predicate, as the engine gives it back
 
 
 @dataclass(frozen=True, order=True)
@@ -111,14 +112,20 @@ def _sqlite_table(conn: sqlite3.Connection, name: str) -> Table:
     for index in conn.execute(f'PRAGMA index_list("{name}")'):
         if index["origin"] == "pk":
             continue
-        if index["partial"]:
-            raise AssertionError(f"{name}: partial index {index['name']} is not understood")
         columns = tuple((c["name"], bool(c["desc"])) for c in conn.execute(
             f'PRAGMA index_xinfo("{index["name"]}")') if c["key"])
+        where = ""
+        if index["partial"]:
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
+                               [index["name"]]).fetchone()["sql"]
+            where = sql[sql.upper().rindex(" WHERE ") + 7:].strip()
         if index["unique"]:
+            if where:
+                raise AssertionError(f"{name}: partial unique index {index['name']} "
+                                     "is not understood")
             table.unique.append(tuple(column for column, _ in columns))
         else:
-            table.indexes.append(Index(index["name"], columns))
+            table.indexes.append(Index(index["name"], columns, where))
     for fk in conn.execute(f'PRAGMA foreign_key_list("{name}")'):
         table.foreign_keys.append(ForeignKey(fk["from"], fk["table"], fk["to"],
                                              fk["on_delete"].upper()))
@@ -160,7 +167,7 @@ async def _postgres_schema(conn: asyncpg.Connection) -> Schema:
                 Column(row["name"], row["type"].upper(), row["not_null"], row["default"]))
     for row in await conn.fetch(
             "SELECT t.relname AS table, i.relname AS name, x.indisunique AS is_unique, "
-            "x.indisprimary AS is_primary, x.indpred IS NOT NULL AS partial, "
+            "x.indisprimary AS is_primary, pg_get_expr(x.indpred, x.indrelid) AS where, "
             "x.indexprs IS NOT NULL AS expressions, "
             "ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
             "      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
@@ -173,7 +180,7 @@ async def _postgres_schema(conn: asyncpg.Connection) -> Schema:
         table = schema.get(row["table"])
         if table is None:
             continue
-        if row["partial"] or row["expressions"]:
+        if row["expressions"] or (row["where"] and (row["is_primary"] or row["is_unique"])):
             raise AssertionError(f"{row['table']}: index {row['name']} is not understood")
         columns = tuple(row["columns"])
         if row["is_primary"]:
@@ -182,7 +189,8 @@ async def _postgres_schema(conn: asyncpg.Connection) -> Schema:
             table.unique.append(columns)
         else:
             table.indexes.append(Index(row["name"], tuple(zip(columns, row["descending"],
-                                                              strict=True))))
+                                                              strict=True)),
+                                       row["where"] or ""))
     for row in await conn.fetch(
             "SELECT t.relname AS table, r.relname AS target, c.confdeltype::text AS on_delete, "
             "ARRAY(SELECT a.attname FROM unnest(c.conkey) AS k(attnum) JOIN pg_attribute a "
