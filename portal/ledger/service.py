@@ -709,8 +709,8 @@ def next_transfer_id_sql(postgres: bool) -> str:
     it (an order's payment) before ``spend_statements`` write it: the sequence's next
     value on PostgreSQL; on SQLite, inside a write transaction (which holds the
     database's one write lock), one above the highest id."""
-    if postgres:
-        return "nextval(pg_get_serial_sequence('transfer', 'id'))"
+    if postgres:  # by name: pg_get_serial_sequence() reads the catalogs on every call
+        return "nextval('transfer_id_seq'::regclass)"
     return "(SELECT COALESCE(MAX(id), 0) + 1 FROM transfer)"
 
 
