@@ -19,14 +19,13 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
-from tortoise.models import Model
 
 from portal import i18n
 from portal.accounts.models import Company, Person, Role
@@ -64,7 +63,6 @@ from portal.sealing import Sealer
 from portal.seasons import season_of
 from portal.settings import Settings
 
-_M = TypeVar("_M", bound=Model)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,100}$")
 CODE_PLACEHOLDER = "[[sealed:code]]"
 DETAILS_PLACEHOLDER = "[[sealed:details]]"  # the code's value and expiry, filled in at once
@@ -663,7 +661,7 @@ async def _deciding(conn: BaseDBAsyncClient, account_id: int, item_id: int, full
 def _deciding_statement(account_id: int, item_id: int, full_key: str, month: str, *,
                         ahead: bool = False) -> Statement:
     available = CodeStatus.AVAILABLE.value
-    if ahead:  # the pool's first code, and ids only for an attempt that may win
+    if ahead:  # whether the pool has a code, and ids only for an attempt that may win
         order_id, transfer_id = (
             f"CASE WHEN f.id IS NOT NULL THEN {sql} END"
             for sql in (_NEXT_ORDER_ID_PG, ledger.next_transfer_id_sql(postgres=True)))
@@ -812,9 +810,9 @@ async def mail_codes(now: datetime, settings: Settings, *, batch: int = MAIL_BAT
         async with write_transaction() as conn:
             taken = await conn.execute_query_dict(*_mail_owed(conn, batch))
             orders = [o for o in taken if o["status"] == OrderStatus.ISSUED.value]
-            people = await _by_id(Person, conn, {o["person_id"] for o in orders})
-            items = await _by_id(Item, conn, {o["item_id"] for o in orders})
-            codes = await _by_id(Code, conn, {o["code_id"] for o in orders})
+            people = await Person.in_bulk({o["person_id"] for o in orders}, using_db=conn)
+            items = await Item.in_bulk({o["item_id"] for o in orders}, using_db=conn)
+            codes = await Code.in_bulk({o["code_id"] for o in orders}, using_db=conn)
             await mail.queue_all([mail.Outgoing(
                 people[o["person_id"]], f"email:catalog-order:{o['id']}",
                 _code_email(people[o["person_id"]], items[o["item_id"]], codes[o["code_id"]],
@@ -837,10 +835,6 @@ def _mail_owed(conn: BaseDBAsyncClient, batch: int) -> Statement:
         conn, "UPDATE catalog_order SET mail_pending = FALSE WHERE id IN (SELECT id "  # noqa: S608
         f"FROM catalog_order WHERE mail_pending = true ORDER BY id LIMIT ?{skip}) "
         "RETURNING id, status, person_id, item_id, code_id"), [batch]
-
-
-async def _by_id(model: type[_M], conn: BaseDBAsyncClient, ids: set[int]) -> dict[int, _M]:
-    return {row.pk: row for row in await model.filter(id__in=ids).using_db(conn)} if ids else {}
 
 
 def _code_email(person: Person, item: Item, code: Code, settings: Settings) -> mail.Rendered:
